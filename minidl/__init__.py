@@ -1,0 +1,27 @@
+"""minidl: a small, readable deep-learning engine with reverse-mode autograd on NumPy.
+
+Names and semantics follow PyTorch: ``minidl.tensor``, ``minidl.randn``,
+``x.backward()``, ``minidl.no_grad()`` ...; arrays live on the CPU (NumPy), on
+an NVIDIA GPU (CuPy, ``.to("cuda")``) or on the ``"strict"`` test device.
+"""
+
+# Import order matters: tensor imports autograd and the ops, which refer back to tensor.
+from minidl.tensor import Tensor
+from minidl.autograd import (Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
+                             set_grad_enabled)
+from minidl.backend import Device
+from minidl.backend import Device as device
+from minidl.creation import (arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
+                             full_like, get_rng_state, linspace, manual_seed, ones, ones_like, rand, rand_like,
+                             randint, randn, randn_like, randperm, set_rng_state, tensor, zeros, zeros_like)
+from minidl.dtypes import (bool_, double, float, float16, float32, float64, get_default_dtype, half, int8, int16,
+                           int32, int64, long, set_default_dtype, uint8)
+from minidl.errors import AutogradError, DeviceError, MinidlError, ShapeError
+from minidl.ops import (abs, add, allclose, amax, amin, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,
+                        clone, concat, concatenate, div, eq, equal, exp, expand, flatten, ge, gt, isfinite, isinf,
+                        isnan, le, log, log_softmax, logical_not, logsumexp, lt, matmul, max, maximum, mean, min,
+                        minimum, mul, ne, neg, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze,
+                        stack, std, sub, sum, tanh, transpose, unflatten, unsqueeze, var, where)
+from minidl import nn, testing
+
+__version__ = "0.1.0"

@@ -1,0 +1,171 @@
+"""Array backends and devices.
+
+minidl computes on raw arrays: NumPy on the CPU, CuPy on an NVIDIA GPU, and a
+*strict* CPU array type (``minidl.strict``) that, like CuPy, refuses implicit
+conversion to NumPy, so device bugs show up on machines without a GPU.
+
+This is the only module that imports CuPy, and it does so lazily: ``import
+minidl`` never needs a GPU. Everything else asks :func:`array_module` for the
+module that works on a given array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.errors import DeviceError
+
+DEVICE_TYPES = ("cpu", "strict", "cuda")
+
+_cupy = None  # the cupy module once loaded
+
+
+def _load_cupy():
+    """Import CuPy and check that a GPU is visible; clear errors otherwise."""
+    global _cupy
+    if _cupy is not None:
+        return _cupy
+    try:
+        import cupy
+    except ImportError as error:
+        raise DeviceError(
+            "device 'cuda' needs CuPy, which is not installed: "
+            "pip install cupy-cuda12x (or pip install -e \".[gpu]\")") from error
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # CUDA driver missing or broken
+        raise DeviceError(f"device 'cuda': CuPy is installed but no GPU is usable ({error})") from error
+    if count == 0:
+        raise DeviceError("device 'cuda': CuPy is installed but no GPU was found")
+    _cupy = cupy
+    _MODULES[cupy.ndarray] = cupy
+    _DEVICE_OF_TYPE[cupy.ndarray] = "cuda"
+    return cupy
+
+
+def _strict_module():
+    from minidl import strict
+    return strict
+
+
+class Device:
+    """Where a tensor's array lives: ``Device("cpu")``, ``Device("cuda:0")``, ``Device("strict")``.
+
+    Compares equal to its string form, so ``x.device == "cpu"`` works.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None):
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index if index is None else index
+        if not isinstance(spec, str):
+            raise TypeError(f"device: expected a string like 'cpu' or 'cuda:0', got {type(spec).__name__}")
+        kind, _, number = spec.partition(":")
+        if kind not in DEVICE_TYPES:
+            raise DeviceError(f"device: unknown device {spec!r}; expected one of {', '.join(DEVICE_TYPES)}")
+        if number:
+            if kind != "cuda" or not number.isdigit():
+                raise DeviceError(f"device: invalid device string {spec!r}")
+            index = int(number)
+        self.type = kind
+        self.index = index if kind == "cuda" else None
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = Device(other)
+            except (DeviceError, TypeError):
+                return False
+        if not isinstance(other, Device):
+            return NotImplemented
+        same_index = self.index is None or other.index is None or self.index == other.index
+        return self.type == other.type and same_index
+
+    def __hash__(self):
+        return hash(self.type)
+
+    @property
+    def xp(self):
+        """The array module of this device (numpy, cupy or minidl.strict)."""
+        if self.type == "cpu":
+            return np
+        if self.type == "strict":
+            return _strict_module()
+        return _load_cupy()
+
+
+CPU = Device("cpu")
+
+# array type -> array module and device type; filled lazily for strict and cupy
+_MODULES = {np.ndarray: np}
+_DEVICE_OF_TYPE = {np.ndarray: "cpu"}
+
+
+def _register_strict():
+    strict = _strict_module()
+    _MODULES[strict.StrictArray] = strict
+    _DEVICE_OF_TYPE[strict.StrictArray] = "strict"
+
+
+def array_module(array):
+    """The module (numpy, cupy or minidl.strict) whose functions work on ``array``."""
+    try:
+        return _MODULES[type(array)]
+    except KeyError:
+        if isinstance(array, (np.generic, int, float, bool)):
+            return np
+        raise TypeError(f"minidl works on numpy, cupy or strict arrays, not {type(array).__name__}") from None
+
+
+def device_of(array):
+    """The :class:`Device` an array lives on."""
+    kind = _DEVICE_OF_TYPE.get(type(array), "cpu")
+    if kind == "cuda":
+        return Device("cuda", int(array.device.id))
+    return Device(kind)
+
+
+def to_device(array, device):
+    """Copy ``array`` to ``device`` (a no-op when it already lives there)."""
+    device = Device(device)
+    source = device_of(array)
+    if source == device and (device.type != "cuda" or device.index is None):
+        return array
+    host = to_numpy(array)
+    if device.type == "cpu":
+        return host
+    if device.type == "strict":
+        return _strict_module().asarray(host)
+    cupy = _load_cupy()
+    with cupy.cuda.Device(device.index or 0):
+        return cupy.asarray(host)
+
+
+def to_numpy(array):
+    """An explicit copy to host memory as a NumPy array (the only sanctioned device->host path)."""
+    if isinstance(array, np.ndarray):
+        return array
+    if isinstance(array, np.generic):
+        return np.asarray(array)
+    return array.get()
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` with repeated indices accumulated (np.add.at on every backend)."""
+    xp = array_module(target)
+    if xp.__name__ == "cupy":
+        import cupyx
+        cupyx.scatter_add(target, index, values)
+    else:
+        xp.add.at(target, index, values)
+    return target
+
+
+_register_strict()

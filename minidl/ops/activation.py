@@ -1,0 +1,183 @@
+"""Activations: sigmoid, ReLU, tanh, GELU, leaky ReLU, softmax and log-softmax.
+
+Each backward is written in terms of the saved output where that is cheapest
+(σ' = σ(1-σ), tanh' = 1 - tanh²), and softmax / log-softmax are one fused node
+each, with the row max subtracted first for stability.
+"""
+
+from __future__ import annotations
+
+import math
+
+from minidl.autograd import Function
+from minidl.backend import array_module
+from minidl.ops.common import normalize_dims, pick_dim
+from minidl.ops.special import erf
+
+
+class Sigmoid(Function):
+    """σ(x) = 1 / (1 + e⁻ˣ);  dσ/dx = σ(1 - σ)
+
+    Stable for large |x| of both signs: with e = e^(-|x|) ≤ 1, σ = 1/(1+e) for
+    x ≥ 0 and e/(1+e) for x < 0, so exp never overflows.
+    """
+
+    def forward(self, x):
+        xp = array_module(x)
+        e = xp.exp(-abs(x))
+        y = xp.where(x >= 0, 1, e) / (1 + e)
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved
+        return g * y * (1 - y)
+
+
+class ReLU(Function):
+    """relu(x) = max(0, x);  d/dx = 1 where x > 0, else 0 (also at exactly 0)"""
+
+    def forward(self, x):
+        self.positive = x > 0
+        return array_module(x).maximum(x, 0)
+
+    def backward(self, g):
+        return g * self.positive
+
+
+class Tanh(Function):
+    """tanh(x) = (eˣ - e⁻ˣ)/(eˣ + e⁻ˣ);  d/dx = 1 - tanh²(x)"""
+
+    def forward(self, x):
+        y = array_module(x).tanh(x)
+        self.save(y)
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved
+        return g * (1 - y * y)
+
+
+class LeakyReLU(Function):
+    """leaky_relu(x) = x if x > 0 else a·x;  d/dx = 1 if x > 0 else a"""
+
+    def forward(self, x, negative_slope):
+        self.positive, self.slope = x > 0, negative_slope
+        return array_module(x).where(self.positive, x, x * x.dtype.type(negative_slope))
+
+    def backward(self, g):
+        return array_module(g).where(self.positive, g, g * g.dtype.type(self.slope))
+
+
+class GELU(Function):
+    """gelu(x) = x·Φ(x), Φ(x) = ½(1 + erf(x/√2));  d/dx = Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π)"""
+
+    def forward(self, x):
+        cdf = 0.5 * (1 + erf(x * x.dtype.type(1 / math.sqrt(2))))
+        self.save(x, cdf)
+        return x * cdf
+
+    def backward(self, g):
+        x, cdf = self.saved
+        pdf = array_module(x).exp(-0.5 * x * x) * x.dtype.type(1 / math.sqrt(2 * math.pi))
+        return g * (cdf + x * pdf)
+
+
+class GELUTanh(Function):
+    """gelu(x) ≈ ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³);
+    d/dx = ½(1 + tanh u) + ½x(1 - tanh²u)·√(2/π)(1 + 3·0.044715x²)"""
+
+    name = "gelu"
+    C = math.sqrt(2 / math.pi)
+
+    def forward(self, x):
+        c = x.dtype.type(self.C)
+        t = array_module(x).tanh(c * (x + x.dtype.type(0.044715) * x * x * x))
+        self.save(x, t)
+        return 0.5 * x * (1 + t)
+
+    def backward(self, g):
+        x, t = self.saved
+        c = x.dtype.type(self.C)
+        du = c * (1 + x.dtype.type(3 * 0.044715) * x * x)
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+
+
+class Softmax(Function):
+    """yᵢ = e^(xᵢ - m) / Σⱼ e^(xⱼ - m), m = max x;  dL/dxᵢ = yᵢ (gᵢ - Σⱼ gⱼ yⱼ)"""
+
+    def forward(self, x, dim):
+        xp = array_module(x)
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        e /= e.sum(axis=dim, keepdims=True)
+        self.save(e)
+        self.dim = dim
+        return e
+
+    def backward(self, g):
+        (y,) = self.saved
+        gy = g * y
+        gy -= y * gy.sum(axis=self.dim, keepdims=True)
+        return gy
+
+
+class LogSoftmax(Function):
+    """yᵢ = xᵢ - m - log Σⱼ e^(xⱼ - m);  dL/dxᵢ = gᵢ - softmax(x)ᵢ Σⱼ gⱼ"""
+
+    def forward(self, x, dim):
+        xp = array_module(x)
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.save(y)
+        self.dim = dim
+        return y
+
+    def backward(self, g):
+        (y,) = self.saved
+        return g - array_module(y).exp(y) * g.sum(axis=self.dim, keepdims=True)
+
+
+# --- functional forms ----------------------------------------------------------------
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return ReLU.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def gelu(x, approximate="none"):
+    """GELU, exact (``approximate='none'``, the default) or with the tanh formula (``'tanh'``)."""
+    if approximate == "none":
+        return GELU.apply(x)
+    if approximate == "tanh":
+        return GELUTanh.apply(x)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def _softmax_dim(x, dim, axis, name):
+    dim = pick_dim(dim, axis)
+    if dim is None:
+        raise TypeError(f"{name}: dim is required (e.g. {name}(x, dim=-1))")
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating tensor, got dtype {x.dtype}")
+    return normalize_dims(dim, x.ndim, name)[0] if x.ndim else None
+
+
+def softmax(x, dim=None, *, axis=None):
+    """softmax along ``dim``: exp(x) / sum(exp(x)), computed stably."""
+    return Softmax.apply(x, dim=_softmax_dim(x, dim, axis, "softmax"))
+
+
+def log_softmax(x, dim=None, *, axis=None):
+    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x)."""
+    return LogSoftmax.apply(x, dim=_softmax_dim(x, dim, axis, "log_softmax"))

@@ -1,0 +1,99 @@
+"""Helpers shared by the ops: turning arguments into tensors, and reading dim arguments."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from minidl.backend import array_module
+from minidl.dtypes import get_default_dtype
+from minidl import tensor as tensor_module  # Tensor is read at call time: tensor.py imports the ops
+
+
+def is_tensor(value):
+    return isinstance(value, tensor_module.Tensor)
+
+
+def wrap(array):
+    """A Tensor (not recorded in any graph) around a raw array."""
+    return tensor_module.Tensor(array)
+
+
+def as_tensor(value, like=None):
+    """``value`` as a Tensor; Python/NumPy scalars become constants on ``like``'s device.
+
+    A scalar takes the dtype of ``like`` when that keeps its value (so ``x * 2.0``
+    stays float32), an integer scalar on a bool tensor becomes int64, and a float
+    scalar on an integer tensor takes the default float dtype, as in PyTorch.
+    """
+    if is_tensor(value):
+        return value
+    if like is not None and isinstance(value, (numbers.Number, np.generic)):
+        if isinstance(value, np.generic):
+            value = value.item()
+        kind = like.data.dtype.kind
+        if isinstance(value, bool) or (isinstance(value, numbers.Integral) and kind != "b"):
+            dtype = like.data.dtype
+        elif isinstance(value, numbers.Integral):
+            dtype = np.int64
+        elif isinstance(value, numbers.Real):
+            dtype = like.data.dtype if kind == "f" else get_default_dtype()
+        else:
+            dtype = np.complex128
+        return wrap(array_module(like.data).asarray(value, dtype=dtype))
+    from minidl.creation import tensor
+    return tensor(value, device=None if like is None else like.device)
+
+
+def binary_operands(a, b):
+    """Both operands of a binary op as Tensors on one device, with PyTorch's scalar promotion."""
+    if not is_tensor(a):
+        a = as_tensor(a, like=b if is_tensor(b) else None)
+    if not is_tensor(b):
+        b = as_tensor(b, like=a)
+    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+    if kind_a != kind_b and "f" in (kind_a, kind_b):
+        # an integer or bool tensor meets a float one: compute in the float dtype (PyTorch's rule)
+        float_dtype = a.data.dtype if kind_a == "f" else b.data.dtype
+        a, b = (t if t.data.dtype.kind == "f" else t.to(float_dtype) for t in (a, b))
+    return a, b
+
+
+def normalize_dims(dim, ndim, op):
+    """A reduction's dims as a sorted tuple of non-negative ints (None means all dims)."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    result = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{op}: dimension {d} is out of range for a tensor with {ndim} dims")
+        result.append(d % max(ndim, 1))
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: dim {dim} repeats a dimension")
+    return tuple(sorted(result)) if ndim else ()
+
+
+def pick_dim(dim, axis, default=None):
+    """Accept NumPy's ``axis`` as an alias of PyTorch's ``dim``."""
+    if axis is not None:
+        if dim is not None and dim != axis:
+            raise TypeError("pass either dim or its alias axis, not both")
+        return axis
+    return default if dim is None else dim
+
+
+def pick_keepdim(keepdim, keepdims):
+    """Accept NumPy's ``keepdims`` as an alias of PyTorch's ``keepdim``."""
+    return bool(keepdim or keepdims)
+
+
+def expand_dims_like(grad, in_shape, dims, keepdim):
+    """Reinsert reduced dims (as size 1) so that a reduction's gradient broadcasts to its input."""
+    if keepdim or not dims:
+        return grad
+    shape = list(in_shape)
+    for d in dims:
+        shape[d] = 1
+    return grad.reshape(shape)

@@ -1,0 +1,66 @@
+"""Matrix multiplication, the dense layer's W·a.
+
+``matmul`` follows NumPy/PyTorch: 1-D operands are promoted to a row or column
+vector and the extra dim dropped afterwards; leading (batch) dims broadcast.
+A stack of rows times one matrix, (..., n) @ (n, m), runs as one large 2-D GEMM
+forward and backward, which is what BLAS is fastest at.
+"""
+
+from __future__ import annotations
+
+from minidl.autograd import Function
+from minidl.errors import ShapeError
+from minidl.ops.common import binary_operands
+
+
+class MatMul(Function):
+    """Z = A @ B;  dL/dA = G @ Bᵀ,  dL/dB = Aᵀ @ G  (batch dims broadcast; the engine sums them back)"""
+
+    def forward(self, a, b):
+        self.save(a, b)
+        if a.ndim > 2 and b.ndim == 2:  # (..., n) @ (n, m): one GEMM over all rows
+            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[1],))
+        return a @ b
+
+    def backward(self, g):
+        a, b = self.saved
+        ga = gb = None
+        if a.ndim == 1 and b.ndim == 1:  # dot product: g is a scalar
+            return (g * b if self.needs_grad[0] else None), (g * a if self.needs_grad[1] else None)
+        if a.ndim == 1:  # (n,) @ (..., n, m) -> (..., m)
+            g2 = g[..., None, :]
+            ga = (g2 @ b.swapaxes(-1, -2)).reshape(-1, a.shape[0]) if self.needs_grad[0] else None
+            gb = a[:, None] * g2 if self.needs_grad[1] else None
+            return (ga.sum(axis=0) if ga is not None else None), gb
+        if b.ndim == 1:  # (..., n, m) @ (m,) -> (..., n)
+            g2 = g[..., None]
+            ga = g2 * b if self.needs_grad[0] else None
+            gb = (a.swapaxes(-1, -2) @ g2)[..., 0].reshape(-1, b.shape[0]).sum(axis=0) if self.needs_grad[1] else None
+            return ga, gb
+        if a.ndim > 2 and b.ndim == 2:
+            rows, grows = a.reshape(-1, a.shape[-1]), g.reshape(-1, g.shape[-1])
+            ga = (grows @ b.T).reshape(a.shape) if self.needs_grad[0] else None
+            gb = rows.T @ grows if self.needs_grad[1] else None
+            return ga, gb
+        if self.needs_grad[0]:
+            ga = g @ b.swapaxes(-1, -2)
+        if self.needs_grad[1]:
+            gb = a.swapaxes(-1, -2) @ g
+        return ga, gb
+
+    def shape_error(self, arrays, error):
+        a, b = arrays
+        if a.ndim == 0 or b.ndim == 0:
+            return ShapeError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
+        inner_a, inner_b = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if inner_a != inner_b:
+            return ShapeError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+                              f"({inner_a} != {inner_b})")
+        return ShapeError(f"matmul: the batch dims of shapes {a.shape} and {b.shape} cannot be broadcast")
+
+
+def matmul(a, b):
+    a, b = binary_operands(a, b)
+    if a.data.dtype != b.data.dtype:
+        raise TypeError(f"matmul: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}")
+    return MatMul.apply(a, b)

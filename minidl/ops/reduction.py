@@ -1,0 +1,240 @@
+"""Reductions: sum, mean, max, min, var, std, logsumexp, and argmax / argmin.
+
+``dim`` may be an int, a tuple of ints or None (all dims); NumPy's ``axis`` and
+``keepdims`` are accepted as aliases of ``dim`` and ``keepdim``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from minidl.autograd import Function
+from minidl.backend import array_module
+from minidl.ops.common import expand_dims_like, is_tensor, normalize_dims, pick_dim, pick_keepdim, wrap
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+
+class Sum(Function):
+    """z = Σᵢ xᵢ over dims;  dz/dxᵢ = 1 (the gradient is broadcast back)"""
+
+    def forward(self, x, dims, keepdim):
+        self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        return x.sum(axis=dims, keepdims=keepdim)
+
+    def backward(self, g):
+        g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim)
+        return array_module(g).broadcast_to(g, self.in_shape)
+
+
+class Mean(Function):
+    """z = (1/n) Σᵢ xᵢ over dims;  dz/dxᵢ = 1/n"""
+
+    def forward(self, x, dims, keepdim):
+        self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        self.count = max(1, _count(x.shape, dims))
+        return x.mean(axis=dims, keepdims=keepdim)
+
+    def backward(self, g):
+        g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim) / g.dtype.type(self.count)
+        return array_module(g).broadcast_to(g, self.in_shape)
+
+
+class Extreme(Function):
+    """z = max (or min) over dims;  dz/dxᵢ = [xᵢ = z] / (number of ties), as PyTorch's amax"""
+
+    def forward(self, x, dims, keepdim, largest):
+        if x.size == 0:
+            raise ValueError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor of shape {x.shape}")
+        z = x.max(axis=dims, keepdims=True) if largest else x.min(axis=dims, keepdims=True)
+        self.save(x, z)
+        self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        return z if keepdim else z.reshape([s for i, s in enumerate(x.shape) if i not in dims])
+
+    def backward(self, g):
+        x, z = self.saved
+        hits = x == z
+        g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim)
+        return g * hits / hits.sum(axis=self.dims, keepdims=True).astype(g.dtype)
+
+
+class ExtremeAlongDim(Function):
+    """values = x at the max (or min) index along dim;  the gradient goes to that one index"""
+
+    def forward(self, x, dim, keepdim, indices):
+        self.in_shape, self.dim, self.keepdim, self.indices = x.shape, dim, keepdim, indices
+        values = array_module(x).take_along_axis(x, indices, axis=dim)
+        return values if keepdim else values.squeeze(dim)
+
+    def backward(self, g):
+        xp = array_module(g)
+        grad = xp.zeros(self.in_shape, dtype=g.dtype)
+        g = g if self.keepdim else xp.expand_dims(g, self.dim)
+        xp.put_along_axis(grad, self.indices, g, axis=self.dim)
+        return grad
+
+
+class Var(Function):
+    """z = Σᵢ (xᵢ - x̄)² / (n - c) over dims;  dz/dxᵢ = 2 (xᵢ - x̄) / (n - c)"""
+
+    def forward(self, x, dims, keepdim, correction):
+        mean = x.mean(axis=dims, keepdims=True)
+        centered = x - mean
+        self.save(centered)
+        self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        self.divisor = _count(x.shape, dims) - correction
+        squares = centered * centered
+        with _divide_by_zero_quietly(x):
+            return squares.sum(axis=dims, keepdims=keepdim) / x.dtype.type(self.divisor)
+
+    def backward(self, g):
+        (centered,) = self.saved
+        g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim)
+        return g * centered * g.dtype.type(2.0 / self.divisor if self.divisor > 0 else float("nan"))
+
+
+class LogSumExp(Function):
+    """z = log Σᵢ exp(xᵢ) = m + log Σᵢ exp(xᵢ - m), m = max x;  dz/dxᵢ = exp(xᵢ - z) = softmax(x)ᵢ"""
+
+    def forward(self, x, dims, keepdim):
+        xp = array_module(x)
+        m = x.max(axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # rows of -inf give -inf, not NaN
+        z = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+        self.save(x, z)
+        self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        return z if keepdim else z.reshape([s for i, s in enumerate(x.shape) if i not in dims])
+
+    def backward(self, g):
+        x, z = self.saved
+        g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim)
+        return g * array_module(x).exp(x - z)
+
+
+def _count(shape, dims):
+    count = 1
+    for d in dims:
+        count *= shape[d]
+    return count
+
+
+class _divide_by_zero_quietly:
+    def __init__(self, x):
+        xp = array_module(x)
+        self.seterr = getattr(xp, "seterr", None)
+
+    def __enter__(self):
+        self.state = self.seterr(divide="ignore", invalid="ignore") if self.seterr else None
+
+    def __exit__(self, *exc):
+        if self.state is not None:
+            self.seterr(**self.state)
+
+
+# --- functional forms -------------------------------------------------------------
+
+def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None):  # noqa: A001
+    dims = normalize_dims(pick_dim(dim, axis), x.ndim, "sum")
+    if dtype is not None:
+        x = x.to(dtype)
+    elif x.data.dtype.kind in "bi":
+        x = x.to(np.int64)  # PyTorch sums bool and int tensors as int64
+    return Sum.apply(x, dims=dims, keepdim=pick_keepdim(keepdim, keepdims))
+
+
+def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.data.dtype.kind not in "fc":
+        raise TypeError(f"mean: could not infer output dtype; input dtype must be floating, got {x.dtype} "
+                        "(use .float() first)")
+    dims = normalize_dims(pick_dim(dim, axis), x.ndim, "mean")
+    return Mean.apply(x, dims=dims, keepdim=pick_keepdim(keepdim, keepdims))
+
+
+def _extreme(x, dim, keepdim, largest, name):
+    if dim is None:
+        return Extreme.apply(x, dims=normalize_dims(None, x.ndim, name), keepdim=False, largest=largest)
+    if not isinstance(dim, int):
+        raise TypeError(f"{name}: dim must be an int (use amax/amin for several dims), got {dim!r}")
+    (d,) = normalize_dims(dim, x.ndim, name)
+    if x.shape[d] == 0:
+        raise ValueError(f"{name}: cannot reduce over dim {dim} of size 0 (shape {x.shape})")
+    indices = _arg(x.data, d, largest)
+    values = ExtremeAlongDim.apply(x, dim=d, keepdim=keepdim, indices=indices)
+    return MaxMin(values, wrap(indices if keepdim else indices.squeeze(d)))
+
+
+def _arg(data, dim, largest):
+    xp = array_module(data)
+    return xp.expand_dims(data.argmax(axis=dim) if largest else data.argmin(axis=dim), dim)
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):  # noqa: A001
+    """``max(x)``: the largest element; ``max(x, dim)``: (values, indices) along dim;
+    ``max(x, other_tensor)``: the elementwise maximum."""
+    if is_tensor(dim):
+        from minidl.ops.arithmetic import maximum
+        return maximum(x, dim)
+    return _extreme(x, pick_dim(dim, axis), pick_keepdim(keepdim, keepdims), True, "max")
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=False):  # noqa: A001
+    """Like :func:`max`, for the smallest element."""
+    if is_tensor(dim):
+        from minidl.ops.arithmetic import minimum
+        return minimum(x, dim)
+    return _extreme(x, pick_dim(dim, axis), pick_keepdim(keepdim, keepdims), False, "min")
+
+
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    dims = normalize_dims(pick_dim(dim, axis), x.ndim, "amax")
+    return Extreme.apply(x, dims=dims, keepdim=pick_keepdim(keepdim, keepdims), largest=True)
+
+
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    dims = normalize_dims(pick_dim(dim, axis), x.ndim, "amin")
+    return Extreme.apply(x, dims=dims, keepdim=pick_keepdim(keepdim, keepdims), largest=False)
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=False):
+    """Variance; ``correction=1`` (default) divides by n - 1, ``unbiased=False`` or ``correction=0`` by n."""
+    if unbiased is not None and correction is not None:
+        raise TypeError("var: pass either unbiased or correction, not both")
+    correction = (1 if unbiased is None else int(bool(unbiased))) if correction is None else correction
+    dims = normalize_dims(pick_dim(dim, axis), x.ndim, "var")
+    return Var.apply(x, dims=dims, keepdim=pick_keepdim(keepdim, keepdims), correction=correction)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=False):
+    """Standard deviation: sqrt(var(x, ...))."""
+    from minidl.ops.arithmetic import sqrt
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+
+
+def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """log(sum(exp(x), dim)), computed stably by subtracting the max first."""
+    dims = normalize_dims(pick_dim(dim, axis), x.ndim, "logsumexp")
+    return LogSumExp.apply(x, dims=dims, keepdim=pick_keepdim(keepdim, keepdims))
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """Index of the largest element (of the flattened tensor when dim is None); no gradient."""
+    return _argextreme(x, pick_dim(dim, axis), pick_keepdim(keepdim, keepdims), True)
+
+
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    return _argextreme(x, pick_dim(dim, axis), pick_keepdim(keepdim, keepdims), False)
+
+
+def _argextreme(x, dim, keepdim, largest):
+    data = x.data
+    if dim is None:
+        index = data.argmax() if largest else data.argmin()
+        result = array_module(data).asarray(index, dtype="int64")
+        return wrap(result.reshape((1,) * data.ndim) if keepdim else result)
+    (d,) = normalize_dims(dim, data.ndim, "argmax" if largest else "argmin")
+    index = _arg(data, d, largest).astype("int64")
+    return wrap(index if keepdim else index.squeeze(d))

@@ -1,0 +1,311 @@
+"""The Tensor: an array, its gradient, and the node that produced it.
+
+A Tensor wraps a NumPy, CuPy or strict array (``.data``). Operators and methods
+call the differentiable ops in ``minidl.ops``; each op records one node of the
+graph (``.grad_fn``), and ``backward()`` walks that graph to fill ``.grad`` of
+every leaf that requires grad. Names and semantics follow PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl import autograd as _autograd
+from minidl.backend import Device, array_module, device_of, to_device, to_numpy
+from minidl.errors import AutogradError
+from minidl.tensor_methods import TensorMethods, ops
+
+class Tensor(TensorMethods):
+    """A multi-dimensional array that records the operations applied to it for backward().
+
+    Build one with :func:`minidl.tensor`, :func:`minidl.zeros`, :func:`minidl.randn` ...
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_version", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor)
+
+    def __init__(self, data, requires_grad=False):
+        array_module(data)  # rejects anything that is not a numpy, cupy or strict array
+        self.data = data
+        self.grad = None
+        self._node = None
+        self._version = [0]
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _from_op(cls, data, node):
+        """Fast constructor used by Function.apply."""
+        tensor = cls.__new__(cls)
+        tensor.data = data
+        tensor.grad = None
+        tensor._node = node
+        tensor._requires_grad = node is not None
+        tensor._version = [0]
+        tensor._retains_grad = False
+        return tensor
+
+    # --- attributes ---------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Start (or stop) recording operations on this leaf tensor; returns self."""
+        if self._node is not None and not requires_grad:
+            raise AutogradError("requires_grad_: you can only change requires_grad of leaf tensors; "
+                                "use .detach() to get a tensor that does not require grad")
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise AutogradError(f"requires_grad_: only floating point tensors can require gradients, "
+                                f"got dtype {self.data.dtype}")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    shape = property(lambda self: tuple(self.data.shape), doc="The tensor's shape as a tuple.")
+    dtype = property(lambda self: self.data.dtype, doc="The NumPy dtype of the elements.")
+    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
+    device = property(lambda self: device_of(self.data), doc="The Device the data lives on.")
+    grad_fn = property(lambda self: self._node, doc="The node that produced this tensor (None for leaves).")
+    is_leaf = property(lambda self: self._node is None, doc="True for tensors not produced by a recorded op.")
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self):
+        return self.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # --- conversion -----------------------------------------------------------
+    def numpy(self):
+        """The data as a NumPy array (CPU tensors only, like PyTorch; shares memory)."""
+        if self._requires_grad:
+            raise AutogradError("numpy: can't call numpy() on a tensor that requires grad; use .detach().numpy()")
+        if not isinstance(self.data, np.ndarray):
+            raise TypeError(f"numpy: the tensor lives on {self.device}; call .cpu() first "
+                            "(or .to('cpu')) to copy it to host memory")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        if not isinstance(self.data, np.ndarray):
+            raise TypeError(f"can't convert a tensor on {self.device} to a NumPy array; call .cpu() first")
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to Python scalars, "
+                             f"got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return to_numpy(self.data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def detach(self):
+        """A new leaf tensor sharing this tensor's data, cut from the graph."""
+        tensor = Tensor(self.data)
+        tensor._version = self._version
+        return tensor
+
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``; differentiable."""
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                dtype = arg
+        result = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            result = ops.cast(result, np.dtype(dtype))
+        if device is not None and Device(device) != self.device:
+            result = ops.transfer(result, Device(device))
+        return result
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=None):
+        return self.to("cuda" if index is None else f"cuda:{index}")
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    # --- autograd -------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient`` is the vector of the vector-Jacobian product and must have
+        this tensor's shape; it may be omitted only for a one-element tensor.
+        """
+        if not self._requires_grad:
+            raise AutogradError("backward: this tensor does not require grad and has no grad_fn; "
+                                "did you forget requires_grad=True on an input, or run under no_grad()?")
+        if gradient is None:
+            if self.data.size != 1:
+                raise AutogradError(f"backward: grad can be implicitly created only for scalar outputs; this "
+                                    f"tensor has shape {self.shape}, so pass a gradient of that shape, "
+                                    "e.g. y.backward(minidl.ones_like(y))")
+            grad = array_module(self.data).ones_like(self.data)
+        else:
+            grad = gradient.data if isinstance(gradient, Tensor) else to_device(np.asarray(gradient), self.device)
+            if tuple(grad.shape) != self.shape:
+                raise AutogradError(f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
+                                    f"{self.shape}")
+            grad = grad.astype(self.dtype, copy=False)
+        _autograd.run_backward(self, grad, retain_graph=retain_graph)
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor too after backward()."""
+        self._retains_grad = self._node is not None
+        return self
+
+    def _accumulate(self, grad, copy):
+        """Add a gradient array into ``.grad`` (PyTorch semantics: grads accumulate until zeroed)."""
+        if self.grad is None:
+            self.grad = Tensor(grad.copy() if copy else grad)
+        else:
+            self.grad.data += grad
+
+    # --- in-place operations (never recorded; bump the version counter) -------
+    def _check_inplace(self, op):
+        if self._requires_grad and _autograd.is_grad_enabled():
+            kind = "a leaf tensor" if self._node is None else "a tensor"
+            raise AutogradError(f"{op}: {kind} that requires grad cannot be modified in place while gradients "
+                                "are recorded; wrap the update in `with minidl.no_grad():`")
+
+    def _modified(self):
+        self._version[0] += 1
+        return self
+
+    def _value(self, other):
+        if isinstance(other, Tensor):
+            if type(other.data) is not type(self.data):
+                raise TypeError(f"in-place op: the other tensor lives on {other.device}, this one on {self.device}")
+            return other.data
+        return other
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self._modified()
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.data[...] = self._value(value)
+        return self._modified()
+
+    def copy_(self, source):
+        self._check_inplace("copy_")
+        self.data[...] = self._value(source)
+        return self._modified()
+
+    def add_(self, other, alpha=1):
+        self._check_inplace("add_")
+        other = self._value(other)
+        self.data += other if alpha == 1 else other * alpha
+        return self._modified()
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        self._check_inplace("mul_")
+        self.data *= self._value(other)
+        return self._modified()
+
+    def div_(self, other):
+        self._check_inplace("div_")
+        self.data /= self._value(other)
+        return self._modified()
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace("clamp_")
+        array_module(self.data).clip(self.data, min, max, out=self.data)
+        return self._modified()
+
+    def __setitem__(self, index, value):
+        self._check_inplace("setitem")
+        if isinstance(value, Tensor) and value.requires_grad and _autograd.is_grad_enabled():
+            raise AutogradError("setitem: assigning a tensor that requires grad into another tensor is not "
+                                "differentiable in minidl; build the result with cat, stack or where instead")
+        self.data[ops.as_index(index)] = self._value(value)
+        self._modified()
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # --- printing ---------------------------------------------------------------
+    def __repr__(self):
+        body = np.array2string(to_numpy(self.data), separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype=minidl.{self.dtype}")
+        if self._node is not None:
+            extras.append(f"grad_fn={self._node!r}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __hash__ = object.__hash__
