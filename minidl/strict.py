@@ -120,9 +120,14 @@ class StrictArray(NDArrayOperatorsMixin):
 
 
 def wrap(value):
-    """Wrap NumPy arrays (also inside tuples and lists) as strict arrays."""
+    """Wrap NumPy arrays and scalars (also inside tuples and lists) as strict arrays.
+
+    Reductions return 0-d device arrays in CuPy, never host scalars; so do these.
+    """
     if isinstance(value, np.ndarray):
         return StrictArray(value)
+    if isinstance(value, np.generic):
+        return StrictArray(np.asarray(value))
     if isinstance(value, tuple):
         return tuple(wrap(item) for item in value)
     if isinstance(value, list):

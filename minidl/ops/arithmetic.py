@@ -145,7 +145,7 @@ class Abs(Function):
 
     def forward(self, x):
         self.save(x)
-        return abs(x)
+        return array_module(x).abs(x)
 
     def backward(self, g):
         (x,) = self.saved

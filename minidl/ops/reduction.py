@@ -34,7 +34,7 @@ class Mean(Function):
 
     def forward(self, x, dims, keepdim):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
-        self.count = max(1, _count(x.shape, dims))
+        self.count = _count(x.shape, dims)
         return x.mean(axis=dims, keepdims=keepdim)
 
     def backward(self, g):

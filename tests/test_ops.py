@@ -1,0 +1,35 @@
+"""Forward, gradient, strict-device and PyTorch-parity tests generated from tests/op_cases.py."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from minidl.harness import check_forward, check_gradient, check_torch
+from op_cases import CASES
+
+DEVICES = ["cpu", "strict"]
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("case", CASES, ids=str)
+@SETTINGS
+@given(data=st.data())
+def test_forward(case, device, data):
+    check_forward(case, data.draw(case.examples), device)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("case", [c for c in CASES if c.differentiable], ids=str)
+@SETTINGS
+@given(data=st.data())
+def test_gradient(case, device, data):
+    check_gradient(case, data.draw(case.examples), device)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.torch_fn is not None], ids=str)
+@SETTINGS
+@given(data=st.data())
+def test_matches_pytorch(case, data):
+    torch = pytest.importorskip("torch")
+    check_torch(case, data.draw(case.examples), torch)
