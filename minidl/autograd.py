@@ -107,8 +107,9 @@ class Function:
     Subclasses implement ``forward(*arrays, **params)`` (returns one array) and
     ``backward(grad)`` (returns one gradient per array input, or None where no
     gradient flows). ``self.needs_grad`` tells backward which inputs need one.
-    Set ``returns_view = True`` when the output shares memory with input 0,
-    so that in-place edits of either are seen by the other's version counter.
+    Set ``returns_view = True`` (on the class, or on the node in forward) when
+    the output may share memory with input 0, so that both share one version
+    counter and an in-place edit of either is seen through the other.
     """
 
     name = "function"
@@ -148,8 +149,10 @@ class Function:
         """Run the op on Tensors: forward on their arrays, record the node if needed."""
         node = cls.__new__(cls)
         arrays = [t.data for t in inputs]
-        if len(arrays) > 1:
-            _check_same_device(cls.name, arrays)
+        array_type = type(arrays[0])
+        for array in arrays:
+            if type(array) is not array_type:
+                _raise_device_mix(cls.name, arrays)
         try:
             out = node.forward(*arrays, **params)
         except ValueError as error:
@@ -158,7 +161,7 @@ class Function:
             raise node.shape_error(arrays, error) from None
         if type(out) is not type(arrays[0]) and isinstance(out, np.generic):
             out = np.asarray(out)
-        needs_grad = tuple(t.requires_grad for t in inputs)
+        needs_grad = [t._requires_grad for t in inputs]
         record = True in needs_grad and _grad_enabled.get()
         result = tensor_module.Tensor._from_op(out, node if record else None)
         if record:
@@ -168,7 +171,7 @@ class Function:
                 node._remember_versions(result)
             if _anomaly_enabled.get():
                 node._stack = traceback.format_stack()[:-1]
-        if cls.returns_view:
+        if node.returns_view:
             result._version = inputs[0]._version
         return result
 
@@ -196,12 +199,9 @@ class Function:
         return f"<{type(self).__name__} backward>"
 
 
-def _check_same_device(op_name, arrays):
-    first = type(arrays[0])
-    for a in arrays[1:]:
-        if type(a) is not first:
-            devices = ", ".join(dict.fromkeys(str(device_of(x)) for x in arrays))
-            raise DeviceError(f"{op_name}: expected all tensors on the same device, got tensors on {devices}")
+def _raise_device_mix(op_name, arrays):
+    devices = " and ".join(dict.fromkeys(str(device_of(x)) for x in arrays))
+    raise DeviceError(f"{op_name}: expected all tensors on the same device, got tensors on {devices}")
 
 
 # --- backward ---------------------------------------------------------------------
@@ -300,7 +300,9 @@ def run_backward(root, grad, retain_graph=False):
         for index, (tensor, input_grad) in enumerate(zip(node.inputs, grads)):
             if input_grad is None or not node.needs_grad[index]:
                 continue
-            input_grad = _checked_gradient(node, index, input_grad, tensor, out_dtype)
+            data = tensor.data
+            if type(input_grad) is not type(data) or input_grad.shape != data.shape or input_grad.dtype != data.dtype:
+                input_grad = _checked_gradient(node, index, input_grad, tensor, out_dtype)
             parent = tensor._node
             if parent is None or tensor._retains_grad:
                 shared = input_grad is grad_out or input_grad.base is not None or \

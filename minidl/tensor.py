@@ -25,6 +25,8 @@ class Tensor(TensorMethods):
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor)
 
     def __init__(self, data, requires_grad=False):
+        if isinstance(data, np.generic):
+            data = np.asarray(data)
         array_module(data)  # rejects anything that is not a numpy, cupy or strict array
         self.data = data
         self.grad = None

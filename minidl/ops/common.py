@@ -48,6 +48,8 @@ def as_tensor(value, like=None):
 
 def binary_operands(a, b):
     """Both operands of a binary op as Tensors on one device, with PyTorch's scalar promotion."""
+    if type(a) is type(b) is tensor_module.Tensor and a.data.dtype == b.data.dtype:
+        return a, b  # the common case, kept fast
     if not is_tensor(a):
         a = as_tensor(a, like=b if is_tensor(b) else None)
     if not is_tensor(b):

@@ -67,6 +67,7 @@ class GetItem(Function):
     def forward(self, x, index):
         self.in_shape, self.index = x.shape, index
         self.advanced = any(_is_array_index(i) for i in (index if isinstance(index, tuple) else (index,)))
+        self.returns_view = not self.advanced  # basic slicing gives a view
         return x[index]
 
     def backward(self, g):
