@@ -35,7 +35,7 @@ import numpy as np
 
 from minidl import tensor as tensor_module  # Tensor is read at call time: tensor.py imports this module
 from minidl.backend import array_module, device_of
-from minidl.errors import AutogradError, DeviceError, ShapeError
+from minidl.errors import AutogradError, DeviceError, MinidlError, ShapeError
 
 # --- grad mode -----------------------------------------------------------------
 
@@ -139,10 +139,11 @@ class Function:
         self.saved = arrays
 
     def shape_error(self, arrays, error):
-        """The error raised when forward rejects its inputs' shapes (ops may override)."""
+        """The error to raise when forward rejects its inputs (ops may override): names op and shapes."""
         shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
-        return ShapeError(f"{self.name}: shapes {shapes} cannot be broadcast together"
-                          if "broadcast" in str(error) else f"{self.name}: invalid input shapes {shapes}: {error}")
+        if isinstance(error, ValueError) and "broadcast" in str(error):
+            return ShapeError(f"{self.name}: shapes {shapes} cannot be broadcast together")
+        return type(error)(f"{self.name}: {error} (input shapes {shapes})")
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -155,8 +156,8 @@ class Function:
                 _raise_device_mix(cls.name, arrays)
         try:
             out = node.forward(*arrays, **params)
-        except ValueError as error:
-            if isinstance(error, ShapeError):
+        except (ValueError, IndexError) as error:
+            if isinstance(error, MinidlError):
                 raise
             raise node.shape_error(arrays, error) from None
         if type(out) is not type(arrays[0]) and isinstance(out, np.generic):

@@ -201,6 +201,8 @@ class Tensor(TensorMethods):
             grad = array_module(self.data).ones_like(self.data)
         else:
             grad = gradient.data if isinstance(gradient, Tensor) else to_device(np.asarray(gradient), self.device)
+            if type(grad) is not type(self.data):
+                raise AutogradError(f"backward: the gradient lives on {device_of(grad)} but the tensor on {self.device}")
             if tuple(grad.shape) != self.shape:
                 raise AutogradError(f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
                                     f"{self.shape}")

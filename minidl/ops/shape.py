@@ -79,7 +79,7 @@ class GetItem(Function):
         return grad
 
     def shape_error(self, arrays, error):
-        return ShapeError(f"getitem: invalid index for a tensor of shape {arrays[0].shape}: {error}")
+        return type(error)(f"getitem: invalid index for a tensor of shape {arrays[0].shape}: {error}")
 
 
 class Cat(Function):
