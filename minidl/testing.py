@@ -68,6 +68,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, vectors=3, full_jac
         if inputs[i].dtype != np.float64:
             raise TypeError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; gradcheck needs float64 inputs "
                             "because central differences in lower precision are too inaccurate (use .double())")
+    # checked inputs become fresh leaves (same array, same layout), so backward fills their .grad
+    inputs = tuple(Tensor(x.data, requires_grad=True) if i in checked else x for i, x in enumerate(inputs))
     rng = np.random.default_rng(seed)
     outputs = _as_outputs(fn(*inputs))
     out_sizes = [o.data.size for o in outputs]

@@ -1,5 +1,17 @@
-"""Neural-network building blocks. ``minidl.nn.functional`` holds the functional forms."""
+"""Neural-network building blocks, named as in ``torch.nn``.
 
-from minidl.nn import functional
+``minidl.nn.functional`` holds the functional forms, ``minidl.nn.init`` the
+initialisation schemes.
+"""
 
-__all__ = ["functional"]
+from minidl.nn import functional, init
+from minidl.nn.containers import ModuleDict, ModuleList, Sequential
+from minidl.nn.layers import (GELU, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU,
+                              Sigmoid, Softmax, Tanh)
+from minidl.nn.module import Module, Parameter
+
+__all__ = [
+    "GELU", "Dropout", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
+    "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
+    "init",
+]

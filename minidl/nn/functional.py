@@ -1,6 +1,26 @@
 """Functional forms of the layers, with the names of ``torch.nn.functional``."""
 
+from minidl.creation import default_generator
 from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from minidl.ops.common import wrap
+from minidl.ops.embedding import embedding
+from minidl.ops.linalg import linear
 from minidl.ops.shape import pad
+from minidl.backend import to_device
 
-__all__ = ["gelu", "leaky_relu", "log_softmax", "pad", "relu", "sigmoid", "softmax", "tanh"]
+
+def dropout(input, p=0.5, training=True):  # noqa: A002  (PyTorch's names)
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (only when training)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    keep = default_generator().random(input.shape) >= p
+    mask = to_device((keep / (1 - p)).astype(input.dtype), input.device)
+    return input * wrap(mask)
+
+
+__all__ = ["dropout", "embedding", "gelu", "leaky_relu", "linear", "log_softmax", "pad", "relu", "sigmoid",
+           "softmax", "tanh"]

@@ -64,3 +64,46 @@ def matmul(a, b):
     if a.data.dtype != b.data.dtype:
         raise TypeError(f"matmul: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}")
     return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    """The dense layer z = x Wᵀ + b (the source text's W·a + b, for a batch of rows x).
+
+    dL/dx = G W,  dL/dW = Gᵀ x,  dL/db = Σ_rows G — each one GEMM (or sum) over all
+    rows at once, whatever the leading dims of x.
+    """
+
+    def forward(self, x, weight, bias=None):
+        self.save(x, weight)
+        rows = x.reshape(-1, x.shape[-1])
+        z = rows @ weight.T
+        if bias is not None:
+            z += bias
+        return z.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    def backward(self, g):
+        x, weight = self.saved
+        g_rows = g.reshape(-1, g.shape[-1])
+        gx = (g_rows @ weight).reshape(x.shape) if self.needs_grad[0] else None
+        gw = g_rows.T @ x.reshape(-1, x.shape[-1]) if self.needs_grad[1] else None
+        if len(self.needs_grad) == 2:
+            return gx, gw
+        gb = g_rows.sum(axis=0) if self.needs_grad[2] else None
+        return gx, gw, gb
+
+    def shape_error(self, arrays, error):
+        x, weight = arrays[0], arrays[1]
+        return ShapeError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape} "
+                          f"(in_features {weight.shape[-1]} != {x.shape[-1] if x.ndim else 'scalar'})")
+
+
+def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's name)
+    """y = input @ weightᵀ + bias, as one node."""
+    if input.ndim == 0 or weight.ndim != 2:
+        raise ShapeError(f"linear: expected input with at least 1 dim and a 2-D weight, got shapes "
+                         f"{input.shape} and {weight.shape}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"linear: input dtype {input.dtype} differs from weight dtype {weight.dtype}")
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)

@@ -1,0 +1,37 @@
+"""Embedding lookup: rows of a weight matrix picked by integer ids."""
+
+from __future__ import annotations
+
+from minidl.autograd import Function
+from minidl.backend import array_module, scatter_add
+
+
+class Embedding(Function):
+    """z[..., :] = W[ids[...], :];  dL/dW[k] = Σ over positions with id k of G[position]
+    (the row ``padding_idx``, if given, gets no gradient)"""
+
+    def forward(self, weight, ids, padding_idx=None):
+        self.ids, self.padding_idx, self.weight_shape = ids, padding_idx, weight.shape
+        return weight[ids]
+
+    def backward(self, g):
+        grad = array_module(g).zeros(self.weight_shape, dtype=g.dtype)
+        scatter_add(grad, self.ids.reshape(-1), g.reshape(-1, self.weight_shape[1]))
+        if self.padding_idx is not None:
+            grad[self.padding_idx] = 0
+        return grad, None
+
+
+def embedding(input, weight, padding_idx=None):  # noqa: A002  (PyTorch's names)
+    """Look up rows of ``weight`` (num_embeddings, dim) for the integer ids in ``input``."""
+    if input.dtype.kind not in "iu":
+        raise TypeError(f"embedding: expected integer ids, got dtype {input.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
+    ids = input.data
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= weight.shape[0]):
+        raise IndexError(f"embedding: ids must lie in [0, {weight.shape[0]}), got values in "
+                         f"[{int(ids.min())}, {int(ids.max())}]")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    return Embedding.apply(weight, input, padding_idx=padding_idx)
