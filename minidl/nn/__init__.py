@@ -8,9 +8,13 @@ from minidl.nn import functional, init
 from minidl.nn.containers import ModuleDict, ModuleList, Sequential
 from minidl.nn.layers import (GELU, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU,
                               Sigmoid, Softmax, Tanh)
+from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minidl.nn.module import Module, Parameter
+from minidl.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
 __all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "LayerNorm", "MSELoss",
+    "NLLLoss",
     "GELU", "Dropout", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
     "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
     "init",

@@ -5,6 +5,9 @@ from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, 
 from minidl.ops.common import wrap
 from minidl.ops.embedding import embedding
 from minidl.ops.linalg import linear
+from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss,
+                             nll_loss)
+from minidl.ops.norm import batch_norm, layer_norm
 from minidl.ops.shape import pad
 from minidl.backend import to_device
 
@@ -22,5 +25,6 @@ def dropout(input, p=0.5, training=True):  # noqa: A002  (PyTorch's names)
     return input * wrap(mask)
 
 
-__all__ = ["dropout", "embedding", "gelu", "leaky_relu", "linear", "log_softmax", "pad", "relu", "sigmoid",
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse_loss", "nll_loss",
+           "batch_norm", "layer_norm", "dropout", "embedding", "gelu", "leaky_relu", "linear", "log_softmax", "pad", "relu", "sigmoid",
            "softmax", "tanh"]

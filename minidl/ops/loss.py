@@ -1,0 +1,218 @@
+"""Losses: cross-entropy (fused with log-softmax), NLL, MSE, BCE and BCE with logits.
+
+Cross-entropy is one node: with log-probabilities log p = log_softmax(x) and a
+target distribution q per row (one-hot or given probabilities, optionally
+smoothed and class-weighted), the loss is L = (1/D) Σᵢ Σ_c -q_ic log p_ic and
+its gradient is simply dL/dx_ic = (p_ic Σ_c' q_ic' - q_ic) / D — "softmax
+minus one-hot" when q is one-hot.
+"""
+
+from __future__ import annotations
+
+from minidl.autograd import Function
+from minidl.backend import array_module
+from minidl.ops.common import as_tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction, op):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of 'mean', 'sum', 'none', got {reduction!r}")
+
+
+class CrossEntropy(Function):
+    """L = (1/D) Σᵢ Σ_c -q_ic log softmax(x)ᵢ_c;  dL/dxᵢ = (softmax(x)ᵢ·Σ_c q_ic - qᵢ) / D
+
+    ``x`` is (rows, C); ``q`` the per-row target weights (zero rows for ignored
+    targets); D the normaliser (1 for 'sum' and 'none').
+    """
+
+    def forward(self, x, q, denominator, reduction):
+        xp = array_module(x)
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.log_p, self.q, self.denominator, self.reduction = log_p, q, denominator, reduction
+        per_row = -(q * log_p).sum(axis=1)
+        if reduction == "none":
+            return per_row
+        total = per_row.sum()
+        if reduction == "sum":
+            return total
+        return total / x.dtype.type(denominator) if denominator else xp.full((), xp.nan, dtype=x.dtype)
+
+    def backward(self, g):
+        xp = array_module(g)
+        p = xp.exp(self.log_p)
+        grad = p * self.q.sum(axis=1, keepdims=True) - self.q
+        if self.reduction == "none":
+            return grad * g[:, None]
+        if self.reduction == "mean":  # all targets ignored: nothing contributed, so no gradient
+            return grad * (g / g.dtype.type(self.denominator) if self.denominator else 0 * g)
+        return grad * g
+
+
+class BinaryCrossEntropy(Function):
+    """L = -w (y log p + (1-y) log(1-p)), each log clamped at -100;
+    dL/dp = w (p - y) / max(p (1-p), 1e-12)  (PyTorch's formula)"""
+
+    def forward(self, p, y, weight=None):
+        xp = array_module(p)
+        log_p = xp.maximum(xp.log(p), -100)
+        log_q = xp.maximum(xp.log1p(-p), -100)
+        self.save(p, y)
+        self.weight = weight
+        loss = -(y * log_p + (1 - y) * log_q)
+        return loss if weight is None else loss * weight
+
+    def backward(self, g):
+        p, y = self.saved
+        xp = array_module(p)
+        grad = g * (p - y) / xp.maximum(p * (1 - p), p.dtype.type(1e-12))
+        return (grad if self.weight is None else grad * self.weight), None
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """L = (1-y)·x + (1 + (w₊-1)·y)·log(1 + e⁻ˣ), computed stably as softplus(-x) = log(1+e^-|x|) + max(-x, 0);
+    dL/dx = (1-y) - (1 + (w₊-1)·y)·σ(-x)   (w₊ = pos_weight; with w₊ = 1 this is σ(x) - y)"""
+
+    def forward(self, x, y, pos_weight=None):
+        xp = array_module(x)
+        softplus_neg = xp.log1p(xp.exp(-abs(x))) + xp.maximum(-x, 0)
+        scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+        self.save(x, y)
+        self.scale = scale
+        return (1 - y) * x + scale * softplus_neg
+
+    def backward(self, g):
+        x, y = self.saved
+        xp = array_module(x)
+        e = xp.exp(-abs(x))
+        sigmoid_neg = xp.where(x >= 0, e, 1) / (1 + e)  # σ(-x), stable
+        return g * ((1 - y) - self.scale * sigmoid_neg), None
+
+
+def _reduce(loss, reduction, weight_sum=None):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.mean() if weight_sum is None else loss.sum() / weight_sum
+
+
+def _rows(x, op):
+    """Logits (N, C) or (N, C, d1, ...) as rows (M, C) with the class dim last, and the 'none' shape."""
+    if x.ndim == 1:
+        return x.reshape(1, -1), ()
+    if x.ndim == 2:
+        return x, (x.shape[0],)
+    moved = x.permute(0, *range(2, x.ndim), 1)  # (N, d1, ..., C)
+    return moved.reshape(-1, x.shape[1]), (x.shape[0],) + x.shape[2:]
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",  # noqa: A002
+                  label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` (N, C[, d...]) and class indices or class probabilities.
+
+    Matches ``torch.nn.functional.cross_entropy``: ``weight`` rescales classes, targets equal to
+    ``ignore_index`` count for nothing (and 'mean' divides by the summed weight of the others, so
+    all-ignored gives NaN), ``label_smoothing`` ε mixes the target with the uniform distribution.
+    """
+    check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    target = as_tensor(target, like=None)
+    rows, out_shape = _rows(input, "cross_entropy")
+    classes = rows.shape[1]
+    xp = array_module(rows.data)
+    dtype = rows.data.dtype
+    w = xp.ones(classes, dtype=dtype) if weight is None else weight.data.astype(dtype)
+    if weight is not None and tuple(weight.shape) != (classes,):
+        raise ValueError(f"cross_entropy: weight must have shape ({classes},), got {tuple(weight.shape)}")
+    if target.data.dtype.kind == "f":  # class probabilities
+        if target.shape != input.shape:
+            raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
+                             f"got {target.shape}")
+        probs, _ = _rows(target.detach(), "cross_entropy")
+        q = probs.data.astype(dtype) * (1 - label_smoothing) + label_smoothing / classes
+        q = q * w
+        denominator = rows.shape[0]
+    else:
+        q, denominator = _index_targets(xp, target, input, rows, w, ignore_index, label_smoothing, classes, dtype)
+    loss = CrossEntropy.apply(rows, q=q, denominator=denominator, reduction=reduction)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def _index_targets(xp, target, input, rows, w, ignore_index, smoothing, classes, dtype):
+    """Per-row target weights q for class-index targets, and the 'mean' denominator Σ w[yᵢ]."""
+    expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
+    if target.shape != expected:
+        raise ValueError(f"cross_entropy: expected target of shape {expected} for input of shape "
+                         f"{input.shape}, got {target.shape}")
+    labels = target.data.reshape(-1)
+    keep = labels != ignore_index
+    safe = xp.where(keep, labels, 0)
+    if labels.size and (int(safe.min()) < 0 or int(safe.max()) >= classes):
+        bad = int(safe.max()) if int(safe.max()) >= classes else int(safe.min())
+        raise IndexError(f"cross_entropy: target {bad} is out of bounds for {classes} classes")
+    picked = w[safe] * keep
+    q = xp.zeros(rows.shape, dtype=dtype)
+    q[xp.arange(labels.size), safe] = picked * (1 - smoothing)
+    if smoothing:
+        q += (smoothing / classes) * w * keep[:, None]
+    return q, float(picked.sum()) if labels.size else 0.0
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
+    """Negative log-likelihood of log-probabilities ``input`` (N, C[, d...]) at class indices ``target``."""
+    check_reduction(reduction, "nll_loss")
+    from minidl.ops.shape import getitem
+    rows, out_shape = _rows(input, "nll_loss")
+    xp = array_module(rows.data)
+    labels = as_tensor(target).data.reshape(-1)
+    keep = labels != ignore_index
+    safe = xp.where(keep, labels, 0)
+    w = xp.ones(rows.shape[1], dtype=rows.data.dtype) if weight is None else weight.data.astype(rows.data.dtype)
+    factor = as_tensor(-(w[safe] * keep).astype(rows.data.dtype), like=rows)
+    picked = getitem(rows, (xp.arange(labels.size), safe)) * factor
+    result = _reduce(picked, reduction, weight_sum=float(-factor.data.sum()))
+    return result.reshape(out_shape) if reduction == "none" else result
+
+
+def mse_loss(input, target, reduction="mean"):  # noqa: A002
+    """(1/n) Σ (input - target)²  (or the sum, or per element)."""
+    check_reduction(reduction, "mse_loss")
+    if tuple(input.shape) != tuple(as_tensor(target, like=input).shape):
+        raise ValueError(f"mse_loss: input shape {input.shape} and target shape "
+                         f"{as_tensor(target, like=input).shape} differ (broadcasting is not done for losses)")
+    difference = input - target
+    return _reduce(difference * difference, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+    """-(y log p + (1-y) log(1-p)) for probabilities ``input`` in [0, 1]; logs clamped at -100."""
+    check_reduction(reduction, "binary_cross_entropy")
+    target = as_tensor(target, like=input)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"binary_cross_entropy: target shape {target.shape} must equal input shape {input.shape}")
+    data = input.data
+    if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
+        raise ValueError("binary_cross_entropy: input values must lie between 0 and 1 (did you mean "
+                         "binary_cross_entropy_with_logits?)")
+    w = None if weight is None else array_module(data).broadcast_to(weight.data, data.shape).astype(data.dtype)
+    loss = BinaryCrossEntropy.apply(input, target.detach(), weight=w)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):  # noqa: A002
+    """Sigmoid + binary cross-entropy in one stable node; ``pos_weight`` scales the positive term."""
+    check_reduction(reduction, "binary_cross_entropy_with_logits")
+    target = as_tensor(target, like=input)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"binary_cross_entropy_with_logits: target shape {target.shape} must equal input "
+                         f"shape {input.shape}")
+    loss = BinaryCrossEntropyWithLogits.apply(input, target.detach(),
+                                              pos_weight=None if pos_weight is None else pos_weight.data)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)

@@ -1,0 +1,138 @@
+"""Batch normalisation and layer normalisation, each one node with a closed-form backward.
+
+Both normalise x over some axes A (m values per group):
+    μ = mean_A(x),  σ² = mean_A((x - μ)²),  x̂ = (x - μ)/√(σ² + ε),  y = γ·x̂ + β
+and share the backward, with dx̂ = g·γ:
+    dL/dx = (1/√(σ²+ε)) · (dx̂ - mean_A(dx̂) - x̂·mean_A(dx̂·x̂)),
+    dL/dγ = Σ g·x̂,  dL/dβ = Σ g   (summed over everything but γ's axis).
+BatchNorm normalises each channel over (N, H, W); LayerNorm each row over its
+trailing ``normalized_shape`` dims. In eval mode BatchNorm uses fixed running
+statistics instead, so μ and σ² are constants and dL/dx = g·γ/√(σ²+ε).
+"""
+
+from __future__ import annotations
+
+from minidl.autograd import Function, no_grad
+from minidl.backend import array_module
+
+
+class Normalize(Function):
+    """y = γ·(x - μ)/√(σ² + ε) + β with statistics over ``axes`` (or given fixed ``mean``/``var``)."""
+
+    def forward(self, x, weight=None, bias=None, axes=(), param_shape=(), eps=1e-5, mean=None, var=None):
+        xp = array_module(x)
+        self.fixed = mean is not None
+        if not self.fixed:
+            mean = x.mean(axis=axes, keepdims=True)
+            var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
+        x_hat = (x - mean) * inv_std
+        self.axes, self.param_shape = axes, param_shape
+        self.x_hat, self.inv_std, self.weight = x_hat, inv_std, weight
+        self.batch_mean, self.batch_var = mean, var
+        y = x_hat * weight.reshape(param_shape) if weight is not None else x_hat.copy()
+        if bias is not None:
+            y += bias.reshape(param_shape)
+        return y
+
+    def backward(self, g):
+        x_hat, axes = self.x_hat, self.axes
+        reduce_axes = tuple(i for i in range(g.ndim) if i >= len(self.param_shape) or self.param_shape[i] == 1)
+        weight_grad = bias_grad = None
+        if len(self.needs_grad) > 1 and self.needs_grad[1]:
+            weight_grad = (g * x_hat).sum(axis=reduce_axes).reshape(-1)
+        if len(self.needs_grad) > 2 and self.needs_grad[2]:
+            bias_grad = g.sum(axis=reduce_axes).reshape(-1)
+        x_grad = None
+        if self.needs_grad[0]:
+            d_hat = g * self.weight.reshape(self.param_shape) if self.weight is not None else g
+            if self.fixed:
+                x_grad = d_hat * self.inv_std
+            else:
+                x_grad = (d_hat - d_hat.mean(axis=axes, keepdims=True)
+                          - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True)) * self.inv_std
+        return (x_grad, weight_grad, bias_grad)[:len(self.needs_grad)]
+
+
+def _apply(x, weight, bias, **params):
+    inputs = [x] + ([weight] if weight is not None or bias is not None else [])
+    if bias is not None:
+        inputs.append(bias)
+    if weight is None and bias is not None:
+        raise ValueError("normalisation with a bias but no weight is not supported; pass both or neither")
+    return Normalize.apply(*inputs, **params)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation of (N, C) or (N, C, ...) over every dim but C.
+
+    Training: normalise with the batch mean and biased variance, then update the running
+    stats in place: running = (1 - momentum)·running + momentum·batch, with the unbiased
+    variance (n/(n-1)). Evaluation: normalise with the running stats.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, ...), got {input.shape}")
+    channels = input.shape[1]
+    axes = (0,) + tuple(range(2, input.ndim))
+    param_shape = (1, channels) + (1,) * (input.ndim - 2)
+    for name, tensor in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                         ("running_var", running_var)):
+        if tensor is not None and tuple(tensor.shape) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input {input.shape}, "
+                             f"got {tuple(tensor.shape)}")
+    count = input.data.size // max(channels, 1)
+    if training:
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+        out = _apply(input, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
+        if running_mean is not None and running_var is not None:
+            node_stats = _batch_stats(out, input, axes)
+            _update_running(running_mean, running_var, *node_stats, count, momentum)
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
+    shape = param_shape
+    return _apply(input, weight, bias, axes=axes, param_shape=param_shape, eps=eps,
+                  mean=running_mean.data.reshape(shape).astype(input.dtype, copy=False),
+                  var=running_var.data.reshape(shape).astype(input.dtype, copy=False))
+
+
+def _batch_stats(out, input, axes):
+    node = out._node
+    if node is not None:
+        return node.batch_mean.reshape(-1), node.batch_var.reshape(-1)
+    data = input.data  # no graph was recorded (no_grad): compute them again
+    mean = data.mean(axis=axes)
+    return mean, data.var(axis=axes)
+
+
+def _update_running(running_mean, running_var, mean, var, count, momentum):
+    """running ← (1 - momentum)·running + momentum·batch, with the unbiased batch variance."""
+    with no_grad():
+        unbiased = var * (count / (count - 1))
+        running_mean.data *= 1 - momentum
+        running_mean.data += momentum * mean.astype(running_mean.dtype, copy=False)
+        running_var.data *= 1 - momentum
+        running_var.data += momentum * unbiased.astype(running_var.dtype, copy=False)
+        running_mean._modified()
+        running_var._modified()
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Normalise over the trailing ``normalized_shape`` dims (biased variance), then scale and shift."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape or k == 0:
+        raise ValueError(f"layer_norm: normalized_shape {normalized_shape} must match the trailing dims of "
+                         f"input shape {input.shape}")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tuple(tensor.shape) != normalized_shape:
+            raise ValueError(f"layer_norm: {name} must have shape {normalized_shape}, got {tuple(tensor.shape)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    param_shape = (1,) * (input.ndim - k) + normalized_shape
+    if weight is not None:
+        weight = weight.reshape(-1) if k > 1 else weight
+    if bias is not None:
+        bias = bias.reshape(-1) if k > 1 else bias
+    return _apply(input, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
