@@ -5,6 +5,7 @@ initialisation schemes.
 """
 
 from minidl.nn import functional, init
+from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from minidl.nn.containers import ModuleDict, ModuleList, Sequential
 from minidl.nn.layers import (GELU, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU,
                               Sigmoid, Softmax, Tanh)
@@ -13,6 +14,7 @@ from minidl.nn.module import Module, Parameter
 from minidl.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
 __all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "LayerNorm", "MSELoss",
     "NLLLoss",
     "GELU", "Dropout", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",

@@ -3,11 +3,13 @@
 from minidl.creation import default_generator
 from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from minidl.ops.common import wrap
+from minidl.ops.conv import conv2d
 from minidl.ops.embedding import embedding
 from minidl.ops.linalg import linear
 from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, mse_loss,
                              nll_loss)
 from minidl.ops.norm import batch_norm, layer_norm
+from minidl.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from minidl.ops.shape import pad
 from minidl.backend import to_device
 
@@ -26,5 +28,5 @@ def dropout(input, p=0.5, training=True):  # noqa: A002  (PyTorch's names)
 
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse_loss", "nll_loss",
-           "batch_norm", "layer_norm", "dropout", "embedding", "gelu", "leaky_relu", "linear", "log_softmax", "pad", "relu", "sigmoid",
+           "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "max_pool2d", "batch_norm", "layer_norm", "dropout", "embedding", "gelu", "leaky_relu", "linear", "log_softmax", "pad", "relu", "sigmoid",
            "softmax", "tanh"]

@@ -1,0 +1,117 @@
+"""Datasets: indexable collections of samples, as in ``torch.utils.data``.
+
+A dataset answers ``len(dataset)`` and ``dataset[i]`` for ``0 <= i < len``.
+:class:`TensorDataset` wraps arrays that share their first dimension,
+:class:`Subset` selects some indices of another dataset and
+:func:`random_split` cuts a dataset into random, non-overlapping subsets.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from minidl.creation import default_generator, from_numpy, tensor
+from minidl.tensor import Tensor
+
+
+class Dataset:
+    """Base class of map-style datasets: define ``__getitem__`` and ``__len__``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+
+def _as_tensor(data):
+    """A Tensor for ``data``: tensors as they are, NumPy arrays shared, anything else copied."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray):
+        return from_numpy(data)
+    return tensor(data)
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of tensors (or NumPy arrays) of equal first dimension.
+
+    ``TensorDataset(images, labels)[i]`` is ``(images[i], labels[i])``. NumPy
+    arrays are wrapped without a copy; ``self.tensors`` holds the tensors.
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset: expected at least one tensor")
+        tensors = tuple(_as_tensor(t) for t in tensors)
+        for position, t in enumerate(tensors):
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset: tensor {position} is 0-dimensional; "
+                                 "every tensor needs a first dimension to index samples by")
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) > 1:
+            shapes = ", ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"TensorDataset: all tensors must have the same size in dim 0, "
+                             f"got sizes {sizes} (shapes {shapes})")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = [int(i) for i in indices]
+
+    def __getitem__(self, index):
+        if isinstance(index, (list, tuple)):
+            return [self.dataset[self.indices[i]] for i in index]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def _split_lengths(lengths, total):
+    """Integer lengths from ints or from fractions summing to 1 (PyTorch's rule)."""
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        if any(not 0 <= f <= 1 for f in lengths):
+            raise ValueError(f"random_split: fractions must lie in [0, 1], got {lengths}")
+        counts = [int(math.floor(total * f)) for f in lengths]
+        for i in range(total - sum(counts)):  # hand out the remainder round-robin
+            counts[i % len(counts)] += 1
+        return counts
+    if any(not isinstance(n, numbers.Integral) or n < 0 for n in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative ints or fractions summing to 1, "
+                         f"got {lengths}")
+    if sum(lengths) != total:
+        raise ValueError(f"random_split: the lengths {lengths} sum to {sum(lengths)}, "
+                         f"but the dataset has {total} samples")
+    return [int(n) for n in lengths]
+
+
+def random_split(dataset, lengths, generator_seed=None):
+    """Split ``dataset`` into non-overlapping random :class:`Subset` objects of the given lengths.
+
+    ``lengths`` are sample counts summing to ``len(dataset)``, or fractions
+    summing to 1 (``[0.8, 0.2]``): then each part gets ``floor(n * fraction)``
+    samples and the remainder is dealt out one by one from the first part on.
+    The permutation comes from ``np.random.default_rng(generator_seed)``, or
+    from minidl's default generator (see ``minidl.manual_seed``) when no seed
+    is given.
+    """
+    counts = _split_lengths(lengths, len(dataset))
+    rng = default_generator() if generator_seed is None else np.random.default_rng(generator_seed)
+    order = rng.permutation(len(dataset))
+    bounds = np.cumsum([0] + counts)
+    return [Subset(dataset, order[start:stop].tolist()) for start, stop in zip(bounds[:-1], bounds[1:])]

@@ -1,0 +1,176 @@
+"""2-D convolution as im2col plus one matrix product.
+
+The source text's convolution (f*g)(x) = Σ_y f(y) g(x - y) is, in deep
+learning, computed as cross-correlation: output pixel (o, i, j) is
+
+    out[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q] · x[n, c, i·s + p·d, j·s + q·d]
+
+(s = stride, d = dilation, x zero-padded). Laying every receptive field out
+as a column (im2col, a strided *view* of x made by ``as_strided`` and copied
+once) turns the sum into one matrix product per group:
+``out = W (O, C·kh·kw) @ cols (C·kh·kw, Ho·Wo)``. The backward is two more
+products, dW = G @ colsᵀ and dcols = Wᵀ @ G, and col2im: dcols is added back
+onto the padded input, one strided slice per kernel offset (kh·kw adds,
+never ``np.add.at``).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from minidl.autograd import Function
+from minidl.backend import array_module
+from minidl.errors import ShapeError
+
+
+def pair(value, name, op):
+    """An int or a pair of ints as a pair."""
+    if isinstance(value, numbers.Integral):
+        return int(value), int(value)
+    value = tuple(value)
+    if len(value) != 2 or not all(isinstance(v, numbers.Integral) for v in value):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def output_size(size, kernel, stride, pad_total, dilation, ceil_mode=False, pad_left=None):
+    """floor((size + pads - d(k-1) - 1)/s) + 1 (ceil with ceil_mode, dropping a last window
+    that would start inside the right padding)."""
+    span = size + pad_total - dilation * (kernel - 1) - 1
+    if span < 0:
+        return 0
+    count = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (count - 1) * stride >= size + (pad_total // 2 if pad_left is None else pad_left):
+        count -= 1
+    return count
+
+
+def windows(padded, kernel, stride, dilation, out_hw):
+    """A view (N, C, kh, kw, Ho, Wo) of every receptive field of a padded (N, C, H, W) array."""
+    xp = array_module(padded)
+    n, c = padded.shape[:2]
+    sn, sc, sh, sw = padded.strides
+    shape = (n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
+    strides = (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
+    return xp.lib.stride_tricks.as_strided(padded, shape=shape, strides=strides)
+
+
+def add_windows(target, values, kernel, stride, dilation, out_hw):
+    """col2im: target[..., i·s + p·d, j·s + q·d] += values[..., p, q, i, j], one strided add per (p, q)."""
+    for p in range(kernel[0]):
+        rows = slice(p * dilation[0], p * dilation[0] + stride[0] * (out_hw[0] - 1) + 1, stride[0])
+        for q in range(kernel[1]):
+            cols = slice(q * dilation[1], q * dilation[1] + stride[1] * (out_hw[1] - 1) + 1, stride[1])
+            target[:, :, rows, cols] += values[:, :, p, q]
+    return target
+
+
+def zero_pad(x, pads):
+    """x (N, C, H, W) with (top, bottom, left, right) zeros added."""
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    xp = array_module(x)
+    out = xp.zeros(x.shape[:2] + (x.shape[2] + top + bottom, x.shape[3] + left + right), dtype=x.dtype)
+    out[:, :, top:top + x.shape[2], left:left + x.shape[3]] = x
+    return out
+
+
+class Conv2d(Function):
+    """out = W ⋆ x + b (cross-correlation, see the module docstring);
+    dL/dW = G @ colsᵀ,  dL/dx = col2im(Wᵀ @ G),  dL/db = Σ_{n,i,j} G"""
+
+    def forward(self, x, weight, bias=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+        xp = array_module(x)
+        n, c, h, w = x.shape
+        out_channels, _, kh, kw = weight.shape
+        padded = zero_pad(x, pads)
+        out_hw = (output_size(h, kh, stride[0], pads[0] + pads[1], dilation[0]),
+                  output_size(w, kw, stride[1], pads[2] + pads[3], dilation[1]))
+        view = windows(padded, (kh, kw), stride, dilation, out_hw)
+        # cols: (N, groups, C/g·kh·kw, Ho·Wo), the one copy of the input that im2col makes
+        cols = xp.ascontiguousarray(view).reshape(n, groups, (c // groups) * kh * kw, out_hw[0] * out_hw[1])
+        w_groups = weight.reshape(groups, out_channels // groups, -1)
+        out = xp.matmul(w_groups, cols).reshape(n, out_channels, out_hw[0], out_hw[1])
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1)
+        self.cols, self.weight = cols, weight
+        self.geometry = (x.shape, padded.shape, pads, stride, dilation, groups, out_hw)
+        return out
+
+    def backward(self, g):
+        xp = array_module(g)
+        x_shape, padded_shape, pads, stride, dilation, groups, out_hw = self.geometry
+        n, c, h, w = x_shape
+        out_channels, _, kh, kw = self.weight.shape
+        g_groups = g.reshape(n, groups, out_channels // groups, out_hw[0] * out_hw[1])
+        grads = [None, None, None][:len(self.needs_grad)]
+        if self.needs_grad[1]:  # Σ_n G_n @ cols_nᵀ, as one contraction over (n, pixels)
+            grads[1] = xp.einsum("ngop,ngkp->gok", g_groups, self.cols, optimize=True).reshape(self.weight.shape)
+        if len(grads) > 2 and self.needs_grad[2]:
+            grads[2] = g.sum(axis=(0, 2, 3))
+        if self.needs_grad[0]:
+            w_groups = self.weight.reshape(groups, out_channels // groups, -1)
+            d_cols = xp.matmul(w_groups.transpose(0, 2, 1), g_groups)  # (N, g, C/g·kh·kw, Ho·Wo)
+            d_cols = d_cols.reshape(n, c, kh, kw, out_hw[0], out_hw[1])
+            d_padded = add_windows(xp.zeros(padded_shape, dtype=g.dtype), d_cols, (kh, kw), stride, dilation, out_hw)
+            top, bottom, left, right = pads
+            grads[0] = d_padded[:, :, top:top + h, left:left + w]
+        return tuple(grads)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D convolution (cross-correlation) of (N, C, H, W) or unbatched (C, H, W) input with
+    weight (C_out, C_in/groups, kH, kW), as ``torch.nn.functional.conv2d``.
+
+    ``padding`` is an int, a pair, ``'valid'`` (none) or ``'same'`` (output size = input size;
+    stride 1 only; odd totals put the extra zero on the bottom/right, as PyTorch does).
+    """
+    if input.ndim == 3:
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    if input.ndim != 4:
+        raise ShapeError(f"conv2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if weight.ndim != 4:
+        raise ShapeError(f"conv2d: expected 4-D weight (C_out, C_in/groups, kH, kW), got shape {weight.shape}")
+    stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"conv2d: stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+    n, c, h, w = input.shape
+    out_channels, c_per_group, kh, kw = weight.shape
+    if not isinstance(groups, numbers.Integral) or groups < 1 or c % groups or out_channels % groups:
+        raise ValueError(f"conv2d: groups={groups} must be a positive int dividing both in_channels ({c}) and "
+                         f"out_channels ({out_channels})")
+    if c_per_group * groups != c:
+        raise ShapeError(f"conv2d: weight of shape {weight.shape} with groups={groups} expects input with "
+                         f"{c_per_group * groups} channels, but got input of shape {input.shape}")
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ShapeError(f"conv2d: bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+    pads = _padding(padding, (kh, kw), stride, dilation)
+    out_hw = (output_size(h, kh, stride[0], pads[0] + pads[1], dilation[0]),
+              output_size(w, kw, stride[1], pads[2] + pads[3], dilation[1]))
+    if min(out_hw) < 1:
+        raise ShapeError(f"conv2d: output size {out_hw} is too small: input {(h, w)} with padding {pads} "
+                         f"(top, bottom, left, right) is smaller than the dilated kernel "
+                         f"{(dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)}")
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return Conv2d.apply(*inputs, stride=stride, pads=pads, dilation=dilation, groups=int(groups))
+
+
+def _padding(padding, kernel, stride, dilation):
+    """(top, bottom, left, right) zero padding from conv2d's ``padding`` argument."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding != "same":
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions (stride={stride})")
+        pads = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            pads += [total // 2, total - total // 2]
+        return tuple(pads)
+    ph, pw = pair(padding, "padding", "conv2d")
+    if ph < 0 or pw < 0:
+        raise ValueError(f"conv2d: padding must be non-negative, got {(ph, pw)}")
+    return (ph, ph, pw, pw)

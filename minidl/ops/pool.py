@@ -1,0 +1,223 @@
+"""Max pooling, average pooling and adaptive average pooling over (N, C, H, W).
+
+Pooling reads the same receptive fields as convolution (``windows`` from
+conv.py) but reduces each one on its own: the maximum (the gradient goes to
+the single position that held it) or the mean (the gradient is shared
+equally). When the stride equals the kernel and the windows tile the input
+exactly, a reshape replaces the strided view.
+
+Ties in max pooling: the first maximum in row-major order inside the window
+wins, the same rule as PyTorch's CPU kernel, and only it gets the gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.autograd import Function
+from minidl.backend import array_module
+from minidl.errors import ShapeError
+from minidl.ops.conv import add_windows, output_size, pair, windows
+
+
+def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
+    """Kernel, stride, padding, dilation as pairs, the output size, and the extra right padding ceil_mode needs."""
+    if x.ndim != 4:
+        raise ShapeError(f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}")
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None or stride == () else pair(stride, "stride", op)
+    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding non-negative, got "
+                         f"kernel_size={kernel}, stride={stride}, padding={padding}, dilation={dilation}")
+    for k, p, d in zip(kernel, padding, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise ValueError(f"{op}: padding should be at most half of the effective kernel size, got "
+                             f"padding={padding} for kernel_size={kernel} and dilation={dilation}")
+    out_hw = tuple(output_size(size, k, s, 2 * p, d, ceil_mode, p)
+                   for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
+    if min(out_hw) < 1:
+        raise ShapeError(f"{op}: output size {out_hw} is too small for input {x.shape} with kernel_size={kernel}, "
+                         f"stride={stride}, padding={padding}, dilation={dilation}")
+    # padded extent actually read: the last window may reach beyond the right padding in ceil_mode
+    extent = tuple(max(size + 2 * p, (o - 1) * s + d * (k - 1) + 1)
+                   for size, o, k, s, p, d in zip(x.shape[2:], out_hw, kernel, stride, padding, dilation))
+    return kernel, stride, padding, dilation, out_hw, extent
+
+
+def _padded(x, padding, extent, fill):
+    xp = array_module(x)
+    ph, pw = padding
+    if extent == x.shape[2:] and not any(padding):
+        return x
+    out = xp.full(x.shape[:2] + extent, fill, dtype=x.dtype)
+    out[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
+    return out
+
+
+def _tiles(x, kernel, stride, dilation, padding, out_hw):
+    """True when the windows tile x exactly, so a reshape can stand in for the strided view."""
+    return (stride == kernel and dilation == (1, 1) and padding == (0, 0)
+            and out_hw[0] * kernel[0] == x.shape[2] and out_hw[1] * kernel[1] == x.shape[3])
+
+
+def _window_view(padded, kernel, stride, dilation, out_hw, tiled):
+    """Every window as the last axis: (N, C, Ho, Wo, kh·kw)."""
+    n, c = padded.shape[:2]
+    if tiled:
+        view = padded.reshape(n, c, out_hw[0], kernel[0], out_hw[1], kernel[1]).transpose(0, 1, 2, 4, 3, 5)
+    else:
+        view = windows(padded, kernel, stride, dilation, out_hw).transpose(0, 1, 4, 5, 2, 3)
+    return view.reshape(n, c, out_hw[0], out_hw[1], kernel[0] * kernel[1])
+
+
+def _scatter_windows(values, padded_shape, kernel, stride, dilation, out_hw, tiled):
+    """The adjoint of _window_view: add (N, C, Ho, Wo, kh·kw) window values back onto the padded input."""
+    xp = array_module(values)
+    n, c = padded_shape[:2]
+    split = values.reshape(n, c, out_hw[0], out_hw[1], kernel[0], kernel[1])
+    if tiled:
+        return split.transpose(0, 1, 2, 4, 3, 5).reshape(padded_shape)
+    target = xp.zeros(padded_shape, dtype=values.dtype)
+    return add_windows(target, split.transpose(0, 1, 4, 5, 2, 3), kernel, stride, dilation, out_hw)
+
+
+class MaxPool2d(Function):
+    """out = max over each window;  dL/dx: the window's gradient goes to the argmax only"""
+
+    def forward(self, x, kernel, stride, padding, dilation, out_hw, extent):
+        xp = array_module(x)
+        tiled = _tiles(x, kernel, stride, dilation, padding, out_hw)
+        padded = _padded(x, padding, extent, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
+        view = _window_view(padded, kernel, stride, dilation, out_hw, tiled)
+        self.argmax = view.argmax(axis=-1)[..., None]
+        self.geometry = (x.shape, padded.shape, kernel, stride, padding, dilation, out_hw, tiled)
+        return xp.take_along_axis(view, self.argmax, axis=-1)[..., 0]
+
+    def backward(self, g):
+        xp = array_module(g)
+        x_shape, padded_shape, kernel, stride, padding, dilation, out_hw, tiled = self.geometry
+        per_window = xp.zeros(g.shape + (kernel[0] * kernel[1],), dtype=g.dtype)
+        xp.put_along_axis(per_window, self.argmax, g[..., None], axis=-1)
+        grad = _scatter_windows(per_window, padded_shape, kernel, stride, dilation, out_hw, tiled)
+        return grad[:, :, padding[0]:padding[0] + x_shape[2], padding[1]:padding[1] + x_shape[3]]
+
+    def indices(self):
+        """PyTorch's return_indices: the flat position of each maximum within its (H, W) plane."""
+        x_shape, _, kernel, stride, padding, dilation, out_hw, _ = self.geometry
+        xp = array_module(self.argmax)
+        p, q = xp.divmod(self.argmax[..., 0], kernel[1])
+        rows = xp.arange(out_hw[0])[:, None] * stride[0] + p * dilation[0] - padding[0]
+        cols = xp.arange(out_hw[1])[None, :] * stride[1] + q * dilation[1] - padding[1]
+        return (rows * x_shape[3] + cols).astype(np.int64)
+
+
+class AvgPool2d(Function):
+    """out = Σ window / divisor;  dL/dx: each window's gradient / divisor, added to every element of it"""
+
+    def forward(self, x, kernel, stride, padding, out_hw, extent, divisor):
+        xp = array_module(x)
+        tiled = _tiles(x, kernel, stride, (1, 1), padding, out_hw)
+        padded = _padded(x, padding, extent, 0)
+        view = _window_view(padded, kernel, stride, (1, 1), out_hw, tiled)
+        self.divisor = xp.asarray(divisor, dtype=x.dtype)
+        self.geometry = (x.shape, padded.shape, kernel, stride, padding, out_hw, tiled)
+        return view.sum(axis=-1) / self.divisor
+
+    def backward(self, g):
+        xp = array_module(g)
+        x_shape, padded_shape, kernel, stride, padding, out_hw, tiled = self.geometry
+        share = xp.broadcast_to((g / self.divisor)[..., None], g.shape + (kernel[0] * kernel[1],))
+        grad = _scatter_windows(share, padded_shape, kernel, stride, (1, 1), out_hw, tiled)
+        return grad[:, :, padding[0]:padding[0] + x_shape[2], padding[1]:padding[1] + x_shape[3]]
+
+
+def _divisors(size, kernel, stride, padding, out_size, count_include_pad):
+    """Per output position along one dim: the element count PyTorch divides by."""
+    starts = np.arange(out_size) * stride - padding
+    ends = np.minimum(starts + kernel, size + padding)
+    if count_include_pad:
+        return ends - starts
+    return np.minimum(ends, size) - np.maximum(starts, 0)
+
+
+def _batched(function):
+    """Accept unbatched (C, H, W) input, as PyTorch does."""
+    def wrapper(input, *args, **kwargs):  # noqa: A002
+        if input.ndim == 3:
+            out = function(input.unsqueeze(0), *args, **kwargs)
+            return tuple(o.squeeze(0) for o in out) if isinstance(out, tuple) else out.squeeze(0)
+        return function(input, *args, **kwargs)
+    wrapper.__doc__, wrapper.__name__ = function.__doc__, function.__name__
+    return wrapper
+
+
+@_batched
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """Maximum over each kernel_size window (stride defaults to kernel_size), as in PyTorch."""
+    kernel, stride, padding, dilation, out_hw, extent = _geometry(input, kernel_size, stride, padding, dilation,
+                                                                  ceil_mode, "max_pool2d")
+    out = MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                          out_hw=out_hw, extent=extent)
+    if not return_indices:
+        return out
+    node = out._node
+    if node is None:  # not recorded: compute the argmax again to report indices
+        node = MaxPool2d()
+        node.forward(input.data, kernel, stride, padding, dilation, out_hw, extent)
+    from minidl.ops.common import wrap
+    return out, wrap(node.indices())
+
+
+@_batched
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,  # noqa: A002
+               divisor_override=None):
+    """Mean over each window; padding counts toward the divisor unless count_include_pad=False."""
+    kernel, stride, padding, _, out_hw, extent = _geometry(input, kernel_size, stride, padding, 1, ceil_mode,
+                                                           "avg_pool2d")
+    if divisor_override is not None:
+        if divisor_override <= 0:
+            raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
+        divisor = np.full(out_hw, float(divisor_override))
+    else:
+        rows, cols = (_divisors(size, k, s, p, o, count_include_pad)
+                      for size, k, s, p, o in zip(input.shape[2:], kernel, stride, padding, out_hw))
+        divisor = np.outer(rows, cols).astype(np.float64)
+    return AvgPool2d.apply(input, kernel=kernel, stride=stride, padding=padding, out_hw=out_hw, extent=extent,
+                           divisor=divisor)
+
+
+class AdaptiveAvgPool2d(Function):
+    """out = Pₕ x Pᵥᵀ with averaging matrices P (row i averages input rows floor(iH/Ho) .. ceil((i+1)H/Ho));
+    dL/dx = Pₕᵀ G Pᵥ"""
+
+    def forward(self, x, rows, cols):
+        xp = array_module(x)
+        self.rows, self.cols = xp.asarray(rows, dtype=x.dtype), xp.asarray(cols, dtype=x.dtype)
+        return xp.matmul(xp.matmul(self.rows, x), self.cols.T)
+
+    def backward(self, g):
+        xp = array_module(g)
+        return xp.matmul(xp.matmul(self.rows.T, g), self.cols)
+
+
+def _averaging_matrix(size, out_size):
+    matrix = np.zeros((out_size, size))
+    for i in range(out_size):
+        start, end = (i * size) // out_size, -(-((i + 1) * size) // out_size)
+        matrix[i, start:end] = 1.0 / (end - start)
+    return matrix
+
+
+@_batched
+def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+    """Average pooling to a fixed output size (None keeps that dim's input size)."""
+    if input.ndim != 4:
+        raise ShapeError(f"adaptive_avg_pool2d: expected 3-D or 4-D input, got shape {input.shape}")
+    sizes = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    sizes = tuple(input.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
+    if len(sizes) != 2 or min(sizes) < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
+    return AdaptiveAvgPool2d.apply(input, rows=_averaging_matrix(input.shape[2], sizes[0]),
+                                   cols=_averaging_matrix(input.shape[3], sizes[1]))
