@@ -3,6 +3,7 @@
 from minidl.creation import default_generator
 from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from minidl.ops.common import wrap
+from minidl.ops.attention import scaled_dot_product_attention
 from minidl.ops.conv import conv2d
 from minidl.ops.embedding import embedding
 from minidl.ops.linalg import linear
@@ -28,5 +29,5 @@ def dropout(input, p=0.5, training=True):  # noqa: A002  (PyTorch's names)
 
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "mse_loss", "nll_loss",
-           "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "max_pool2d", "batch_norm", "layer_norm", "dropout", "embedding", "gelu", "leaky_relu", "linear", "log_softmax", "pad", "relu", "sigmoid",
+           "scaled_dot_product_attention", "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "max_pool2d", "batch_norm", "layer_norm", "dropout", "embedding", "gelu", "leaky_relu", "linear", "log_softmax", "pad", "relu", "sigmoid",
            "softmax", "tanh"]

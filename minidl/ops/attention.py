@@ -1,0 +1,114 @@
+"""Scaled dot-product attention, Attention(Q, K, V) = softmax(QKᵀ/√d_k)V, as one node.
+
+Forward, for queries Q (..., L, E), keys K (..., S, E), values V (..., S, Eᵥ):
+    S = Q Kᵀ · scale + M          (M: 0 / -inf from a bool mask, or a float mask)
+    P = softmax(S) row-wise       (a row with every key masked gives P = 0)
+    O = P V
+Backward, with G = dL/dO:
+    dV = Pᵀ G,   dP = G Vᵀ,   dS = P ⊙ (dP - rowsum(dP ⊙ P)),
+    dQ = dS K · scale,   dK = dSᵀ Q · scale,   dM = dS (for a float mask that requires grad).
+With dropout, P is replaced by P ⊙ D/(1-p) in O and the same mask scales dP.
+"""
+
+from __future__ import annotations
+
+import math
+
+from minidl.autograd import Function
+from minidl.backend import array_module, to_device
+from minidl.creation import default_generator
+from minidl.errors import ShapeError
+from minidl.ops.common import as_tensor
+
+
+class ScaledDotProductAttention(Function):
+    """O = softmax(Q Kᵀ·scale + M) V;  see the module docstring for the backward"""
+
+    def forward(self, q, k, v, learned_mask=None, mask=None, scale=1.0, keep=None):
+        xp = array_module(q)
+        mask = learned_mask if learned_mask is not None else mask
+        scores = xp.matmul(q, k.swapaxes(-1, -2))
+        scores *= q.dtype.type(scale)
+        if mask is not None:
+            scores = scores + mask
+        row_max = scores.max(axis=-1, keepdims=True)
+        dead = ~xp.isfinite(row_max)  # rows where every key is masked
+        row_max = xp.where(dead, 0, row_max)
+        weights = xp.exp(scores - row_max)
+        totals = weights.sum(axis=-1, keepdims=True)
+        weights /= xp.where(totals == 0, 1, totals)
+        used = weights if keep is None else weights * keep
+        self.save(q, k, v)
+        self.weights, self.used, self.keep, self.scale = weights, used, keep, scale
+        return xp.matmul(used, v)
+
+    def backward(self, g):
+        xp = array_module(g)
+        q, k, v = self.saved
+        weights, scale = self.weights, g.dtype.type(self.scale)
+        grad_v = xp.matmul(self.used.swapaxes(-1, -2), g) if self.needs_grad[2] else None
+        d_weights = xp.matmul(g, v.swapaxes(-1, -2))
+        if self.keep is not None:
+            d_weights *= self.keep
+        d_scores = weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
+        grad_q = xp.matmul(d_scores, k) * scale if self.needs_grad[0] else None
+        grad_k = xp.matmul(d_scores.swapaxes(-1, -2), q) * scale if self.needs_grad[1] else None
+        grads = (grad_q, grad_k, grad_v)
+        if len(self.needs_grad) > 3:
+            grads += (d_scores if self.needs_grad[3] else None,)
+        return grads
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
+                                 scale=None):
+    """softmax(Q Kᵀ/√E + mask) V with PyTorch's arguments.
+
+    ``attn_mask``: a bool mask where True means *take part in attention* (PyTorch's SDPA
+    convention; note MultiheadAttention's is the opposite), or a float mask added to the
+    scores; it broadcasts to (..., L, S). ``is_causal`` lets query i see keys j ≤ i.
+    A query whose keys are all masked gets zeros (and zero gradients), not NaN.
+    """
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if t.ndim < 2:
+            raise ShapeError(f"scaled_dot_product_attention: {name} needs at least 2 dims (..., length, features), "
+                             f"got shape {t.shape}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ShapeError(f"scaled_dot_product_attention: query {query.shape}, key {key.shape} and value "
+                         f"{value.shape} do not fit: need query[-1] == key[-1] and key[-2] == value[-2]")
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1), got {dropout_p}")
+    length, source = query.shape[-2], key.shape[-2]
+    xp = array_module(query.data)
+    mask_tensor = None
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention: pass either attn_mask or is_causal=True, not both")
+        attn_mask = as_tensor(xp.tril(xp.ones((length, source), dtype=bool)))
+    mask = None
+    if attn_mask is not None:
+        attn_mask = as_tensor(attn_mask)
+        _check_mask(attn_mask, query.shape[:-2] + (length, source))
+        if attn_mask.dtype.kind == "b":
+            mask = xp.where(attn_mask.data, query.dtype.type(0), query.dtype.type(-math.inf))
+        else:
+            mask = attn_mask.data.astype(query.dtype, copy=False)
+            mask_tensor = attn_mask if attn_mask.requires_grad else None
+    keep = None
+    if dropout_p > 0:
+        shape = query.shape[:-2] + (length, source)
+        keep = to_device((default_generator().random(shape) >= dropout_p) / (1 - dropout_p), query.device)
+        keep = keep.astype(query.dtype)
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if mask_tensor is not None:  # a float mask that is learned gets a gradient too
+        return ScaledDotProductAttention.apply(query, key, value, mask_tensor, scale=scale, keep=keep)
+    return ScaledDotProductAttention.apply(query, key, value, mask=mask, scale=scale, keep=keep)
+
+
+def _check_mask(mask, scores_shape):
+    if mask.dtype.kind not in "bf":
+        raise TypeError(f"scaled_dot_product_attention: attn_mask must be bool or float, got dtype {mask.dtype}")
+    shape = tuple(mask.shape)
+    padded = (1,) * (len(scores_shape) - len(shape)) + shape
+    if len(shape) > len(scores_shape) or any(m not in (1, s) for m, s in zip(padded, scores_shape)):
+        raise ShapeError(f"scaled_dot_product_attention: attn_mask of shape {shape} does not broadcast to the "
+                         f"attention scores' shape {scores_shape}")
