@@ -7,11 +7,11 @@ learning, computed as cross-correlation: output pixel (o, i, j) is
 
 (s = stride, d = dilation, x zero-padded). Laying every receptive field out
 as a column (im2col, a strided *view* of x made by ``as_strided`` and copied
-once) turns the sum into one matrix product per group:
-``out = W (O, C·kh·kw) @ cols (C·kh·kw, Ho·Wo)``. The backward is two more
+once, see im2col.py) turns the sum into one matrix product per group:
+``out = W (O, C·kh·kw) @ cols (C·kh·kw, N·Ho·Wo)``. The backward is two more
 products, dW = G @ colsᵀ and dcols = Wᵀ @ G, and col2im: dcols is added back
-onto the padded input, one strided slice per kernel offset (kh·kw adds,
-never ``np.add.at``).
+onto the padded input, one slice per kernel offset (kh·kw adds, never
+``np.add.at``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numbers
 from minidl.autograd import Function
 from minidl.backend import array_module
 from minidl.errors import ShapeError
+from minidl.ops.im2col import layout
 
 
 def pair(value, name, op):
@@ -45,77 +46,37 @@ def output_size(size, kernel, stride, pad_total, dilation, ceil_mode=False, pad_
     return count
 
 
-def windows(padded, kernel, stride, dilation, out_hw):
-    """A view (N, C, kh, kw, Ho, Wo) of every receptive field of a padded (N, C, H, W) array."""
-    xp = array_module(padded)
-    n, c = padded.shape[:2]
-    sn, sc, sh, sw = padded.strides
-    shape = (n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
-    strides = (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
-    return xp.lib.stride_tricks.as_strided(padded, shape=shape, strides=strides)
-
-
-def add_windows(target, values, kernel, stride, dilation, out_hw):
-    """col2im: target[..., i·s + p·d, j·s + q·d] += values[..., p, q, i, j], one strided add per (p, q)."""
-    for p in range(kernel[0]):
-        rows = slice(p * dilation[0], p * dilation[0] + stride[0] * (out_hw[0] - 1) + 1, stride[0])
-        for q in range(kernel[1]):
-            cols = slice(q * dilation[1], q * dilation[1] + stride[1] * (out_hw[1] - 1) + 1, stride[1])
-            target[:, :, rows, cols] += values[:, :, p, q]
-    return target
-
-
-def zero_pad(x, pads):
-    """x (N, C, H, W) with (top, bottom, left, right) zeros added."""
-    top, bottom, left, right = pads
-    if not any(pads):
-        return x
-    xp = array_module(x)
-    out = xp.zeros(x.shape[:2] + (x.shape[2] + top + bottom, x.shape[3] + left + right), dtype=x.dtype)
-    out[:, :, top:top + x.shape[2], left:left + x.shape[3]] = x
-    return out
-
-
 class Conv2d(Function):
     """out = W ⋆ x + b (cross-correlation, see the module docstring);
     dL/dW = G @ colsᵀ,  dL/dx = col2im(Wᵀ @ G),  dL/db = Σ_{n,i,j} G"""
 
-    def forward(self, x, weight, bias=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    def forward(self, x, weight, bias=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1,
+                 out_hw=None):
         xp = array_module(x)
-        n, c, h, w = x.shape
-        out_channels, _, kh, kw = weight.shape
-        padded = zero_pad(x, pads)
-        out_hw = (output_size(h, kh, stride[0], pads[0] + pads[1], dilation[0]),
-                  output_size(w, kw, stride[1], pads[2] + pads[3], dilation[1]))
-        view = windows(padded, (kh, kw), stride, dilation, out_hw)
-        # cols: (N, groups, C/g·kh·kw, Ho·Wo), the one copy of the input that im2col makes
-        cols = xp.ascontiguousarray(view).reshape(n, groups, (c // groups) * kh * kw, out_hw[0] * out_hw[1])
-        w_groups = weight.reshape(groups, out_channels // groups, -1)
-        out = xp.matmul(w_groups, cols).reshape(n, out_channels, out_hw[0], out_hw[1])
+        self.layout = layout(x.shape, weight.shape[2:], stride, pads, dilation, out_hw)
+        cols = self.layout.columns(x)                       # (C, kh·kw, N, M)
+        self.cols = cols.reshape(groups, -1, cols.shape[2] * cols.shape[3])
+        self.weight = weight.reshape(groups, weight.shape[0] // groups, -1)
+        wide = xp.matmul(self.weight, self.cols)            # one GEMM per group
+        out = xp.ascontiguousarray(self.layout.to_output(wide.reshape(weight.shape[0], x.shape[0], -1)))
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
-        self.cols, self.weight = cols, weight
-        self.geometry = (x.shape, padded.shape, pads, stride, dilation, groups, out_hw)
+        self.weight_shape = weight.shape
         return out
 
     def backward(self, g):
         xp = array_module(g)
-        x_shape, padded_shape, pads, stride, dilation, groups, out_hw = self.geometry
-        n, c, h, w = x_shape
-        out_channels, _, kh, kw = self.weight.shape
-        g_groups = g.reshape(n, groups, out_channels // groups, out_hw[0] * out_hw[1])
-        grads = [None, None, None][:len(self.needs_grad)]
-        if self.needs_grad[1]:  # Σ_n G_n @ cols_nᵀ, as one contraction over (n, pixels)
-            grads[1] = xp.einsum("ngop,ngkp->gok", g_groups, self.cols, optimize=True).reshape(self.weight.shape)
+        groups = self.weight.shape[0]
+        g_wide = self.layout.from_output(g).reshape(groups, self.weight.shape[1], -1)
+        grads = [None] * len(self.needs_grad)
+        if self.needs_grad[1]:
+            grads[1] = xp.matmul(g_wide, self.cols.transpose(0, 2, 1)).reshape(self.weight_shape)
         if len(grads) > 2 and self.needs_grad[2]:
             grads[2] = g.sum(axis=(0, 2, 3))
         if self.needs_grad[0]:
-            w_groups = self.weight.reshape(groups, out_channels // groups, -1)
-            d_cols = xp.matmul(w_groups.transpose(0, 2, 1), g_groups)  # (N, g, C/g·kh·kw, Ho·Wo)
-            d_cols = d_cols.reshape(n, c, kh, kw, out_hw[0], out_hw[1])
-            d_padded = add_windows(xp.zeros(padded_shape, dtype=g.dtype), d_cols, (kh, kw), stride, dilation, out_hw)
-            top, bottom, left, right = pads
-            grads[0] = d_padded[:, :, top:top + h, left:left + w]
+            d_cols = xp.matmul(self.weight.transpose(0, 2, 1), g_wide)
+            c = self.layout.x_shape[1]
+            grads[0] = self.layout.scatter(d_cols.reshape(c, -1, self.layout.x_shape[0], self.layout.run))
         return tuple(grads)
 
 
@@ -153,7 +114,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"(top, bottom, left, right) is smaller than the dilated kernel "
                          f"{(dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)}")
     inputs = (input, weight) if bias is None else (input, weight, bias)
-    return Conv2d.apply(*inputs, stride=stride, pads=pads, dilation=dilation, groups=int(groups))
+    return Conv2d.apply(*inputs, stride=stride, pads=pads, dilation=dilation, groups=int(groups), out_hw=out_hw)
 
 
 def _padding(padding, kernel, stride, dilation):

@@ -17,7 +17,8 @@ import numpy as np
 from minidl.autograd import Function
 from minidl.backend import array_module
 from minidl.errors import ShapeError
-from minidl.ops.conv import add_windows, output_size, pair, windows
+from minidl.ops.conv import output_size, pair
+from minidl.ops.im2col import add_windows, windows
 
 
 def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
