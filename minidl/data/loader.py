@@ -94,7 +94,8 @@ class DataLoader:
 
     For a :class:`TensorDataset` (or a Subset of one) with the default collate,
     each batch is cut from the tensors with one fancy-index per tensor instead
-    of a Python loop over samples; batches are lists ``[x, y, ...]`` either way.
+    of a Python loop over samples; batches are lists ``[x, y, ...]`` either way
+    (batches cut this way are new leaf tensors, outside any autograd graph).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, collate_fn=None):

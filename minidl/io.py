@@ -1,0 +1,327 @@
+"""Checkpoints: ``save(obj, path)`` and ``load(path)`` without pickle.
+
+``obj`` is a nesting of dicts, lists and tuples whose leaves are Tensors,
+NumPy arrays and scalars, Python numbers, bools, strings and None: a model's
+``state_dict()``, an optimizer's, a step counter, RNG states with big ints.
+
+The file is an uncompressed ``.npz`` archive (a zip of ``.npy`` files):
+
+* every array is one entry, named ``a0``, ``a1``, ...;
+* the entry ``__structure__`` is a uint8 array holding UTF-8 JSON that
+  describes the nesting. Each node is a small dict with a ``"type"``:
+  ``dict`` (keys and values as node lists, ``ordered`` for OrderedDict),
+  ``list``, ``tuple``, ``none``, ``bool``, ``int`` (decimal string: any size),
+  ``float`` (``repr`` string: exact, also nan and inf), ``str``, ``ndarray``
+  and ``scalar`` (NumPy scalar) with the entry's key, dtype and shape, and
+  ``tensor`` with key, dtype, shape and device.
+
+Loading always uses ``np.load(path, allow_pickle=False)``, so a checkpoint can
+never run code. Writing is atomic (temporary file, fsync, ``os.replace``); a
+damaged file is refused with a ``ValueError`` naming it, before anything is built.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+
+from minidl.backend import Device, to_device, to_numpy
+from minidl.tensor import Tensor
+
+FORMAT = "minidl.checkpoint"
+VERSION = 1
+STRUCTURE_KEY = "__structure__"
+_ARRAY_NODES = ("ndarray", "scalar", "tensor")
+
+
+# --- save -------------------------------------------------------------------------------------
+
+class _Packer:
+    """Turns an object into a JSON node tree plus a dict of arrays to store."""
+
+    def __init__(self):
+        self.arrays = {}
+        self._open = set()  # ids of the containers on the current path (cycle check)
+
+    def pack(self, obj, where):
+        if obj is None:
+            return {"type": "none"}
+        if isinstance(obj, (bool, str)):
+            return {"type": type(obj).__name__, "value": obj}
+        if isinstance(obj, Tensor):
+            array = to_numpy(obj.data)
+            return dict(self._array(array, where), type="tensor", device=str(obj.device))
+        if isinstance(obj, (np.ndarray, np.generic)):
+            node = self._array(np.asarray(obj), where)
+            return dict(node, type="ndarray" if isinstance(obj, np.ndarray) else "scalar")
+        if isinstance(obj, int):
+            return {"type": "int", "value": _int_text(int(obj))}
+        if isinstance(obj, float):
+            return {"type": "float", "value": repr(float(obj))}
+        if isinstance(obj, (dict, list, tuple)):
+            return self._container(obj, where)
+        raise ValueError(f"save: can't save {_name(where)} of type {type(obj).__name__}; supported are "
+                         "dicts, lists, tuples, Tensors, NumPy arrays and scalars, numbers, str, bool and None")
+
+    def _array(self, array, where):
+        if array.dtype.hasobject:
+            raise ValueError(f"save: can't save {_name(where)}: NumPy arrays of dtype object would need pickle")
+        key = f"a{len(self.arrays)}"
+        self.arrays[key] = array
+        return {"key": key, "dtype": array.dtype.str, "shape": list(array.shape)}
+
+    def _container(self, obj, where):
+        if id(obj) in self._open:
+            raise ValueError(f"save: {_name(where)} contains itself")
+        self._open.add(id(obj))
+        try:
+            if isinstance(obj, dict):
+                return {"type": "dict", "ordered": isinstance(obj, OrderedDict),
+                        "keys": [self._key(key, where) for key in obj],
+                        "values": [self.pack(value, where + (key,)) for key, value in obj.items()]}
+            kind = "tuple" if isinstance(obj, tuple) else "list"
+            return {"type": kind, "items": [self.pack(item, where + (i,)) for i, item in enumerate(obj)]}
+        finally:
+            self._open.discard(id(obj))
+
+    def _key(self, key, where):
+        if key is None or isinstance(key, (str, int, float)) and not isinstance(key, np.generic):
+            return self.pack(key, where)
+        raise ValueError(f"save: dict keys must be str, int, float, bool or None; "
+                         f"{_name(where)} has a key of type {type(key).__name__}")
+
+
+def _int_text(number):
+    """Decimal text, or hex beyond Python's limit on decimal conversions; ``int(text, 0)`` reads both."""
+    return str(number) if number.bit_length() < 10_000 else hex(number)
+
+
+def _name(where):
+    """A key path for messages: ``optimizer.state.0.momentum_buffer``."""
+    return "the object" if not where else "key " + ".".join(str(part) for part in where)
+
+
+def save(obj, path):
+    """Save ``obj`` (nested dicts/lists/tuples of Tensors, arrays, numbers, str ...) to ``path``.
+
+    The file is written exactly at ``path`` (no suffix is added), atomically:
+    a reader sees either the old file or the complete new one.
+    """
+    packer = _Packer()
+    root = packer.pack(obj, ())
+    document = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, separators=(",", ":"))
+    entries = dict(packer.arrays)
+    entries[STRUCTURE_KEY] = np.frombuffer(document.encode("utf-8"), dtype=np.uint8)
+    _write_atomically(os.fspath(path), entries)
+
+
+def _write_atomically(path, entries):
+    directory = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            np.savez(file, allow_pickle=False, **entries)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    """Make the rename itself durable (POSIX; skipped where directories can't be opened)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+# --- load -------------------------------------------------------------------------------------
+
+def load(path, map_location=None):
+    """Load what :func:`save` wrote to ``path``.
+
+    Tensors come back on the device they were saved from (requires_grad
+    False), or on ``map_location``: a device (``"cpu"``, ``"cuda:0"``) or a
+    dict mapping saved device names to new ones (``{"cuda:0": "cpu"}``).
+    Arrays come back as NumPy arrays, dicts as dicts (OrderedDicts stay
+    OrderedDicts), tuples as tuples.
+    """
+    path = os.fspath(path)
+    entries = _read_entries(path)
+    root = _parse_structure(path, entries)
+    _check(root, entries, path, ())
+    _check_devices(root, map_location)
+    return _build(root, entries, map_location)
+
+
+def _read_entries(path):
+    """Every entry of the archive, read fully into memory."""
+    with open(path, "rb") as file:  # FileNotFoundError etc. pass through unchanged
+        head = file.read(4)
+    if head != b"PK\x03\x04":
+        raise ValueError(f"load: {path} is not a minidl checkpoint (empty, truncated or not a .npz archive)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            entries = {name: archive[name] for name in archive.files}
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise ValueError(f"load: {path} holds object arrays, which need pickle to load; "
+                             "minidl never unpickles") from error
+        raise ValueError(f"load: {path} is corrupted or truncated ({error})") from error
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+        raise ValueError(f"load: {path} is corrupted or truncated ({error})") from error
+    strays = sorted(name for name, value in entries.items() if not isinstance(value, np.ndarray))
+    if strays:
+        raise ValueError(f"load: {path} is not a minidl checkpoint (entries {strays} are not .npy arrays)")
+    return entries
+
+
+def _parse_structure(path, entries):
+    if STRUCTURE_KEY not in entries:
+        raise ValueError(f"load: {path} is not a minidl checkpoint (no {STRUCTURE_KEY} entry)")
+    raw = entries[STRUCTURE_KEY]
+    try:
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise ValueError(f"the {STRUCTURE_KEY} entry is {raw.dtype} {raw.shape}, not bytes")
+        document = json.loads(raw.tobytes().decode("utf-8"))
+        if not isinstance(document, dict) or document.get("format") != FORMAT or "root" not in document:
+            raise ValueError("the structure is not a minidl checkpoint description")
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"load: {path} is corrupted: bad structure document ({error})") from error
+    if document.get("version") != VERSION:
+        raise ValueError(f"load: {path} has checkpoint format version {document.get('version')}; "
+                         f"this minidl reads version {VERSION}")
+    return document["root"]
+
+
+_SCALAR_CHECKS = {"bool": lambda v: isinstance(v, bool), "str": lambda v: isinstance(v, str),
+                  "int": lambda v: isinstance(v, str) and _parses(int, v, 0),
+                  "float": lambda v: isinstance(v, str) and _parses(float, v)}
+
+
+def _parses(convert, text, *args):
+    try:
+        convert(text, *args)
+    except ValueError:
+        return False
+    return True
+
+
+def _check(node, entries, path, where):
+    """Validate the whole node tree against the arrays before anything is built."""
+    def fail(problem):
+        raise ValueError(f"load: {path} is corrupted: {problem} at {_name(where)}")
+
+    kind = node.get("type") if isinstance(node, dict) else None
+    if kind == "none":
+        return
+    if kind in _SCALAR_CHECKS:
+        if not _SCALAR_CHECKS[kind](node.get("value")):
+            fail(f"bad {kind} value {node.get('value')!r}")
+    elif kind in _ARRAY_NODES:
+        _check_array(node, entries, fail)
+    elif kind in ("list", "tuple"):
+        if not isinstance(node.get("items"), list):
+            fail(f"a {kind} without items")
+        for i, item in enumerate(node["items"]):
+            _check(item, entries, path, where + (i,))
+    elif kind == "dict":
+        keys, values = node.get("keys"), node.get("values")
+        if not isinstance(keys, list) or not isinstance(values, list) or len(keys) != len(values):
+            fail("a dict whose keys and values don't match")
+        for key in keys:
+            if not isinstance(key, dict) or key.get("type") not in ("none", "bool", "str", "int", "float"):
+                fail(f"bad dict key {key!r}")
+            _check(key, entries, path, where)
+        for key, value in zip(keys, values):
+            _check(value, entries, path, where + (_build(key, entries, None),))
+    else:
+        fail(f"unknown node {node!r:.80}")
+
+
+def _check_array(node, entries, fail):
+    key = node.get("key")
+    if key not in entries or key == STRUCTURE_KEY:
+        fail(f"missing array entry {key!r}")
+    array = entries[key]
+    if array.dtype.str != node.get("dtype") or list(array.shape) != node.get("shape"):
+        fail(f"array {key} is {array.dtype.str} {list(array.shape)}, "
+             f"the structure says {node.get('dtype')} {node.get('shape')}")
+    if node["type"] == "scalar" and array.ndim != 0:
+        fail(f"NumPy scalar {key} has shape {array.shape}")
+    if node["type"] == "tensor":
+        try:
+            Device(node.get("device"))
+        except Exception:
+            fail(f"bad device {node.get('device')!r}")
+
+
+def _target_device(saved, map_location):
+    """Where a tensor saved on ``saved`` goes."""
+    if map_location is None:
+        return saved
+    if isinstance(map_location, dict):  # keys like "cuda:0", or a device type like "cuda"
+        return str(map_location.get(saved, map_location.get(Device(saved).type, saved)))
+    return str(Device(map_location))
+
+
+def _tensor_devices(node):
+    kind = node["type"]
+    if kind == "tensor":
+        yield node["device"]
+    children = node.get("values", []) if kind == "dict" else node.get("items", [])
+    for child in children:
+        yield from _tensor_devices(child)
+
+
+def _check_devices(root, map_location):
+    """Fail before building anything when a target device is unavailable."""
+    for saved in sorted(set(_tensor_devices(root))):
+        target = _target_device(saved, map_location)
+        try:
+            Device(target).xp
+        except Exception as error:
+            raise type(error)(f"load: tensors saved on {saved} can't be loaded onto {target} ({error}); "
+                              "pass map_location='cpu' to load them onto the CPU") from error
+
+
+def _build(node, entries, map_location):
+    """The Python object a (validated) node describes."""
+    kind = node["type"]
+    if kind == "none":
+        return None
+    if kind in ("bool", "str"):
+        return node["value"]
+    if kind == "int":
+        return int(node["value"], 0)
+    if kind == "float":
+        return float(node["value"])
+    if kind == "ndarray":
+        return entries[node["key"]]
+    if kind == "scalar":
+        return entries[node["key"]][()]
+    if kind == "tensor":
+        device = _target_device(node["device"], map_location)
+        return Tensor(to_device(entries[node["key"]], device))
+    if kind == "dict":
+        pairs = [(_build(key, entries, map_location), _build(value, entries, map_location))
+                 for key, value in zip(node["keys"], node["values"])]
+        return OrderedDict(pairs) if node.get("ordered") else dict(pairs)
+    items = [_build(item, entries, map_location) for item in node["items"]]
+    return tuple(items) if kind == "tuple" else items
