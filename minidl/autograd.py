@@ -48,12 +48,12 @@ def is_grad_enabled():
     return _grad_enabled.get()
 
 
-class set_grad_enabled(contextlib.ContextDecorator):
-    """Context manager (and decorator) that turns gradient recording on or off."""
+class _GradMode(contextlib.ContextDecorator):
+    """Sets grad mode for a ``with`` block or a decorated function, then restores the previous mode."""
 
     def __init__(self, mode):
         self.mode = bool(mode)
-        self._tokens = []
+        self._tokens = []  # a stack, so one object can be entered again while in use
 
     def __enter__(self):
         self._tokens.append(_grad_enabled.set(self.mode))
@@ -62,19 +62,45 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _grad_enabled.reset(self._tokens.pop())
         return False
 
+    def _recreate_cm(self):
+        return _GradMode(self.mode)  # a fresh one per call: decorated functions may recurse or run in threads
 
-class no_grad(set_grad_enabled):
-    """``with minidl.no_grad():`` runs ops without recording them (inference, optimizer steps)."""
 
-    def __init__(self):
+class no_grad(_GradMode):
+    """``with minidl.no_grad():`` (or ``@minidl.no_grad``) runs ops without recording them."""
+
+    def __new__(cls, function=None):
+        self = super().__new__(cls)
+        self.__init__()
+        return self(function) if callable(function) else self  # also usable as a bare decorator
+
+    def __init__(self, function=None):
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(no_grad):
     """Turns recording back on inside a ``no_grad`` block."""
 
-    def __init__(self):
-        super().__init__(True)
+    def __init__(self, function=None):
+        _GradMode.__init__(self, True)
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(False)`` switches recording off now; as ``with`` or a decorator it does so
+    for that block only and then restores the previous mode (PyTorch semantics)."""
+
+    def __init__(self, mode):
+        super().__init__(mode)
+        self._previous = _grad_enabled.get()
+        _grad_enabled.set(self.mode)
+
+    def __call__(self, function):
+        _grad_enabled.set(self._previous)  # decorating a function does not change the mode now
+        return super().__call__(function)
+
+    def __exit__(self, *exc):
+        _grad_enabled.set(self._previous)
+        return False
 
 
 class detect_anomaly(contextlib.ContextDecorator):
@@ -275,8 +301,9 @@ def _check_anomaly(node, grads):
 
 def run_backward(root, grad, retain_graph=False):
     """Backpropagate ``grad`` (an array shaped like ``root``) to every leaf that requires grad."""
-    if root._node is None:
+    if root._node is None or root._retains_grad:
         root._accumulate(grad, copy=True)
+    if root._node is None:
         return
     anomaly = _anomaly_enabled.get()
     pending = {root._node: grad}
@@ -308,7 +335,8 @@ def run_backward(root, grad, retain_graph=False):
             if parent is None or tensor._retains_grad:
                 shared = input_grad is grad_out or input_grad.base is not None or \
                     sum(g is input_grad for g in grads) > 1
-                tensor._accumulate(input_grad, copy=shared)
+                # a retained non-leaf grad must not share memory with the gradient still flowing upstream
+                tensor._accumulate(input_grad, copy=shared or parent is not None)
             if parent is not None:
                 previous = pending.get(parent)
                 pending[parent] = input_grad if previous is None else previous + input_grad

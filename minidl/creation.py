@@ -74,7 +74,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     else:
         array = np.array(data)
         if array.dtype == np.float64 and not _holds_numpy_float64(data):
-            array = array.astype(get_default_dtype())
+            array = array.astype(dtype or get_default_dtype())
         elif array.dtype == object:
             raise TypeError(f"tensor: could not build a tensor from {type(data).__name__}")
     return _finish(array, dtype, device, requires_grad)
@@ -157,13 +157,13 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if end is None:
         start, end = 0, start
     is_float = any(isinstance(v, float) for v in (start, end, step))
-    array = np.arange(start, end, step, dtype=get_default_dtype() if is_float else np.int64)
-    return _finish(array, dtype, device, requires_grad)
+    array = np.arange(start, end, step, dtype=dtype or (get_default_dtype() if is_float else np.int64))
+    return _finish(array, None, device, requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    array = np.linspace(start, end, int(steps)).astype(get_default_dtype())
-    return _finish(array, dtype, device, requires_grad)
+    array = np.linspace(start, end, int(steps)).astype(dtype or get_default_dtype())
+    return _finish(array, None, device, requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

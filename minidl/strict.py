@@ -69,6 +69,8 @@ class StrictArray(NDArrayOperatorsMixin):
     mT = property(lambda self: StrictArray(self._array.mT))
 
     def __getattr__(self, name):
+        if name.startswith("__") and name.endswith("__"):  # never __array_interface__, __array_struct__ ...
+            raise AttributeError(name)
         attribute = getattr(self._array, name)
         if callable(attribute):
             def method(*args, **kwargs):

@@ -12,7 +12,7 @@ import numpy as np
 
 from minidl import autograd as _autograd
 from minidl.backend import Device, array_module, device_of, to_device, to_numpy
-from minidl.errors import AutogradError
+from minidl.errors import AutogradError, DeviceError, ShapeError
 from minidl.tensor_methods import TensorMethods, ops
 
 class Tensor(TensorMethods):
@@ -232,11 +232,25 @@ class Tensor(TensorMethods):
         self._version[0] += 1
         return self
 
-    def _value(self, other):
+    def _on_device(self, other, op):
+        """The other operand's array; a tensor on another device is refused, naming the op."""
         if isinstance(other, Tensor):
             if type(other.data) is not type(self.data):
-                raise TypeError(f"in-place op: the other tensor lives on {other.device}, this one on {self.device}")
+                raise DeviceError(f"{op}: the other tensor lives on {other.device}, this one on {self.device}")
             return other.data
+        return other
+
+    def _value(self, other, op):
+        """The other operand's array, checked: same device, and broadcastable to this tensor's shape."""
+        other = self._on_device(other, op)
+        shape = getattr(other, "shape", ())
+        try:
+            fits = np.broadcast_shapes(self.shape, tuple(shape)) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"{op}: shapes {self.shape} and {tuple(shape)} do not fit: the other operand must "
+                             f"broadcast to {self.shape}")
         return other
 
     def zero_(self):
@@ -246,17 +260,19 @@ class Tensor(TensorMethods):
 
     def fill_(self, value):
         self._check_inplace("fill_")
-        self.data[...] = self._value(value)
+        self.data[...] = self._value(value, "fill_")
         return self._modified()
 
     def copy_(self, source):
         self._check_inplace("copy_")
-        self.data[...] = self._value(source)
+        if isinstance(source, Tensor) and type(source.data) is not type(self.data):
+            source = Tensor(to_device(source.data, self.device))  # copy_ may cross devices, as in PyTorch
+        self.data[...] = self._value(source, "copy_")
         return self._modified()
 
     def add_(self, other, alpha=1):
         self._check_inplace("add_")
-        other = self._value(other)
+        other = self._value(other, "add_")
         self.data += other if alpha == 1 else other * alpha
         return self._modified()
 
@@ -265,12 +281,12 @@ class Tensor(TensorMethods):
 
     def mul_(self, other):
         self._check_inplace("mul_")
-        self.data *= self._value(other)
+        self.data *= self._value(other, "mul_")
         return self._modified()
 
     def div_(self, other):
         self._check_inplace("div_")
-        self.data /= self._value(other)
+        self.data /= self._value(other, "div_")
         return self._modified()
 
     def clamp_(self, min=None, max=None):
@@ -283,7 +299,7 @@ class Tensor(TensorMethods):
         if isinstance(value, Tensor) and value.requires_grad and _autograd.is_grad_enabled():
             raise AutogradError("setitem: assigning a tensor that requires grad into another tensor is not "
                                 "differentiable in minidl; build the result with cat, stack or where instead")
-        self.data[ops.as_index(index)] = self._value(value)
+        self.data[ops.as_index(index)] = self._on_device(value, "setitem")
         self._modified()
 
     def __iadd__(self, other):

@@ -16,6 +16,8 @@ from minidl.ops.common import binary_operands
 class MatMul(Function):
     """Z = A @ B;  dL/dA = G @ Bᵀ,  dL/dB = Aᵀ @ G  (batch dims broadcast; the engine sums them back)"""
 
+    name = "matmul"
+
     def forward(self, a, b):
         self.save(a, b)
         if a.ndim > 2 and b.ndim == 2:  # (..., n) @ (n, m): one GEMM over all rows

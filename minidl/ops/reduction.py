@@ -45,7 +45,8 @@ class Mean(Function):
 class Extreme(Function):
     """z = max (or min) over dims;  dz/dxᵢ = [xᵢ = z] / (number of ties), as PyTorch's amax"""
 
-    def forward(self, x, dims, keepdim, largest):
+    def forward(self, x, dims, keepdim, largest, name=None):
+        self.name = name or ("amax" if largest else "amin")
         if x.size == 0:
             raise ValueError(f"{'amax' if largest else 'amin'}: cannot reduce an empty tensor of shape {x.shape}")
         z = x.max(axis=dims, keepdims=True) if largest else x.min(axis=dims, keepdims=True)
@@ -63,7 +64,8 @@ class Extreme(Function):
 class ExtremeAlongDim(Function):
     """values = x at the max (or min) index along dim;  the gradient goes to that one index"""
 
-    def forward(self, x, dim, keepdim, indices):
+    def forward(self, x, dim, keepdim, indices, name="max"):
+        self.name = name
         self.in_shape, self.dim, self.keepdim, self.indices = x.shape, dim, keepdim, indices
         values = array_module(x).take_along_axis(x, indices, axis=dim)
         return values if keepdim else values.squeeze(dim)
@@ -97,6 +99,8 @@ class Var(Function):
 
 class LogSumExp(Function):
     """z = log Σᵢ exp(xᵢ) = m + log Σᵢ exp(xᵢ - m), m = max x;  dz/dxᵢ = exp(xᵢ - z) = softmax(x)ᵢ"""
+
+    name = "logsumexp"
 
     def forward(self, x, dims, keepdim):
         xp = array_module(x)
@@ -156,14 +160,14 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None):
 
 def _extreme(x, dim, keepdim, largest, name):
     if dim is None:
-        return Extreme.apply(x, dims=normalize_dims(None, x.ndim, name), keepdim=False, largest=largest)
+        return Extreme.apply(x, dims=normalize_dims(None, x.ndim, name), keepdim=False, largest=largest, name=name)
     if not isinstance(dim, int):
         raise TypeError(f"{name}: dim must be an int (use amax/amin for several dims), got {dim!r}")
     (d,) = normalize_dims(dim, x.ndim, name)
     if x.shape[d] == 0:
         raise ValueError(f"{name}: cannot reduce over dim {dim} of size 0 (shape {x.shape})")
     indices = _arg(x.data, d, largest)
-    values = ExtremeAlongDim.apply(x, dim=d, keepdim=keepdim, indices=indices)
+    values = ExtremeAlongDim.apply(x, dim=d, keepdim=keepdim, indices=indices, name=name)
     return MaxMin(values, wrap(indices if keepdim else indices.squeeze(d)))
 
 

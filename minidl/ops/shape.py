@@ -64,6 +64,8 @@ class Expand(Function):
 class GetItem(Function):
     """z = x[index];  dz/dx: zeros with the gradient added at the indexed positions"""
 
+    name = "getitem"
+
     def forward(self, x, index):
         self.in_shape, self.index = x.shape, index
         self.advanced = any(_is_array_index(i) for i in (index if isinstance(index, tuple) else (index,)))
@@ -196,6 +198,8 @@ def reshape(x, *shape):
 
 def permute(x, *dims):
     dims = _shape_arg(dims)
+    for d in dims:
+        normalize_dims(d, x.ndim, "permute")  # IndexError for a dim out of range
     if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
     return Permute.apply(x, dims=tuple(d % max(x.ndim, 1) for d in dims))
