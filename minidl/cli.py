@@ -1,0 +1,82 @@
+"""The ``minidl`` command (also ``python -m minidl``).
+
+Each subcommand is one entry in :data:`COMMANDS`: a help line, a function that
+adds its arguments to an argparse parser, and a function that runs it and
+returns the exit code. Adding a subcommand means adding one entry.
+
+Errors a user causes (a :class:`minidl.MinidlError` or ``ValueError`` raised by
+a subcommand) are printed as one line ``minidl: error: ...`` with exit code 2,
+without a traceback; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from minidl.errors import MinidlError
+
+USER_ERRORS = (MinidlError, ValueError)
+
+
+# ---------------------------------------------------------------- subcommands
+
+def _info_arguments(parser):
+    """``minidl info`` takes no arguments."""
+
+
+def _run_info(args):
+    from minidl import info
+    return info.main()
+
+
+def _demo_arguments(parser):
+    from minidl import demo
+    parser.add_argument("--epochs", type=int, default=demo.EPOCHS,
+                        help=f"passes over the training set (default {demo.EPOCHS})")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights (default 0)")
+    parser.add_argument("--out", default=demo.OUT_DIR,
+                        help=f"folder for the figure (default {demo.OUT_DIR})")
+    parser.add_argument("--no-plot", action="store_true", help="do not save the figure")
+
+
+def _run_demo(args):
+    from minidl import demo
+    demo.run(epochs=args.epochs, seed=args.seed, out_dir=None if args.no_plot else args.out)
+    return 0
+
+
+COMMANDS = {
+    "info": ("print versions (Python, NumPy, BLAS, CuPy, CUDA, PyTorch) and check each backend",
+             _info_arguments, _run_info),
+    "demo": ("train a small MLP on a 2-D spiral and report its accuracy",
+             _demo_arguments, _run_demo),
+}
+
+
+# ---------------------------------------------------------------- entry point
+
+def build_parser():
+    """The argparse parser with one subparser per entry of :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(prog="minidl", description="minidl: a small, readable deep-learning engine.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (help_line, add_arguments, run) in COMMANDS.items():
+        subparser = subparsers.add_parser(name, help=help_line, description=help_line)
+        add_arguments(subparser)
+        subparser.set_defaults(run=run)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the ``minidl`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error argparse has already printed
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        return args.run(args)
+    except USER_ERRORS as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"minidl: error: {message}", file=sys.stderr)
+        return 2

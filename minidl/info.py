@@ -1,0 +1,169 @@
+"""``minidl info``: versions of everything minidl runs on, and a self-check per backend.
+
+The self-check runs one small computation with a known gradient on each device
+(``cpu``, ``strict``, ``cuda``)::
+
+    f(X) = sum(tanh(X) @ X^T) = sum_{i,j,k} tanh(X_ik) X_jk
+
+    df/dX = (1 - tanh(X)^2) * (1 @ X) + 1 @ tanh(X)        (1 = a matrix of ones)
+
+The first term comes from X inside tanh, the second from X^T. minidl's
+``backward()`` must agree with this NumPy formula to float64 rounding.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import sys
+from typing import NamedTuple
+
+import numpy as np
+
+import minidl
+
+BACKENDS = ("cpu", "strict", "cuda")
+
+
+class Check(NamedTuple):
+    """The result of one backend self-check: status is PASS, FAIL or SKIP."""
+
+    device: str
+    status: str
+    detail: str
+
+
+# ---------------------------------------------------------------- versions
+
+def _package_version(name):
+    """The installed version of a distribution, or None; never imports the package."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cupy_version():
+    """CuPy's version from its distribution (cupy, cupy-cuda12x, ...), or None."""
+    for dist in importlib.metadata.packages_distributions().get("cupy", []):
+        version = _package_version(dist)
+        if version:
+            return f"{version} ({dist})"
+    return None
+
+
+def _blas_from_threadpoolctl():
+    """'openblas 0.3.27, 2 threads (libscipy_openblas64_...)' or None without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    if not pools:
+        return "none found by threadpoolctl"
+    return "; ".join(
+        f"{pool.get('internal_api')} {pool.get('version')}, {pool.get('num_threads')} threads"
+        f" ({pool.get('filepath', '?').rsplit('/', 1)[-1]})"
+        for pool in pools)
+
+
+def _blas_from_numpy():
+    """The BLAS NumPy was built against, from ``numpy.show_config(mode="dicts")``."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name')} {blas.get('version')} (NumPy build configuration)"
+    except Exception:  # old NumPy without mode=, or an unexpected layout
+        return "unknown"
+
+
+def _cuda_versions():
+    """CUDA runtime and driver versions and the GPU name, or why they are unavailable."""
+    try:
+        cupy = minidl.Device("cuda").xp  # backend.py is the only place that imports CuPy
+    except Exception as error:
+        return f"not available ({_one_line(error)})"
+    runtime = cupy.cuda.runtime
+
+    def dotted(version):
+        return f"{version // 1000}.{version % 1000 // 10}"
+
+    name = runtime.getDeviceProperties(0)["name"]
+    name = name.decode() if isinstance(name, bytes) else name
+    return (f"runtime {dotted(runtime.runtimeGetVersion())}, driver {dotted(runtime.driverGetVersion())}, "
+            f"{runtime.getDeviceCount()} GPU(s), GPU 0: {name}")
+
+
+def versions():
+    """(label, value) pairs for the Python, platform, NumPy, BLAS, CuPy, CUDA and PyTorch lines."""
+    return [
+        ("minidl", minidl.__version__),
+        ("Python", f"{platform.python_version()} ({platform.python_implementation()}, {sys.executable})"),
+        ("Platform", platform.platform()),
+        ("NumPy", np.__version__),
+        ("BLAS", _blas_from_threadpoolctl() or _blas_from_numpy()),
+        ("CuPy", _cupy_version() or "not installed"),
+        ("CUDA", _cuda_versions()),
+        ("PyTorch", _package_version("torch") or "not installed"),
+    ]
+
+
+# ---------------------------------------------------------------- backend self-checks
+
+def _one_line(error):
+    """An exception as one line: 'TypeName: message'."""
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+def expected_gradient(x):
+    """d/dX of sum(tanh(X) @ X^T), in plain NumPy (see the module docstring)."""
+    t = np.tanh(x)
+    ones = np.ones((x.shape[0], x.shape[0]))
+    return (1 - t ** 2) * (ones @ x) + ones @ t
+
+
+def check_backend(device, seed=0):
+    """Run the tanh/matmul/sum gradient check on ``device``; return a :class:`Check`."""
+    try:
+        minidl.Device(device).xp  # a device that is not available is skipped, not failed
+    except Exception as error:
+        return Check(device, "SKIP", _one_line(error))
+    x_np = np.random.default_rng(seed).standard_normal((4, 3))
+    try:
+        x = minidl.tensor(x_np, dtype=minidl.float64).to(device).requires_grad_()
+        y = (x.tanh() @ x.T).sum()
+        y.backward()
+        grad = x.grad.to("cpu").numpy()
+        value = y.item()
+    except Exception as error:
+        return Check(device, "FAIL", _one_line(error))
+    expected_value = (np.tanh(x_np) @ x_np.T).sum()
+    expected_grad = expected_gradient(x_np)
+    error = np.abs(grad - expected_grad).max()
+    if not np.isclose(value, expected_value, rtol=1e-10, atol=1e-12):
+        return Check(device, "FAIL", f"forward value {value!r} != NumPy {expected_value!r}")
+    if not np.allclose(grad, expected_grad, rtol=1e-10, atol=1e-12):
+        return Check(device, "FAIL", f"gradient differs from NumPy (max error {error:.3g})")
+    return Check(device, "PASS", f"sum(tanh(x) @ x.T) and its gradient match NumPy (max error {error:.1g})")
+
+
+def backend_checks():
+    """One :class:`Check` per backend, in the order cpu, strict, cuda."""
+    return [check_backend(device) for device in BACKENDS]
+
+
+def report(checks=None):
+    """The text ``minidl info`` prints: version lines, then one PASS/FAIL/SKIP line per backend."""
+    if checks is None:
+        checks = backend_checks()
+    lines = [f"{label:<9} {value}" for label, value in versions()]
+    lines.append("")
+    lines += [f"{check.status:<4}  {check.device:<6}  {check.detail}" for check in checks]
+    return "\n".join(lines)
+
+
+def main():
+    """Print the report; 0 when no backend FAILed, else 1."""
+    checks = backend_checks()
+    print(report(checks))
+    return 1 if any(check.status == "FAIL" for check in checks) else 0

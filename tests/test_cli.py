@@ -1,0 +1,130 @@
+"""The ``minidl`` command: ``info``, ``demo`` and how it reports errors."""
+
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl import cli, demo, info
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def status_lines(text):
+    """The PASS/FAIL/SKIP lines of an info report, keyed by backend."""
+    lines = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("PASS", "FAIL", "SKIP"):
+            lines[parts[1]] = parts[0]
+    return lines
+
+
+# ---------------------------------------------------------------- info
+
+def test_info_passes_on_cpu_and_strict(capsys):
+    code = cli.main(["info"])
+    out = capsys.readouterr().out
+    statuses = status_lines(out)
+    assert statuses["cpu"] == "PASS"
+    assert statuses["strict"] == "PASS"
+    assert statuses["cuda"] in ("PASS", "SKIP")
+    assert code == 0
+
+
+def test_info_names_every_version():
+    text = info.report(checks=[])
+    for label in ("minidl", "Python", "Platform", "NumPy", "BLAS", "CuPy", "CUDA", "PyTorch"):
+        assert any(line.startswith(label + " ") for line in text.splitlines()), label
+
+
+def test_info_expected_gradient_matches_finite_differences():
+    x = np.random.default_rng(1).standard_normal((4, 3))
+
+    def f(a):
+        return (np.tanh(a) @ a.T).sum()
+
+    eps = 1e-6
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = eps
+        numeric[index] = (f(x + step) - f(x - step)) / (2 * eps)
+    assert np.allclose(info.expected_gradient(x), numeric, atol=1e-7)
+
+
+def test_info_fails_and_exits_1_when_a_gradient_is_wrong(monkeypatch, capsys):
+    monkeypatch.setattr(info, "expected_gradient", lambda x: 2 * np.ones_like(x))
+    code = cli.main(["info"])
+    statuses = status_lines(capsys.readouterr().out)
+    assert statuses["cpu"] == "FAIL"
+    assert code == 1
+
+
+def test_python_m_minidl_info_runs():
+    result = subprocess.run([sys.executable, "-m", "minidl", "info"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert status_lines(result.stdout)["cpu"] == "PASS"
+
+
+# ---------------------------------------------------------------- demo
+
+def test_demo_quick_run_learns_the_spiral(tmp_path):
+    result = demo.run(epochs=50, seed=0, out_dir=str(tmp_path), progress=False, verbose=False)
+    assert result["test_accuracy"] >= 0.7  # chance is 1/3
+    assert len(result["losses"]) == 50
+    assert result["losses"][-1] < result["losses"][0]
+    figure = pathlib.Path(result["figure"])
+    assert figure.parent == tmp_path and figure.stat().st_size > 0
+
+
+def test_spiral_is_balanced_and_split_keeps_every_point_once():
+    points, labels = demo.spiral(points_per_class=50, seed=1)
+    assert points.shape == (150, 2) and points.dtype == np.float32
+    assert np.bincount(labels).tolist() == [50, 50, 50]
+    (train_x, train_y), (test_x, test_y) = demo.split(points, labels, test_fraction=0.2)
+    assert len(train_y) == 120 and len(test_y) == 30
+    rejoined = np.concatenate([train_x, test_x])
+    assert np.array_equal(np.unique(rejoined, axis=0), np.unique(points, axis=0))
+
+
+# ---------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("argv", [["frobnicate"], []])
+def test_unknown_or_missing_subcommand_fails(argv, capsys):
+    assert cli.main(argv) != 0
+    assert "usage: minidl" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys):
+    assert cli.main(["--help"]) == 0
+    assert "demo" in capsys.readouterr().out
+
+
+def assert_one_line_error(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("minidl: error: ")
+    assert "Traceback" not in err
+
+
+def test_user_error_prints_one_line_without_traceback(capsys):
+    assert cli.main(["demo", "--epochs", "0", "--no-plot"]) == 2
+    captured = capsys.readouterr()
+    assert_one_line_error(captured.err)
+    assert "epochs must be a positive integer" in captured.err
+
+
+def test_minidl_error_from_a_subcommand_is_one_line(monkeypatch, capsys):
+    def broken():
+        raise minidl.DeviceError("device 'cuda': no GPU\nwas found")
+
+    monkeypatch.setattr(info, "main", broken)
+    assert cli.main(["info"]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "no GPU was found" in err
