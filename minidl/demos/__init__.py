@@ -1,0 +1,1 @@
+"""Runnable demonstrations that train real models; the chapters call them."""

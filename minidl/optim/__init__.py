@@ -1,0 +1,12 @@
+"""Optimizers and learning-rate schedulers, named as in ``torch.optim``.
+
+``Optimizer`` is the base class; ``SGD``, ``Adam`` and ``AdamW`` update the
+parameters' arrays in place. ``minidl.optim.lr_scheduler`` holds the schedulers.
+"""
+
+from minidl.optim import lr_scheduler
+from minidl.optim.adam import Adam, AdamW
+from minidl.optim.optimizer import Optimizer
+from minidl.optim.sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]

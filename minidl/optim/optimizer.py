@@ -1,0 +1,249 @@
+"""The Optimizer base class: parameter groups, per-parameter state, state dicts.
+
+An optimizer holds ``param_groups``, a list of dicts, each with a ``"params"``
+list and the options (``lr``, ``momentum`` ...) for those parameters; options
+given in a group override the constructor's defaults, as in PyTorch.
+
+``state`` holds what an optimizer remembers between steps (momentum buffers,
+Adam's moments). Unlike PyTorch it is keyed by the parameter's **position**
+in the flattened group order (0, 1, 2 ... across groups), the same numbering
+that ``state_dict()`` uses, never by ``id()``.
+
+Subclasses implement ``_update(param, grad, state, group)``: it changes the raw
+arrays in place (``param.data``, its state arrays), using the array module of
+the parameter (NumPy, CuPy or minidl.strict), so parameters never get new
+arrays and nothing is recorded by autograd.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from minidl.autograd import enable_grad
+from minidl.backend import array_module, device_of, to_device, to_numpy
+from minidl.errors import DeviceError, ShapeError
+from minidl.tensor import Tensor
+
+
+class Optimizer:
+    """Base class of all optimizers: ``Optimizer(params, defaults)``.
+
+    ``params`` is an iterable of Parameters (or tensors that require grad), or
+    an iterable of dicts ``{"params": [...], "lr": ...}`` (parameter groups).
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self._check_options(self.defaults)
+        self.param_groups = []
+        self.state = {}      # position in the flattened group order -> dict of arrays and numbers
+        self._scratch = {}   # reusable work arrays, keyed by (array type, device, shape, dtype)
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or dicts, but got "
+                            "a Tensor; pass [tensor] or model.parameters()")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # --- groups ------------------------------------------------------------------
+    def add_param_group(self, param_group):
+        """Append a group ``{"params": [...], option: value ...}``; missing options come from the defaults."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"add_param_group: a parameter group must be a dict, got {type(param_group).__name__}")
+        params = param_group.get("params")
+        if params is None:
+            raise ValueError('add_param_group: the parameter group has no "params" entry')
+        if isinstance(params, set):
+            raise TypeError("add_param_group: params must be an ordered collection (list or tuple), not a set; "
+                            "the order of a set changes between runs")
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(f"{type(self).__name__} can only optimize Tensors, but one of the params is "
+                                f"{type(param).__name__}")
+            if not param.is_leaf:
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (one produced by an "
+                                 "operation); optimize the leaf parameters it was computed from")
+        ids = [id(param) for param in params]
+        if len(set(ids)) != len(ids):
+            raise ValueError("add_param_group: a parameter group contains the same parameter twice")
+        existing = {id(param) for group in self.param_groups for param in group["params"]}
+        if existing.intersection(ids):
+            raise ValueError("add_param_group: some parameters appear in more than one parameter group")
+        group = {key: value for key, value in param_group.items() if key != "params"}
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._check_options(group)
+        group["params"] = params
+        self.param_groups.append(group)
+
+    def _check_options(self, options):
+        """Raise ValueError for invalid option values (subclasses override)."""
+
+    def _indexed_params(self):
+        """(position, group, param) for every parameter, in the flattened group order."""
+        index = 0
+        for group in self.param_groups:
+            for param in group["params"]:
+                yield index, group, param
+                index += 1
+
+    # --- stepping ------------------------------------------------------------------
+    def zero_grad(self, set_to_none=True):
+        """Reset every parameter's gradient: to None (the default, as PyTorch) or to zeros in place."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if set_to_none:
+                    param.grad = None
+                elif param.grad is not None:
+                    param.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient (``.grad`` None: skipped); returns ``closure()``'s loss.
+
+        ``closure``, if given, re-evaluates the model and returns the loss; it is
+        called with gradients enabled before the update.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for index, group, param in self._indexed_params():
+            if param.grad is None:
+                continue
+            _check_grad(type(self).__name__, index, param)
+            state = self.state.get(index)
+            if state is None:
+                state = self.state[index] = {}
+            self._update(param.data, param.grad.data, state, group)
+            param._modified()
+        return loss
+
+    def _update(self, param, grad, state, group):
+        """Update the array ``param`` in place from the array ``grad`` (subclasses implement)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _update()")
+
+    def _gradient(self, param, grad, weight_decay, maximize):
+        """``g = ±grad + weight_decay·param`` (− when maximizing); ``grad`` itself when neither applies.
+
+        ``param.grad`` is never changed: a modified gradient goes to scratch slot 0.
+        """
+        if not weight_decay and not maximize:
+            return grad
+        xp, g = array_module(param), self._work(param, 0)
+        if weight_decay:
+            xp.multiply(param, weight_decay, out=g)
+            (xp.subtract if maximize else xp.add)(g, grad, out=g)
+        else:
+            xp.negative(grad, out=g)
+        return g
+
+    def _work(self, like, slot=0):
+        """A scratch array shaped like ``like``, reused across parameters and steps (contents undefined)."""
+        key = (type(like), str(device_of(like)), tuple(like.shape), like.dtype.str, slot)
+        array = self._scratch.get(key)
+        if array is None:
+            array = self._scratch[key] = array_module(like).empty_like(like)
+        return array
+
+    # --- state dicts ---------------------------------------------------------------------
+    def state_dict(self):
+        """A snapshot ``{"state": {position: {...}}, "param_groups": [{..., "params": [positions]}]}``.
+
+        Arrays are copied to NumPy arrays on the host, so the snapshot does not
+        change when training continues and can be pickled or saved with NumPy.
+        """
+        state = {index: {key: (to_numpy(value).copy() if _is_array(value) else value)
+                         for key, value in entry.items()}
+                 for index, entry in sorted(self.state.items()) if entry}
+        groups, index = [], 0
+        for group in self.param_groups:
+            saved = {key: value for key, value in group.items() if key != "params"}
+            saved["params"] = list(range(index, index + len(group["params"])))
+            index += len(group["params"])
+            groups.append(saved)
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore group options and per-parameter state saved by ``state_dict()``.
+
+        The groups must match this optimizer's in number and size; arrays are
+        copied to each parameter's device and (floating ones) dtype.
+        """
+        name = type(self).__name__
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} parameter groups, "
+                             f"this optimizer has {len(self.param_groups)}")
+        for number, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"{name}.load_state_dict: parameter group {number} has {len(saved['params'])} "
+                                 f"parameters in the state dict but {len(group['params'])} in this optimizer")
+        # saved position -> this optimizer's parameter, group by group
+        params = {}
+        for saved, group in zip(saved_groups, self.param_groups):
+            params.update(zip(saved["params"], group["params"]))
+        positions = {id(param): index for index, _, param in self._indexed_params()}
+        state = {}
+        for key, entry in state_dict["state"].items():
+            if int(key) not in params:
+                raise ValueError(f"{name}.load_state_dict: the state dict has state for parameter {key}, "
+                                 "which is in none of its parameter groups")
+            param = params[int(key)]
+            state[positions[id(param)]] = {field: _restore(value, param, f"{name}.load_state_dict: state "
+                                                                         f"{field!r} of parameter {key}")
+                                           for field, value in entry.items()}
+        for saved, group in zip(saved_groups, self.param_groups):
+            group.update({key: value for key, value in saved.items() if key != "params"})
+        self.state = state
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for number, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {number}")
+            lines.extend(f"    {key}: {value}" for key, value in sorted(group.items()) if key != "params")
+        return "\n".join(lines) + "\n)"
+
+
+def _check_grad(optimizer, index, param):
+    grad = param.grad.data
+    if type(grad) is not type(param.data):
+        raise DeviceError(f"{optimizer}.step: parameter {index} lives on {param.device} but its grad on "
+                          f"{device_of(grad)}")
+    if grad.shape != param.data.shape:
+        raise ShapeError(f"{optimizer}.step: parameter {index} has shape {param.shape} but its grad has shape "
+                         f"{tuple(grad.shape)}")
+
+
+def check_option(optimizer, name, value, valid, allowed):
+    """Raise ``ValueError`` naming the option when ``valid`` is false, e.g. "SGD: invalid lr -1; lr must be >= 0"."""
+    if not valid:
+        raise ValueError(f"{optimizer}: invalid {name} {value!r}; {name} must be {allowed}")
+
+
+def _is_array(value):
+    return hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.generic)
+
+
+def _restore(value, param, where):
+    """A copy of a saved state value on ``param``'s device (floating arrays in its dtype)."""
+    if isinstance(value, Tensor):
+        value = to_numpy(value.data)
+    if isinstance(value, numbers.Number) or value is None:
+        return value
+    if not _is_array(value):
+        return value
+    host = np.array(to_numpy(value), copy=True)
+    if host.ndim > 0 and host.shape != param.shape:
+        raise ValueError(f"{where} has shape {host.shape} but the parameter has shape {tuple(param.shape)}")
+    if host.dtype.kind == "f":
+        host = host.astype(param.dtype, copy=False)
+    if host.ndim == 0:
+        return host.item()
+    return to_device(host, device_of(param.data))
