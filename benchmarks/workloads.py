@@ -1,0 +1,59 @@
+"""The benchmark workloads, written once for any framework with PyTorch's API.
+
+``fw`` is the framework module: ``minidl`` or ``torch``. minidl mirrors
+PyTorch's names (``fw.nn.Linear``, ``fw.optim.SGD``, ``fw.nn.functional``), so
+the very same code builds both models, which keeps the comparison honest.
+"""
+
+
+def build(name, data, fw):
+    """A function that runs one timed step (and returns the loss for training workloads)."""
+    F = fw.nn.functional
+    if name == "M":
+        fw.manual_seed(0)
+        nn = fw.nn
+        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+        optimizer = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x, y = fw.from_numpy(data["x"]), fw.from_numpy(data["y"])
+        return training_step(optimizer, lambda: F.cross_entropy(model(x), y))
+    if name == "C":
+        fw.manual_seed(0)
+        nn = fw.nn
+        model = nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(4096, 128), nn.ReLU(), nn.Linear(128, 10))
+        optimizer = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x, y = fw.from_numpy(data["x"]), fw.from_numpy(data["y"])
+        return training_step(optimizer, lambda: F.cross_entropy(model(x), y))
+    inputs = {k: fw.from_numpy(v).requires_grad_() for k, v in data.items() if k != "g"}
+    g = fw.from_numpy(data["g"])
+    forward = {
+        "matmul": lambda t: t["a"] @ t["b"],
+        "conv2d": lambda t: F.conv2d(t["x"], t["w"], t["bias"], stride=1, padding=1),
+        "softmax": lambda t: F.softmax(t["x"], dim=-1),
+        "layernorm": lambda t: F.layer_norm(t["x"], (128,), t["weight"], t["bias"], eps=1e-5),
+    }
+    if name not in forward:
+        raise KeyError(f"unknown workload {name!r}")
+    return micro_step(list(inputs.values()), lambda: forward[name](inputs), g)
+
+
+def training_step(optimizer, compute_loss):
+    """Zero grads, forward, loss, backward, optimizer step; returns the loss as a float."""
+    def step():
+        optimizer.zero_grad()
+        loss = compute_loss()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    return step
+
+
+def micro_step(inputs, forward, g):
+    """Clear the input grads, forward, backward with the upstream gradient g."""
+    def step():
+        for tensor in inputs:
+            tensor.grad = None
+        forward().backward(g)
+    return step
