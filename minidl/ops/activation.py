@@ -11,7 +11,7 @@ import math
 
 from minidl.autograd import Function
 from minidl.backend import array_module
-from minidl.ops.common import normalize_dims, pick_dim
+from minidl.ops.common import fast_sum, normalize_dims, pick_dim, softmax_shift
 from minidl.ops.special import erf
 
 
@@ -108,17 +108,20 @@ class Softmax(Function):
 
     def forward(self, x, dim):
         xp = array_module(x)
-        e = xp.exp(x - x.max(axis=dim, keepdims=True))
-        e /= e.sum(axis=dim, keepdims=True)
+        e = x - softmax_shift(x, dim)
+        xp.exp(e, out=e)
+        e /= fast_sum(e, (dim,))
         self.save(e)
         self.dim = dim
         return e
 
     def backward(self, g):
         (y,) = self.saved
-        gy = g * y
-        gy -= y * gy.sum(axis=self.dim, keepdims=True)
-        return gy
+        grad = g * y
+        total = fast_sum(grad, (self.dim,))
+        array_module(g).subtract(g, total, out=grad)
+        grad *= y
+        return grad
 
 
 class LogSoftmax(Function):
@@ -126,15 +129,18 @@ class LogSoftmax(Function):
 
     def forward(self, x, dim):
         xp = array_module(x)
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
-        self.save(y)
+        shifted = x - softmax_shift(x, dim)
+        y = xp.exp(shifted)
+        shifted -= xp.log(fast_sum(y, (dim,)))
+        self.save(shifted)
         self.dim = dim
-        return y
+        return shifted
 
     def backward(self, g):
         (y,) = self.saved
-        return g - array_module(y).exp(y) * g.sum(axis=self.dim, keepdims=True)
+        grad = array_module(y).exp(y)
+        grad *= fast_sum(g, (self.dim,))
+        return g - grad
 
 
 # --- functional forms ----------------------------------------------------------------

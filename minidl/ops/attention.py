@@ -18,25 +18,26 @@ from minidl.autograd import Function
 from minidl.backend import array_module, to_device
 from minidl.creation import default_generator
 from minidl.errors import ShapeError
-from minidl.ops.common import as_tensor
+from minidl.ops.common import as_tensor, fast_sum, softmax_shift
 
 
 class ScaledDotProductAttention(Function):
     """O = softmax(Q Kᵀ·scale + M) V;  see the module docstring for the backward"""
 
-    def forward(self, q, k, v, learned_mask=None, mask=None, scale=1.0, keep=None):
+    def forward(self, q, k, v, learned_mask=None, mask=None, scale=1.0, keep=None, mask_from_bool=False):
         xp = array_module(q)
         mask = learned_mask if learned_mask is not None else mask
         scores = xp.matmul(q, k.swapaxes(-1, -2))
         scores *= q.dtype.type(scale)
+        shift = softmax_shift(scores, -1) if mask is None or mask_from_bool else None
         if mask is not None:
             scores = scores + mask
-        row_max = scores.max(axis=-1, keepdims=True)
-        dead = ~xp.isfinite(row_max)  # rows where every key is masked
-        row_max = xp.where(dead, 0, row_max)
-        weights = xp.exp(scores - row_max)
-        totals = weights.sum(axis=-1, keepdims=True)
-        weights /= xp.where(totals == 0, 1, totals)
+        if shift is None:  # a float mask: shift after adding it; a row masked entirely has shift -inf
+            shift = softmax_shift(scores, -1)
+            shift = xp.where(xp.isfinite(shift), shift, 0)
+        weights = xp.exp(scores - shift)
+        totals = fast_sum(weights, (weights.ndim - 1,))
+        weights /= xp.where(totals == 0, 1, totals)  # a row masked entirely gets zeros
         used = weights if keep is None else weights * keep
         self.save(q, k, v)
         self.weights, self.used, self.keep, self.scale = weights, used, keep, scale
@@ -50,7 +51,7 @@ class ScaledDotProductAttention(Function):
         d_weights = xp.matmul(g, v.swapaxes(-1, -2))
         if self.keep is not None:
             d_weights *= self.keep
-        d_scores = weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
+        d_scores = weights * (d_weights - fast_sum(d_weights * weights, (weights.ndim - 1,)))
         grad_q = xp.matmul(d_scores, k) * scale if self.needs_grad[0] else None
         grad_k = xp.matmul(d_scores.swapaxes(-1, -2), q) * scale if self.needs_grad[1] else None
         grads = (grad_q, grad_k, grad_v)
@@ -101,7 +102,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     if mask_tensor is not None:  # a float mask that is learned gets a gradient too
         return ScaledDotProductAttention.apply(query, key, value, mask_tensor, scale=scale, keep=keep)
-    return ScaledDotProductAttention.apply(query, key, value, mask=mask, scale=scale, keep=keep)
+    return ScaledDotProductAttention.apply(query, key, value, mask=mask, scale=scale, keep=keep,
+                                           mask_from_bool=attn_mask is not None and attn_mask.dtype.kind == "b")
 
 
 def _check_mask(mask, scores_shape):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from minidl.autograd import Function
 from minidl.backend import array_module
-from minidl.ops.common import as_tensor
+from minidl.ops.common import as_tensor, fast_sum, softmax_shift
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -30,10 +30,10 @@ class CrossEntropy(Function):
 
     def forward(self, x, q, denominator, reduction):
         xp = array_module(x)
-        shifted = x - x.max(axis=1, keepdims=True)
-        log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        log_p = x - softmax_shift(x, 1)
+        log_p -= xp.log(fast_sum(xp.exp(log_p), (1,)))
         self.log_p, self.q, self.denominator, self.reduction = log_p, q, denominator, reduction
-        per_row = -(q * log_p).sum(axis=1)
+        per_row = -fast_sum(q * log_p, (1,), keepdims=False)
         if reduction == "none":
             return per_row
         total = per_row.sum()
@@ -43,8 +43,9 @@ class CrossEntropy(Function):
 
     def backward(self, g):
         xp = array_module(g)
-        p = xp.exp(self.log_p)
-        grad = p * self.q.sum(axis=1, keepdims=True) - self.q
+        grad = xp.exp(self.log_p)
+        grad *= fast_sum(self.q, (1,))
+        grad -= self.q
         if self.reduction == "none":
             return grad * g[:, None]
         if self.reduction == "mean":  # all targets ignored: nothing contributed, so no gradient

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from minidl.autograd import Function, no_grad
 from minidl.backend import array_module
+from minidl.ops.common import fast_sum, product
 
 
 class Normalize(Function):
@@ -22,11 +23,15 @@ class Normalize(Function):
     def forward(self, x, weight=None, bias=None, axes=(), param_shape=(), eps=1e-5, mean=None, var=None):
         xp = array_module(x)
         self.fixed = mean is not None
-        if not self.fixed:
-            mean = x.mean(axis=axes, keepdims=True)
-            var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+        if self.fixed:
+            x_hat = x - mean
+        else:
+            count = x.dtype.type(x.size // product(param_shape))
+            mean = fast_sum(x, axes) / count
+            x_hat = x - mean
+            var = fast_sum(x_hat * x_hat, axes) / count
         inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
-        x_hat = (x - mean) * inv_std
+        x_hat *= inv_std
         self.axes, self.param_shape = axes, param_shape
         self.x_hat, self.inv_std, self.weight = x_hat, inv_std, weight
         self.batch_mean, self.batch_var = mean, var
@@ -49,8 +54,13 @@ class Normalize(Function):
             if self.fixed:
                 x_grad = d_hat * self.inv_std
             else:
-                x_grad = (d_hat - d_hat.mean(axis=axes, keepdims=True)
-                          - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True)) * self.inv_std
+                count = g.dtype.type(g.size // product(self.param_shape))
+                projection = d_hat * x_hat
+                projection_mean = fast_sum(projection, axes) / count
+                x_grad = d_hat - fast_sum(d_hat, axes) / count  # dx̂ - mean(dx̂)
+                array_module(g).multiply(x_hat, projection_mean, out=projection)
+                x_grad -= projection                            # - x̂ · mean(dx̂ · x̂)
+                x_grad *= self.inv_std
         return (x_grad, weight_grad, bias_grad)[:len(self.needs_grad)]
 
 

@@ -12,7 +12,8 @@ import numpy as np
 
 from minidl.autograd import Function
 from minidl.backend import array_module
-from minidl.ops.common import expand_dims_like, is_tensor, normalize_dims, pick_dim, pick_keepdim, wrap
+from minidl.ops.common import (expand_dims_like, fast_sum, is_tensor, normalize_dims, pick_dim, pick_keepdim,
+                               softmax_shift, wrap)
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
@@ -22,7 +23,7 @@ class Sum(Function):
 
     def forward(self, x, dims, keepdim):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
-        return x.sum(axis=dims, keepdims=keepdim)
+        return fast_sum(x, dims, keepdim)
 
     def backward(self, g):
         g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim)
@@ -35,7 +36,10 @@ class Mean(Function):
     def forward(self, x, dims, keepdim):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
         self.count = _count(x.shape, dims)
-        return x.mean(axis=dims, keepdims=keepdim)
+        if x.dtype.kind != "f":
+            return x.mean(axis=dims, keepdims=keepdim)
+        return fast_sum(x, dims, keepdim) / x.dtype.type(self.count) if self.count else x.mean(axis=dims,
+                                                                                               keepdims=keepdim)
 
     def backward(self, g):
         g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim) / g.dtype.type(self.count)
@@ -104,9 +108,9 @@ class LogSumExp(Function):
 
     def forward(self, x, dims, keepdim):
         xp = array_module(x)
-        m = x.max(axis=dims, keepdims=True)
+        m = softmax_shift(x, dims)
         m = xp.where(xp.isfinite(m), m, 0)  # rows of -inf give -inf, not NaN
-        z = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+        z = xp.log(fast_sum(xp.exp(x - m), dims)) + m
         self.save(x, z)
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
         return z if keepdim else z.reshape([s for i, s in enumerate(x.shape) if i not in dims])
