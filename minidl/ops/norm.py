@@ -26,7 +26,7 @@ class Normalize(Function):
         if self.fixed:
             x_hat = x - mean
         else:
-            count = x.dtype.type(x.size // product(param_shape))
+            count = x.dtype.type(product(x.shape[i] for i in axes))
             mean = fast_sum(x, axes) / count
             x_hat = x - mean
             var = fast_sum(x_hat * x_hat, axes) / count
@@ -54,7 +54,7 @@ class Normalize(Function):
             if self.fixed:
                 x_grad = d_hat * self.inv_std
             else:
-                count = g.dtype.type(g.size // product(self.param_shape))
+                count = g.dtype.type(product(g.shape[i] for i in axes))
                 projection = d_hat * x_hat
                 projection_mean = fast_sum(projection, axes) / count
                 x_grad = d_hat - fast_sum(d_hat, axes) / count  # dx̂ - mean(dx̂)
