@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 WORKLOADS = {
+    "T": "mini-Transformer encoder classifier, 2 layers d=128, batch 32x64 tokens, Adam",
     "C": "CNN conv-bn-relu-pool x2 + MLP, batch 64 of 3x32x32, SGD momentum",
     "M": "MLP 784-512-512-10, batch 256, SGD momentum",
     "matmul": "a @ b, 512x512, forward + backward",

@@ -26,6 +26,8 @@ def build(name, data, fw):
         optimizer = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         x, y = fw.from_numpy(data["x"]), fw.from_numpy(data["y"])
         return training_step(optimizer, lambda: F.cross_entropy(model(x), y))
+    if name == "T":
+        return _transformer(data, fw)
     inputs = {k: fw.from_numpy(v).requires_grad_() for k, v in data.items() if k != "g"}
     g = fw.from_numpy(data["g"])
     forward = {
@@ -37,6 +39,26 @@ def build(name, data, fw):
     if name not in forward:
         raise KeyError(f"unknown workload {name!r}")
     return micro_step(list(inputs.values()), lambda: forward[name](inputs), g)
+
+
+def _transformer(data, fw):
+    """Workload T: token + learned position embeddings, 2 post-norm encoder layers, mean pool, linear head."""
+    fw.manual_seed(0)
+    nn, F = fw.nn, fw.nn.functional
+    embedding = nn.Embedding(2000, 128)
+    position = nn.Parameter(fw.randn(64, 128))
+    layer = nn.TransformerEncoderLayer(d_model=128, nhead=4, dim_feedforward=512, dropout=0.0, activation="relu",
+                                       batch_first=True, norm_first=False)
+    encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    head = nn.Linear(128, 2)
+    parameters = [*embedding.parameters(), position, *encoder.parameters(), *head.parameters()]
+    optimizer = fw.optim.Adam(parameters, lr=1e-3)
+    tokens, labels = fw.from_numpy(data["tokens"]), fw.from_numpy(data["labels"])
+
+    def loss():
+        hidden = encoder(embedding(tokens) + position)
+        return F.cross_entropy(head(hidden.mean(dim=1)), labels)
+    return training_step(optimizer, loss)
 
 
 def training_step(optimizer, compute_loss):
