@@ -158,14 +158,26 @@ def to_numpy(array):
 
 
 def scatter_add(target, index, values):
-    """``target[index] += values`` with repeated indices accumulated (np.add.at on every backend)."""
+    """``target[index] += values`` with repeated indices accumulated (np.add.at on every backend).
+
+    Rows picked by one integer array (an embedding's gradient) take a faster route on the
+    host: NumPy's ``add.at`` is several times quicker on a flat 1-D index than on whole rows.
+    """
     xp = array_module(target)
     if xp.__name__ == "cupy":
         import cupyx
         cupyx.scatter_add(target, index, values)
+    elif _is_row_index(index) and target.ndim > 1 and target.flags.c_contiguous:
+        row = target[0].size
+        flat = (index.reshape(-1, 1) * row + xp.arange(row)).reshape(-1)
+        xp.add.at(target.reshape(-1), flat, xp.broadcast_to(values, index.shape + target.shape[1:]).reshape(-1))
     else:
         xp.add.at(target, index, values)
     return target
+
+
+def _is_row_index(index):
+    return hasattr(index, "dtype") and index.dtype.kind in "iu"
 
 
 _register_strict()
