@@ -23,25 +23,34 @@ from __future__ import annotations
 from minidl.backend import array_module
 
 
+def offsets(kernel, stride, dilation, out_hw):
+    """For each kernel offset (p, q): the slices of padded rows and columns it meets, one per output.
+
+    ``padded[..., rows, cols]`` is then an (…, Ho, Wo) strided view: the values that offset (p, q)
+    contributes to every output position.
+    """
+    for p in range(kernel[0]):
+        rows = slice(p * dilation[0], p * dilation[0] + stride[0] * (out_hw[0] - 1) + 1, stride[0])
+        for q in range(kernel[1]):
+            cols = slice(q * dilation[1], q * dilation[1] + stride[1] * (out_hw[1] - 1) + 1, stride[1])
+            yield p, q, rows, cols
+
+
 def windows(padded, kernel, stride, dilation, out_hw):
     """A view (A, B, kh, kw, Ho, Wo) of every window of a padded (A, B, H, W) array (NCHW or CNHW)."""
     xp = array_module(padded)
-    n, c = padded.shape[:2]
-    sn, sc, sh, sw = padded.strides
-    shape = (n, c, kernel[0], kernel[1], out_hw[0], out_hw[1])
-    strides = (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
+    a, b = padded.shape[:2]
+    sa, sb, sh, sw = padded.strides
+    shape = (a, b, kernel[0], kernel[1], out_hw[0], out_hw[1])
+    strides = (sa, sb, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1])
     return xp.lib.stride_tricks.as_strided(padded, shape=shape, strides=strides)
 
 
 def add_windows(target, values, kernel, stride, dilation, out_hw):
     """The adjoint of windows(): target[..., i·s + p·d, j·s + q·d] += values[..., p, q, i, j]."""
-    for p in range(kernel[0]):
-        rows = slice(p * dilation[0], p * dilation[0] + stride[0] * (out_hw[0] - 1) + 1, stride[0])
-        for q in range(kernel[1]):
-            cols = slice(q * dilation[1], q * dilation[1] + stride[1] * (out_hw[1] - 1) + 1, stride[1])
-            target[:, :, rows, cols] += values[:, :, p, q]
+    for p, q, rows, cols in offsets(kernel, stride, dilation, out_hw):
+        target[:, :, rows, cols] += values[:, :, p, q]
     return target
-
 
 def _padded_cnhw(x, pads, tail=0):
     """x (N, C, H, W) as zero-padded (C, N, Hp·Wp + tail), plus the (C, N, Hp, Wp) view of its body."""

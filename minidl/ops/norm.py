@@ -41,26 +41,33 @@ class Normalize(Function):
         return y
 
     def backward(self, g):
+        xp = array_module(g)
         x_hat, axes = self.x_hat, self.axes
         reduce_axes = tuple(i for i in range(g.ndim) if i >= len(self.param_shape) or self.param_shape[i] == 1)
-        weight_grad = bias_grad = None
-        if len(self.needs_grad) > 1 and self.needs_grad[1]:
-            weight_grad = (g * x_hat).sum(axis=reduce_axes).reshape(-1)
-        if len(self.needs_grad) > 2 and self.needs_grad[2]:
-            bias_grad = g.sum(axis=reduce_axes).reshape(-1)
+        g_hat = g * x_hat
+        weight_grad = fast_sum(g_hat, reduce_axes, keepdims=False).reshape(-1)  # dL/dγ = Σ g·x̂
+        bias_grad = fast_sum(g, reduce_axes, keepdims=False).reshape(-1)        # dL/dβ = Σ g
         x_grad = None
-        if self.needs_grad[0]:
-            d_hat = g * self.weight.reshape(self.param_shape) if self.weight is not None else g
-            if self.fixed:
-                x_grad = d_hat * self.inv_std
-            else:
-                count = g.dtype.type(product(g.shape[i] for i in axes))
-                projection = d_hat * x_hat
-                projection_mean = fast_sum(projection, axes) / count
-                x_grad = d_hat - fast_sum(d_hat, axes) / count  # dx̂ - mean(dx̂)
-                array_module(g).multiply(x_hat, projection_mean, out=projection)
-                x_grad -= projection                            # - x̂ · mean(dx̂ · x̂)
-                x_grad *= self.inv_std
+        weight = 1 if self.weight is None else self.weight.reshape(self.param_shape)
+        if self.needs_grad[0] and self.fixed:
+            x_grad = g * (self.inv_std * weight)
+        elif self.needs_grad[0] and reduce_axes == axes:
+            # batch norm: γ is constant over the statistics' axes, so mean(dx̂) = γ·Σg/m and
+            # mean(dx̂·x̂) = γ·Σg·x̂/m are the bias and weight gradients already computed
+            count = g.dtype.type(product(g.shape[i] for i in axes))
+            x_grad = g - bias_grad.reshape(self.param_shape) / count
+            xp.multiply(x_hat, weight_grad.reshape(self.param_shape) / count, out=g_hat)
+            x_grad -= g_hat
+            x_grad *= self.inv_std * weight
+        elif self.needs_grad[0]:
+            count = g.dtype.type(product(g.shape[i] for i in axes))
+            d_hat = g * weight
+            xp.multiply(d_hat, x_hat, out=g_hat)
+            projection_mean = fast_sum(g_hat, axes) / count
+            x_grad = d_hat - fast_sum(d_hat, axes) / count  # dx̂ - mean(dx̂)
+            xp.multiply(x_hat, projection_mean, out=g_hat)
+            x_grad -= g_hat                                 # - x̂ · mean(dx̂ · x̂)
+            x_grad *= self.inv_std
         return (x_grad, weight_grad, bias_grad)[:len(self.needs_grad)]
 
 

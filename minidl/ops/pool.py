@@ -1,10 +1,10 @@
 """Max pooling, average pooling and adaptive average pooling over (N, C, H, W).
 
-Pooling reads the same receptive fields as convolution (``windows`` from
-conv.py) but reduces each one on its own: the maximum (the gradient goes to
-the single position that held it) or the mean (the gradient is shared
-equally). When the stride equals the kernel and the windows tile the input
-exactly, a reshape replaces the strided view.
+Pooling reads the same receptive fields as convolution but reduces each one on
+its own: the maximum (the gradient goes to the single position that held it)
+or the mean (the gradient is shared equally). Both walk the kh·kw kernel
+offsets, each a strided view of the padded input with one value per output
+position, so no window is ever copied (``offsets`` in im2col.py).
 
 Ties in max pooling: the first maximum in row-major order inside the window
 wins, the same rule as PyTorch's CPU kernel, and only it gets the gradient.
@@ -18,7 +18,7 @@ from minidl.autograd import Function
 from minidl.backend import array_module
 from minidl.errors import ShapeError
 from minidl.ops.conv import output_size, pair
-from minidl.ops.im2col import add_windows, windows
+from minidl.ops.im2col import offsets
 
 
 def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
@@ -56,80 +56,75 @@ def _padded(x, padding, extent, fill):
     return out
 
 
-def _tiles(x, kernel, stride, dilation, padding, out_hw):
-    """True when the windows tile x exactly, so a reshape can stand in for the strided view."""
-    return (stride == kernel and dilation == (1, 1) and padding == (0, 0)
-            and out_hw[0] * kernel[0] == x.shape[2] and out_hw[1] * kernel[1] == x.shape[3])
-
-
-def _window_view(padded, kernel, stride, dilation, out_hw, tiled):
-    """Every window as the last axis: (N, C, Ho, Wo, kh·kw)."""
-    n, c = padded.shape[:2]
-    if tiled:
-        view = padded.reshape(n, c, out_hw[0], kernel[0], out_hw[1], kernel[1]).transpose(0, 1, 2, 4, 3, 5)
-    else:
-        view = windows(padded, kernel, stride, dilation, out_hw).transpose(0, 1, 4, 5, 2, 3)
-    return view.reshape(n, c, out_hw[0], out_hw[1], kernel[0] * kernel[1])
-
-
-def _scatter_windows(values, padded_shape, kernel, stride, dilation, out_hw, tiled):
-    """The adjoint of _window_view: add (N, C, Ho, Wo, kh·kw) window values back onto the padded input."""
-    xp = array_module(values)
-    n, c = padded_shape[:2]
-    split = values.reshape(n, c, out_hw[0], out_hw[1], kernel[0], kernel[1])
-    if tiled:
-        return split.transpose(0, 1, 2, 4, 3, 5).reshape(padded_shape)
-    target = xp.zeros(padded_shape, dtype=values.dtype)
-    return add_windows(target, split.transpose(0, 1, 4, 5, 2, 3), kernel, stride, dilation, out_hw)
-
-
 class MaxPool2d(Function):
-    """out = max over each window;  dL/dx: the window's gradient goes to the argmax only"""
+    """out = max over each window;  dL/dx: the window's gradient goes to the argmax only
+
+    The windows are never copied: a running maximum over the kh·kw strided views
+    padded[..., p·d : : s, q·d : : s] (one per kernel offset) keeps the best value and
+    which offset held it; a strictly greater value (or NaN) replaces it, so ties go to
+    the first offset in row-major order.
+    """
 
     def forward(self, x, kernel, stride, padding, dilation, out_hw, extent):
         xp = array_module(x)
-        tiled = _tiles(x, kernel, stride, dilation, padding, out_hw)
         padded = _padded(x, padding, extent, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
-        view = _window_view(padded, kernel, stride, dilation, out_hw, tiled)
-        self.argmax = view.argmax(axis=-1)[..., None]
-        self.geometry = (x.shape, padded.shape, kernel, stride, padding, dilation, out_hw, tiled)
-        return xp.take_along_axis(view, self.argmax, axis=-1)[..., 0]
+        best = choice = None
+        for k, (_, _, rows, cols) in enumerate(offsets(kernel, stride, dilation, out_hw)):
+            values = padded[:, :, rows, cols]
+            if best is None:
+                best = values.copy()
+                choice = xp.zeros(best.shape, dtype=xp.int16 if kernel[0] * kernel[1] < 2 ** 15 else xp.int32)
+                continue
+            better = values > best
+            if x.dtype.kind == "f":
+                better |= values != values  # NaN propagates, as in PyTorch
+            xp.copyto(best, values, where=better)
+            xp.copyto(choice, k, where=better)
+        self.choice = choice
+        self.geometry = (x.shape, padded.shape, kernel, stride, padding, dilation, out_hw)
+        return best
 
     def backward(self, g):
         xp = array_module(g)
-        x_shape, padded_shape, kernel, stride, padding, dilation, out_hw, tiled = self.geometry
-        per_window = xp.zeros(g.shape + (kernel[0] * kernel[1],), dtype=g.dtype)
-        xp.put_along_axis(per_window, self.argmax, g[..., None], axis=-1)
-        grad = _scatter_windows(per_window, padded_shape, kernel, stride, dilation, out_hw, tiled)
+        x_shape, padded_shape, kernel, stride, padding, dilation, out_hw = self.geometry
+        grad = xp.zeros(padded_shape, dtype=g.dtype)
+        zero = g.dtype.type(0)
+        for k, (_, _, rows, cols) in enumerate(offsets(kernel, stride, dilation, out_hw)):
+            grad[:, :, rows, cols] += xp.where(self.choice == k, g, zero)
         return grad[:, :, padding[0]:padding[0] + x_shape[2], padding[1]:padding[1] + x_shape[3]]
 
     def indices(self):
         """PyTorch's return_indices: the flat position of each maximum within its (H, W) plane."""
-        x_shape, _, kernel, stride, padding, dilation, out_hw, _ = self.geometry
-        xp = array_module(self.argmax)
-        p, q = xp.divmod(self.argmax[..., 0], kernel[1])
+        x_shape, _, kernel, stride, padding, dilation, out_hw = self.geometry
+        xp = array_module(self.choice)
+        p, q = xp.divmod(self.choice.astype(np.int64), kernel[1])
         rows = xp.arange(out_hw[0])[:, None] * stride[0] + p * dilation[0] - padding[0]
         cols = xp.arange(out_hw[1])[None, :] * stride[1] + q * dilation[1] - padding[1]
-        return (rows * x_shape[3] + cols).astype(np.int64)
+        return rows * x_shape[3] + cols
 
 
 class AvgPool2d(Function):
-    """out = Σ window / divisor;  dL/dx: each window's gradient / divisor, added to every element of it"""
+    """out = Σ window / divisor;  dL/dx: each window's gradient / divisor, added to every element of it
+    (one strided view per kernel offset, as in max pooling)"""
 
     def forward(self, x, kernel, stride, padding, out_hw, extent, divisor):
         xp = array_module(x)
-        tiled = _tiles(x, kernel, stride, (1, 1), padding, out_hw)
         padded = _padded(x, padding, extent, 0)
-        view = _window_view(padded, kernel, stride, (1, 1), out_hw, tiled)
+        total = xp.zeros(x.shape[:2] + out_hw, dtype=x.dtype)
+        for _, _, rows, cols in offsets(kernel, stride, (1, 1), out_hw):
+            total += padded[:, :, rows, cols]
         self.divisor = xp.asarray(divisor, dtype=x.dtype)
-        self.geometry = (x.shape, padded.shape, kernel, stride, padding, out_hw, tiled)
-        return view.sum(axis=-1) / self.divisor
+        self.geometry = (x.shape, padded.shape, kernel, stride, padding, out_hw)
+        total /= self.divisor
+        return total
 
     def backward(self, g):
         xp = array_module(g)
-        x_shape, padded_shape, kernel, stride, padding, out_hw, tiled = self.geometry
-        share = xp.broadcast_to((g / self.divisor)[..., None], g.shape + (kernel[0] * kernel[1],))
-        grad = _scatter_windows(share, padded_shape, kernel, stride, (1, 1), out_hw, tiled)
+        x_shape, padded_shape, kernel, stride, padding, out_hw = self.geometry
+        share = g / self.divisor
+        grad = xp.zeros(padded_shape, dtype=g.dtype)
+        for _, _, rows, cols in offsets(kernel, stride, (1, 1), out_hw):
+            grad[:, :, rows, cols] += share
         return grad[:, :, padding[0]:padding[0] + x_shape[2], padding[1]:padding[1] + x_shape[3]]
 
 
