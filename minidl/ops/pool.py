@@ -59,45 +59,57 @@ def _padded(x, padding, extent, fill):
 class MaxPool2d(Function):
     """out = max over each window;  dL/dx: the window's gradient goes to the argmax only
 
-    The windows are never copied: a running maximum over the kh·kw strided views
-    padded[..., p·d : : s, q·d : : s] (one per kernel offset) keeps the best value and
-    which offset held it; a strictly greater value (or NaN) replaces it, so ties go to
-    the first offset in row-major order.
+    The windows are never copied: the maximum runs over the kh·kw strided views
+    padded[..., p·d : : s, q·d : : s], one per kernel offset. Backward walks the offsets
+    in row-major order and hands each window's gradient to the first offset that holds
+    the maximum (the single-index rule for ties, as PyTorch's CPU kernel); a NaN maximum
+    propagates forward but sends no gradient back.
     """
 
     def forward(self, x, kernel, stride, padding, dilation, out_hw, extent):
         xp = array_module(x)
         padded = _padded(x, padding, extent, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
-        best = choice = None
-        for k, (_, _, rows, cols) in enumerate(offsets(kernel, stride, dilation, out_hw)):
-            values = padded[:, :, rows, cols]
-            if best is None:
-                best = values.copy()
-                choice = xp.zeros(best.shape, dtype=xp.int16 if kernel[0] * kernel[1] < 2 ** 15 else xp.int32)
-                continue
-            better = values > best
-            if x.dtype.kind == "f":
-                better |= values != values  # NaN propagates, as in PyTorch
-            xp.copyto(best, values, where=better)
-            xp.copyto(choice, k, where=better)
-        self.choice = choice
-        self.geometry = (x.shape, padded.shape, kernel, stride, padding, dilation, out_hw)
+        views = [padded[:, :, rows, cols] for _, _, rows, cols in offsets(kernel, stride, dilation, out_hw)]
+        best = views[0].copy()
+        for values in views[1:]:
+            xp.maximum(best, values, out=best)
+        self.save(padded, best)
+        self.geometry = (x.shape, kernel, stride, padding, dilation, out_hw)
         return best
+
+    def _hits(self):
+        """For each offset in order: where it holds the window's maximum and no earlier offset did."""
+        padded, best = self.saved
+        x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
+        free = array_module(best).ones(best.shape, dtype=bool)
+        for _, _, rows, cols in offsets(kernel, stride, dilation, out_hw):
+            hit = padded[:, :, rows, cols] == best
+            hit &= free
+            free &= ~hit
+            yield rows, cols, hit
 
     def backward(self, g):
         xp = array_module(g)
-        x_shape, padded_shape, kernel, stride, padding, dilation, out_hw = self.geometry
-        grad = xp.zeros(padded_shape, dtype=g.dtype)
-        zero = g.dtype.type(0)
-        for k, (_, _, rows, cols) in enumerate(offsets(kernel, stride, dilation, out_hw)):
-            grad[:, :, rows, cols] += xp.where(self.choice == k, g, zero)
+        padded, _ = self.saved
+        x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
+        grad = xp.zeros(padded.shape, dtype=g.dtype)
+        disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+        for rows, cols, hit in self._hits():
+            if disjoint:  # each input position lies in one window: write, don't add
+                xp.multiply(g, hit, out=grad[:, :, rows, cols])
+            else:
+                grad[:, :, rows, cols] += g * hit
         return grad[:, :, padding[0]:padding[0] + x_shape[2], padding[1]:padding[1] + x_shape[3]]
 
     def indices(self):
         """PyTorch's return_indices: the flat position of each maximum within its (H, W) plane."""
-        x_shape, _, kernel, stride, padding, dilation, out_hw = self.geometry
-        xp = array_module(self.choice)
-        p, q = xp.divmod(self.choice.astype(np.int64), kernel[1])
+        x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
+        _, best = self.saved
+        xp = array_module(best)
+        choice = xp.zeros(best.shape, dtype=np.int64)
+        for k, (_, _, hit) in enumerate(self._hits()):
+            choice[hit] = k
+        p, q = xp.divmod(choice, kernel[1])
         rows = xp.arange(out_hw[0])[:, None] * stride[0] + p * dilation[0] - padding[0]
         cols = xp.arange(out_hw[1])[None, :] * stride[1] + q * dilation[1] - padding[1]
         return rows * x_shape[3] + cols
