@@ -16,7 +16,7 @@ import sys
 
 from minidl.errors import MinidlError
 
-USER_ERRORS = (MinidlError, ValueError)
+USER_ERRORS = (MinidlError, ValueError, FileNotFoundError)
 
 
 # ---------------------------------------------------------------- subcommands
@@ -46,7 +46,48 @@ def _run_demo(args):
     return 0
 
 
+def _no_arguments(parser):
+    """The subcommand takes no arguments."""
+
+
+def _run_chapters(args):
+    from minidl import tour
+    for number, _, title in tour.chapters():
+        print(f"{number:02d}  {title}")
+    return 0
+
+
+def _chapter_arguments(parser):
+    parser.add_argument("number", type=int, help="the chapter number, e.g. 3")
+    parser.add_argument("--quick", action="store_true", help="the short version (under a minute on 2 cores)")
+
+
+def _run_chapter(args):
+    from minidl import tour
+    return tour.run_chapter(args.number, quick=args.quick)
+
+
+def _run_tour(args):
+    from minidl import tour
+    return tour.tour()
+
+
+def _bench_arguments(parser):
+    parser.add_argument("arguments", nargs=argparse.REMAINDER,
+                        help="passed to benchmarks/run.py (workload names, --rounds N, --list)")
+
+
+def _run_bench(args):
+    from minidl import tour
+    return tour.run_benchmarks(args.arguments)
+
+
 COMMANDS = {
+    "chapters": ("list the chapters with one-line summaries", _no_arguments, _run_chapters),
+    "run": ("run one chapter (python chapters/NN_*.py)", _chapter_arguments, _run_chapter),
+    "tour": ("run every chapter in quick mode, then print a table of results and figures",
+             _no_arguments, _run_tour),
+    "bench": ("run the benchmarks against PyTorch (and JAX) in benchmarks/", _bench_arguments, _run_bench),
     "info": ("print versions (Python, NumPy, BLAS, CuPy, CUDA, PyTorch) and check each backend",
              _info_arguments, _run_info),
     "demo": ("train a small MLP on a 2-D spiral and report its accuracy",

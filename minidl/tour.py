@@ -1,0 +1,95 @@
+"""The chapters and benchmarks of a minidl checkout, for the ``minidl`` command.
+
+Chapters are the scripts ``chapters/NN_name.py`` of the repository (Jupytext
+percent format); each one's first markdown line is its title and its
+``result.json`` (written by :class:`minidl.chapter.Chapter`) its summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from minidl.chapter import RUNS
+
+
+def repository():
+    """The checkout that holds chapters/ and benchmarks/ (the parent of the installed package)."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "chapters").is_dir():
+        raise FileNotFoundError(f"the chapters live in a minidl checkout, but {root} has no chapters/ folder; "
+                                "install minidl from a clone with pip install -e .")
+    return root
+
+
+def chapters():
+    """(number, path, title) of every chapter, in order."""
+    found = []
+    for path in sorted(repository().joinpath("chapters").glob("[0-9][0-9]_*.py")):
+        found.append((int(path.name[:2]), path, _title(path)))
+    return found
+
+
+def _title(path):
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"#\s+#+\s*(.+)", line)
+        if match:
+            return match.group(1).strip()
+    return path.stem
+
+
+def find(number):
+    for entry in chapters():
+        if entry[0] == int(number):
+            return entry
+    known = ", ".join(f"{n:02d}" for n, _, _ in chapters())
+    raise ValueError(f"there is no chapter {number}; the chapters are {known}")
+
+
+def run_chapter(number, quick=False):
+    """Run one chapter as a script in a fresh process (output streams through); returns the exit code."""
+    _, path, _ = find(number)
+    command = [sys.executable, str(path)] + (["--quick"] if quick else [])
+    environment = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run(command, cwd=Path.cwd(), env=environment).returncode
+
+
+def tour():
+    """Every chapter in quick mode, then a table of results and where the figures are; returns the exit code."""
+    rows, failed = [], 0
+    for number, path, title in chapters():
+        print(f"\n=== chapter {number:02d}: {title} ===", flush=True)
+        start = time.perf_counter()
+        code = run_chapter(number, quick=True)
+        failed += code != 0
+        rows.append((number, title, code, time.perf_counter() - start, _summary(number)))
+    print("\n" + summary_table(rows))
+    return 1 if failed else 0
+
+
+def _summary(number):
+    path = RUNS / f"{number:02d}" / "result.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def summary_table(rows):
+    lines = [f"{'chapter':<9}{'status':<8}{'time':>7}  {'results':<60}figures", "-" * 100]
+    for number, title, code, seconds, summary in rows:
+        results = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+                            for k, v in summary.get("results", {}).items())
+        status = "ok" if code == 0 else "FAILED"
+        folder = str(RUNS / f"{number:02d}")
+        lines.append(f"{number:02d} {title[:40]:<40}")
+        lines.append(f"{'':<9}{status:<8}{seconds:>6.1f}s  {results[:58]:<60}{folder}")
+    return "\n".join(lines)
+
+
+def run_benchmarks(arguments):
+    """Run benchmarks/run.py with the given arguments; returns its exit code."""
+    script = repository() / "benchmarks" / "run.py"
+    return subprocess.run([sys.executable, str(script), *arguments]).returncode
