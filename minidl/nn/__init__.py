@@ -4,7 +4,7 @@
 initialisation schemes.
 """
 
-from minidl.nn import functional, init
+from minidl.nn import functional, init, utils
 from minidl.nn.attention import MultiheadAttention, causal_mask, padding_mask
 from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from minidl.nn.containers import ModuleDict, ModuleList, Sequential
@@ -26,5 +26,5 @@ __all__ = [
     "NLLLoss",
     "GELU", "Dropout", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
     "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
-    "init",
+    "init", "utils",
 ]
