@@ -17,7 +17,7 @@ import math
 from minidl.autograd import Function
 from minidl.backend import array_module, to_device
 from minidl.creation import default_generator
-from minidl.errors import ShapeError
+from minidl.errors import DeviceError, ShapeError
 from minidl.ops.common import as_tensor, fast_sum, softmax_shift
 
 
@@ -88,6 +88,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     mask = None
     if attn_mask is not None:
         attn_mask = as_tensor(attn_mask)
+        if attn_mask.device != query.device:
+            raise DeviceError(f"scaled_dot_product_attention: query is on {query.device} but attn_mask on "
+                              f"{attn_mask.device}; move the mask with .to({str(query.device)!r})")
         _check_mask(attn_mask, query.shape[:-2] + (length, source))
         if attn_mask.dtype.kind == "b":
             mask = xp.where(attn_mask.data, query.dtype.type(0), query.dtype.type(-math.inf))
