@@ -1,14 +1,19 @@
-"""Forward, gradient, strict-device and PyTorch-parity tests generated from tests/op_cases.py."""
+"""Forward, gradient, strict-device and PyTorch-parity tests generated from the op catalog.
+
+The catalog (minidl/op_catalog.py) declares every op as data; tests/op_cases.py may add more.
+"""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minidl.harness import check_forward, check_gradient, check_torch
-from op_cases import CASES
+from minidl.op_catalog import CASES as CATALOG
+from op_cases import CASES as EXTRA
 
+CASES = list({case.name: case for case in [*CATALOG, *EXTRA]}.values())
 DEVICES = ["cpu", "strict"]
-SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.parametrize("device", DEVICES)
