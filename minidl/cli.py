@@ -82,7 +82,18 @@ def _run_bench(args):
     return tour.run_benchmarks(args.arguments)
 
 
+def _gradcheck_arguments(parser):
+    parser.add_argument("--device", default="cpu", help="cpu (default) or strict, or cuda with CuPy and a GPU")
+
+
+def _run_gradcheck(args):
+    from minidl import gradcheck_table
+    return gradcheck_table.run(args.device)
+
+
 COMMANDS = {
+    "gradcheck": ("check the gradient of every op against finite differences, as a table",
+                  _gradcheck_arguments, _run_gradcheck),
     "chapters": ("list the chapters with one-line summaries", _no_arguments, _run_chapters),
     "run": ("run one chapter (python chapters/NN_*.py)", _chapter_arguments, _run_chapter),
     "tour": ("run every chapter in quick mode, then print a table of results and figures",

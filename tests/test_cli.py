@@ -128,3 +128,10 @@ def test_minidl_error_from_a_subcommand_is_one_line(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert_one_line_error(err)
     assert "no GPU was found" in err
+
+
+def test_gradcheck_command_checks_every_op(capsys):
+    from minidl.cli import main
+    assert main(["gradcheck"]) == 0
+    out = capsys.readouterr().out
+    assert "every gradient check passed" in out and "softmax" in out and "matmul" in out
