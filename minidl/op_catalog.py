@@ -60,6 +60,38 @@ def _index_params(shapes):
     ])
 
 
+def _conv_reference(x, w, b, stride, padding):
+    """Cross-correlation by definition: out[n, o, i, j] = b[o] + Σ w[o, c, p, q] x[n, c, i·s + p, j·s + q]."""
+    x = np.pad(x, [(0, 0), (0, 0), (padding, padding), (padding, padding)])
+    k = w.shape[-1]
+    out_h, out_w = (x.shape[2] - k) // stride + 1, (x.shape[3] - k) // stride + 1
+    out = np.empty((x.shape[0], w.shape[0], out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            patch = x[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+            out[:, :, i, j] = np.einsum("ncpq,ocpq->no", patch, w) + b
+    return out
+
+
+def _pool_reference(x, kernel, reduce):
+    n, c, h, w = x.shape
+    out_h, out_w = h // kernel, w // kernel
+    windows = x[:, :, :out_h * kernel, :out_w * kernel].reshape(n, c, out_h, kernel, out_w, kernel)
+    return reduce(windows, axis=(3, 5))
+
+
+@st.composite
+def _conv_shapes(draw):
+    n, c, o, k = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride, padding = draw(st.integers(1, 2)), draw(st.integers(0, 1))
+    h, w = (draw(st.integers(max(1, k - 2 * padding), 5)) for _ in range(2))
+    return (n, c, h, w), (o, c, k, k), (o,), {"stride": stride, "padding": padding}
+
+
+def _conv_examples():
+    return _conv_shapes().flatmap(lambda s: examples(st.just(s[:3]), st.just(s[3])))
+
+
 def _torch_index(x, index):
     """The same index in PyTorch, which has no negative slice steps (flip instead)."""
     import torch
@@ -105,6 +137,25 @@ CASES = [
            examples(st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4)).map(
                lambda s: ((2, s[0], s[1]), (s[2], s[1]), (s[2],)))),
            torch_fn=lambda x, w, b: __import__("torch").nn.functional.linear(x, w, b)),
+    OpCase("conv2d", lambda x, w, b, stride, padding: F.conv2d(x, w, b, stride, padding), _conv_reference,
+           _conv_examples(), torch_fn=lambda x, w, b, stride, padding: __import__("torch").nn.functional.conv2d(
+               x, w, b, stride, padding)),
+    OpCase("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _pool_reference(x, 2, np.max),
+           examples(st.tuples(st.integers(1, 2), st.integers(1, 2), st.integers(2, 5), st.integers(2, 5)).map(
+               lambda s: (s,))), make=distinct, torch_fn=lambda x: __import__("torch").nn.functional.max_pool2d(x, 2)),
+    OpCase("avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: _pool_reference(x, 2, np.mean),
+           examples(st.tuples(st.integers(1, 2), st.integers(1, 2), st.integers(2, 5), st.integers(2, 5)).map(
+               lambda s: (s,))), torch_fn=lambda x: __import__("torch").nn.functional.avg_pool2d(x, 2)),
+    OpCase("scaled_dot_product_attention", F.scaled_dot_product_attention,
+           lambda q, k, v: _softmax(q @ np.swapaxes(k, -1, -2) / math.sqrt(q.shape[-1]), -1) @ v,
+           examples(st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)).map(
+               lambda s: ((s[0], s[1], s[3]), (s[0], s[2], s[3]), (s[0], s[2], s[3])))),
+           torch_fn=lambda q, k, v: __import__("torch").nn.functional.scaled_dot_product_attention(q, k, v)),
+    OpCase("embedding", lambda w: F.embedding(minidl.tensor([[0, 2, 0], [1, 1, 2]]) % w.shape[0], w),
+           lambda w: w[np.array([[0, 2, 0], [1, 1, 2]]) % w.shape[0]],
+           examples(st.tuples(st.integers(1, 4), st.integers(1, 3)).map(lambda s: (s,))),
+           torch_fn=lambda w: __import__("torch").nn.functional.embedding(
+               __import__("torch").tensor([[0, 2, 0], [1, 1, 2]]) % w.shape[0], w)),
     # --- reductions -----------------------------------------------------------------------------
     OpCase("sum", lambda x, dim, keepdim: x.sum(dim, keepdim), lambda x, dim, keepdim: x.sum(dim, keepdims=keepdim),
            examples(single(), lambda s: dim_of(s, multiple=True, allow_none=True)),
