@@ -100,6 +100,8 @@ def _torch_index(x, index):
     return x[tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)]
 
 
+_IDS = np.array([[0, 2, 0], [1, 1, 2]])  # repeated ids: their gradients must add up
+
 CASES = [
     # --- arithmetic -----------------------------------------------------------------------
     OpCase("add", lambda x, y: x + y, np.add, examples(broadcastable(2)), torch_fn=lambda x, y: x + y),
@@ -151,8 +153,8 @@ CASES = [
            examples(st.tuples(st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)).map(
                lambda s: ((s[0], s[1], s[3]), (s[0], s[2], s[3]), (s[0], s[2], s[3])))),
            torch_fn=lambda q, k, v: __import__("torch").nn.functional.scaled_dot_product_attention(q, k, v)),
-    OpCase("embedding", lambda w: F.embedding(minidl.tensor([[0, 2, 0], [1, 1, 2]]) % w.shape[0], w),
-           lambda w: w[np.array([[0, 2, 0], [1, 1, 2]]) % w.shape[0]],
+    OpCase("embedding", lambda w: F.embedding(minidl.tensor(_IDS % w.shape[0], device=w.device), w),
+           lambda w: w[_IDS % w.shape[0]],
            examples(st.tuples(st.integers(1, 4), st.integers(1, 3)).map(lambda s: (s,))),
            torch_fn=lambda w: __import__("torch").nn.functional.embedding(
                __import__("torch").tensor([[0, 2, 0], [1, 1, 2]]) % w.shape[0], w)),
