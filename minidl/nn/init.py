@@ -46,7 +46,8 @@ def ones_(tensor):
 
 def calculate_gain(nonlinearity, param=None):
     """The recommended gain for an activation (PyTorch's table)."""
-    linear = ("linear", "conv1d", "conv2d", "conv3d", "sigmoid", "conv_transpose1d", "conv_transpose2d")
+    linear = ("linear", "conv1d", "conv2d", "conv3d", "sigmoid", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d")
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":

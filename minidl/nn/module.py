@@ -61,10 +61,12 @@ class Module:
     def __setattr__(self, name, value):
         params, buffers, modules = self._registries()
         if isinstance(value, (Parameter, Module)):
+            target = params if isinstance(value, Parameter) else modules
             self.__dict__.pop(name, None)
             for registry in (params, buffers, modules):
-                registry.pop(name, None)
-            (params if isinstance(value, Parameter) else modules)[name] = value
+                if registry is not target:
+                    registry.pop(name, None)
+            target[name] = value  # a replaced entry keeps its place in the registration order
         elif name in params or name in modules:
             if value is not None:
                 kind = "parameter" if name in params else "module"
@@ -119,21 +121,27 @@ class Module:
             raise KeyError(f"invalid name {name!r}: a non-empty string without '.' is required")
 
     # --- traversal -------------------------------------------------------------------
-    def named_modules(self, prefix="", memo=None):
+    def named_modules(self, prefix="", memo=None, remove_duplicate=True):
+        """(name, module) for self and every sub-module; a shared module once, unless remove_duplicate=False."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo, remove_duplicate)
 
     def modules(self):
         return (module for _, module in self.named_modules())
 
     def named_children(self):
-        return ((name, child) for name, child in self._modules.items() if child is not None)
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
     def children(self):
         return (child for _, child in self.named_children())
@@ -231,7 +239,7 @@ class Module:
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """An ordered dict name -> tensor of every parameter and persistent buffer (detached)."""
         state = OrderedDict() if destination is None else destination
-        for module_prefix, module in self.named_modules(prefix.rstrip(".")):
+        for module_prefix, module in self.named_modules(prefix.rstrip("."), remove_duplicate=False):
             head = f"{module_prefix}." if module_prefix else ""
             for name, param in module._parameters.items():
                 if param is not None:

@@ -30,7 +30,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
                            "set error_if_nonfinite=False to clip anyway")
     coefficient = max_norm / (total + 1e-6)
-    if coefficient < 1:
+    if not coefficient >= 1:  # also when the norm is NaN: the gradients become NaN, as in PyTorch
         for p in params:
             p.grad.data *= p.grad.dtype.type(coefficient)
     return total

@@ -37,13 +37,11 @@ def pair(value, name, op):
 def output_size(size, kernel, stride, pad_total, dilation, ceil_mode=False, pad_left=None):
     """floor((size + pads - d(k-1) - 1)/s) + 1 (ceil with ceil_mode, dropping a last window
     that would start inside the right padding)."""
-    span = size + pad_total - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
+    span = size + pad_total - dilation * (kernel - 1) - 1  # negative: the kernel overhangs the input
     count = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (count - 1) * stride >= size + (pad_total // 2 if pad_left is None else pad_left):
+    if ceil_mode and count > 0 and (count - 1) * stride >= size + (pad_total // 2 if pad_left is None else pad_left):
         count -= 1
-    return count
+    return max(count, 0)
 
 
 class Conv2d(Function):

@@ -144,24 +144,30 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
-def _index_targets(xp, target, input, rows, w, ignore_index, smoothing, classes, dtype):
-    """Per-row target weights q for class-index targets, and the 'mean' denominator Σ w[yᵢ]."""
+def _labels(xp, target, input, classes, ignore_index, op):
+    """Class-index targets as flat (safe labels, keep mask), checked: shape, and each in [0, C) unless ignored."""
     expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
-    if target.shape != expected:
-        raise ValueError(f"cross_entropy: expected target of shape {expected} for input of shape "
-                         f"{input.shape}, got {target.shape}")
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{op}: expected target of shape {expected} for input of shape {input.shape}, "
+                         f"got {tuple(target.shape)}")
     labels = target.data.reshape(-1)
     keep = labels != ignore_index
     safe = xp.where(keep, labels, 0)
     if labels.size and (int(safe.min()) < 0 or int(safe.max()) >= classes):
         bad = int(safe.max()) if int(safe.max()) >= classes else int(safe.min())
-        raise IndexError(f"cross_entropy: target {bad} is out of bounds for {classes} classes")
+        raise IndexError(f"{op}: target {bad} is out of bounds for {classes} classes")
+    return safe, keep
+
+
+def _index_targets(xp, target, input, rows, w, ignore_index, smoothing, classes, dtype):
+    """Per-row target weights q for class-index targets, and the 'mean' denominator Σ w[yᵢ]."""
+    safe, keep = _labels(xp, target, input, classes, ignore_index, "cross_entropy")
     picked = w[safe] * keep
     q = xp.zeros(rows.shape, dtype=dtype)
-    q[xp.arange(labels.size), safe] = picked * (1 - smoothing)
+    q[xp.arange(safe.size), safe] = picked * (1 - smoothing)
     if smoothing:
         q += (smoothing / classes) * w * keep[:, None]
-    return q, float(picked.sum()) if labels.size else 0.0
+    return q, float(picked.sum()) if safe.size else 0.0
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
@@ -170,13 +176,14 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
     from minidl.ops.shape import getitem
     rows, out_shape = _rows(input, "nll_loss")
     xp = array_module(rows.data)
-    labels = as_tensor(target).data.reshape(-1)
-    keep = labels != ignore_index
-    safe = xp.where(keep, labels, 0)
+    safe, keep = _labels(xp, as_tensor(target), input, rows.shape[1], ignore_index, "nll_loss")
     w = xp.ones(rows.shape[1], dtype=rows.data.dtype) if weight is None else weight.data.astype(rows.data.dtype)
     factor = as_tensor(-(w[safe] * keep).astype(rows.data.dtype), like=rows)
-    picked = getitem(rows, (xp.arange(labels.size), safe)) * factor
-    result = _reduce(picked, reduction, weight_sum=float(-factor.data.sum()))
+    picked = getitem(rows, (xp.arange(safe.size), safe)) * factor
+    weight_sum = float(-factor.data.sum())
+    if reduction == "mean" and weight_sum == 0:  # every target ignored: NaN, with zero gradients
+        return picked.sum() * 0.0 + float("nan")
+    result = _reduce(picked, reduction, weight_sum=weight_sum)
     return result.reshape(out_shape) if reduction == "none" else result
 
 
