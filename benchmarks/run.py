@@ -42,6 +42,15 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def _rss_mb():
+    """Peak resident memory of this process in MB: the kernel's VmHWM (getrusage's ru_maxrss
+    counts from the parent's size in a forked child, so it is only the fallback)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -111,7 +120,8 @@ def summarise(runs, implementations, workloads):
         reference = rows.get("pytorch")
         for row in rows.values():
             row["ratio"] = row["median_ms"] / reference["median_ms"] if reference else None
-            row["memory_ratio"] = row["memory_mb"] / reference["memory_mb"] if reference else None
+            row["memory_ratio"] = (row["memory_mb"] / reference["memory_mb"]
+                                   if reference and reference["memory_mb"] > 0 else None)
         summary[workload] = rows
     return summary
 

@@ -168,6 +168,8 @@ def scatter_add(target, index, values):
         import cupyx
         cupyx.scatter_add(target, index, values)
     elif _is_row_index(index) and target.ndim > 1 and target.flags.c_contiguous:
+        if type(index) is not type(target):
+            index = xp.asarray(index)  # a host index for a device array: copy it over, as CuPy does
         row = target[0].size
         flat = (index.reshape(-1, 1) * row + xp.arange(row)).reshape(-1)
         xp.add.at(target.reshape(-1), flat, xp.broadcast_to(values, index.shape + target.shape[1:]).reshape(-1))

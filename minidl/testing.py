@@ -185,4 +185,7 @@ def _probe_name(probe):
 
 
 def _excess(mismatch, atol, rtol):
+    """How far beyond the tolerance a mismatch lies; NaN or Inf on either side always fails."""
+    if not (np.isfinite(mismatch.analytical) and np.isfinite(mismatch.numerical)):
+        return float("inf")
     return abs(mismatch.analytical - mismatch.numerical) - (atol + rtol * abs(mismatch.numerical))

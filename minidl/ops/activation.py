@@ -181,9 +181,15 @@ def _softmax_dim(x, dim, axis, name):
 
 def softmax(x, dim=None, *, axis=None):
     """softmax along ``dim``: exp(x) / sum(exp(x)), computed stably."""
-    return Softmax.apply(x, dim=_softmax_dim(x, dim, axis, "softmax"))
+    dim = _softmax_dim(x, dim, axis, "softmax")
+    if x.ndim == 0:  # a single value: softmax 1 (through the op, so the gradient is right)
+        return Softmax.apply(x.reshape(1), dim=0).reshape(())
+    return Softmax.apply(x, dim=dim)
 
 
 def log_softmax(x, dim=None, *, axis=None):
     """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x)."""
-    return LogSoftmax.apply(x, dim=_softmax_dim(x, dim, axis, "log_softmax"))
+    dim = _softmax_dim(x, dim, axis, "log_softmax")
+    if x.ndim == 0:
+        return LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
+    return LogSoftmax.apply(x, dim=dim)

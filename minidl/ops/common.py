@@ -50,6 +50,10 @@ def binary_operands(a, b):
     """Both operands of a binary op as Tensors on one device, with PyTorch's scalar promotion."""
     if type(a) is type(b) is tensor_module.Tensor and a.data.dtype == b.data.dtype:
         return a, b  # the common case, kept fast
+    for operand in (a, b):
+        if isinstance(operand, (tuple, list, dict, str)):
+            raise TypeError(f"unsupported operand type {type(operand).__name__} for a tensor operation "
+                            "(use a tensor, an array or a number; max(dim=...) returns (values, indices))")
     if not is_tensor(a):
         a = as_tensor(a, like=b if is_tensor(b) else None)
     if not is_tensor(b):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from minidl.autograd import Function
 from minidl.backend import array_module
+from minidl.errors import DeviceError
 from minidl.ops.common import as_tensor, fast_sum, softmax_shift
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -93,6 +94,13 @@ class BinaryCrossEntropyWithLogits(Function):
         return g * ((1 - y) - self.scale * sigmoid_neg), None
 
 
+def _same_device(op, input, *others):
+    for other in others:
+        if other is not None and other.device != input.device:
+            raise DeviceError(f"{op}: input is on {input.device} but a target or weight is on {other.device}; "
+                              "move them to one device")
+
+
 def _reduce(loss, reduction, weight_sum=None):
     if reduction == "none":
         return loss
@@ -123,6 +131,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     target = as_tensor(target, like=None)
+    _same_device("cross_entropy", input, target, weight)
     rows, out_shape = _rows(input, "cross_entropy")
     classes = rows.shape[1]
     xp = array_module(rows.data)
@@ -176,6 +185,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
     from minidl.ops.shape import getitem
     rows, out_shape = _rows(input, "nll_loss")
     xp = array_module(rows.data)
+    _same_device("nll_loss", input, as_tensor(target), weight)
     safe, keep = _labels(xp, as_tensor(target), input, rows.shape[1], ignore_index, "nll_loss")
     w = xp.ones(rows.shape[1], dtype=rows.data.dtype) if weight is None else weight.data.astype(rows.data.dtype)
     factor = as_tensor(-(w[safe] * keep).astype(rows.data.dtype), like=rows)

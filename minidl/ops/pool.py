@@ -31,10 +31,10 @@ def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
     if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
         raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding non-negative, got "
                          f"kernel_size={kernel}, stride={stride}, padding={padding}, dilation={dilation}")
-    for k, p, d in zip(kernel, padding, dilation):
-        if p > (d * (k - 1) + 1) // 2:
-            raise ValueError(f"{op}: padding should be at most half of the effective kernel size, got "
-                             f"padding={padding} for kernel_size={kernel} and dilation={dilation}")
+    for k, p in zip(kernel, padding):
+        if p > k // 2:  # PyTorch's rule: half of kernel_size itself, dilated or not
+            raise ValueError(f"{op}: padding should be at most half of kernel_size, got padding={padding} for "
+                             f"kernel_size={kernel}")
     out_hw = tuple(output_size(size, k, s, 2 * p, d, ceil_mode, p)
                    for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
     if min(out_hw) < 1:

@@ -101,6 +101,19 @@ class Var(Function):
         return g * centered * g.dtype.type(2.0 / self.divisor if self.divisor > 0 else float("nan"))
 
 
+class Std(Var):
+    """s = √(Σᵢ (xᵢ - x̄)² / (n - c));  ds/dxᵢ = (xᵢ - x̄) / ((n - c)·s), taken as 0 where s = 0 (as PyTorch)"""
+
+    def forward(self, x, dims, keepdim, correction):
+        self.std = array_module(x).sqrt(super().forward(x, dims, keepdim, correction))
+        return self.std
+
+    def backward(self, g):
+        with _divide_by_zero_quietly(g):
+            scaled = array_module(g).where(self.std == 0, g.dtype.type(0), g / (2 * self.std))
+        return super().backward(scaled)
+
+
 class LogSumExp(Function):
     """z = log Σᵢ exp(xᵢ) = m + log Σᵢ exp(xᵢ - m), m = max x;  dz/dxᵢ = exp(xᵢ - z) = softmax(x)ᵢ"""
 
@@ -167,6 +180,9 @@ def _extreme(x, dim, keepdim, largest, name):
         return Extreme.apply(x, dims=normalize_dims(None, x.ndim, name), keepdim=False, largest=largest, name=name)
     if not isinstance(dim, int):
         raise TypeError(f"{name}: dim must be an int (use amax/amin for several dims), got {dim!r}")
+    if x.ndim == 0:  # dim 0 or -1 of a 0-d tensor: the value itself, at index 0
+        normalize_dims(dim, 0, name)
+        return _extreme(x.reshape(1), 0, False, largest, name)
     (d,) = normalize_dims(dim, x.ndim, name)
     if x.shape[d] == 0:
         raise ValueError(f"{name}: cannot reduce over dim {dim} of size 0 (shape {x.shape})")
@@ -217,9 +233,12 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=False):
-    """Standard deviation: sqrt(var(x, ...))."""
-    from minidl.ops.arithmetic import sqrt
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+    """Standard deviation: sqrt(var(x, ...)), with the same dim and correction arguments as var."""
+    if unbiased is not None and correction is not None:
+        raise TypeError("std: pass either unbiased or correction, not both")
+    correction = (1 if unbiased is None else int(bool(unbiased))) if correction is None else correction
+    dims = normalize_dims(pick_dim(dim, axis), x.ndim, "std")
+    return Std.apply(x, dims=dims, keepdim=pick_keepdim(keepdim, keepdims), correction=correction)
 
 
 def logsumexp(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
@@ -243,6 +262,9 @@ def _argextreme(x, dim, keepdim, largest):
         index = data.argmax() if largest else data.argmin()
         result = array_module(data).asarray(index, dtype="int64")
         return wrap(result.reshape((1,) * data.ndim) if keepdim else result)
+    if data.ndim == 0:
+        normalize_dims(dim, 0, "argmax" if largest else "argmin")
+        return wrap(array_module(data).zeros((), dtype="int64"))
     (d,) = normalize_dims(dim, data.ndim, "argmax" if largest else "argmin")
     index = _arg(data, d, largest).astype("int64")
     return wrap(index if keepdim else index.squeeze(d))

@@ -206,6 +206,9 @@ def permute(x, *dims):
 
 
 def transpose(x, dim0, dim1):
+    if x.ndim == 0:  # PyTorch allows dims 0 and -1 of a 0-d tensor: nothing to swap
+        normalize_dims(dim0, 0, "transpose"), normalize_dims(dim1, 0, "transpose")
+        return x
     dims = list(range(x.ndim))
     d0, d1 = (normalize_dims(d, x.ndim, "transpose")[0] for d in (dim0, dim1))
     dims[d0], dims[d1] = dims[d1], dims[d0]
