@@ -3,7 +3,8 @@
 Every op is checked three ways on configurations drawn by hypothesis:
 
 * the forward against a plain NumPy reference written here with explicit loops
-  over output positions (independent of minidl's im2col and strided views);
+  over output positions (independent of minidl's im2col and strided views), for
+  contiguous and non-contiguous inputs, batched and unbatched;
 * ``gradcheck`` in float64 on the CPU and on the "strict" device (an array type
   that refuses implicit host conversion, as CuPy does);
 * forward, every gradient and (for max pooling) ``return_indices`` against
@@ -26,6 +27,7 @@ from minidl.backend import to_numpy
 from minidl.errors import ShapeError
 from minidl.harness import distinct
 from minidl.nn import functional as F
+from minidl.tensor import Tensor
 from minidl.testing import gradcheck
 
 DEVICES = ["cpu", "strict"]
@@ -38,6 +40,13 @@ def ours(array, device="cpu", requires_grad=True):
     """A float64 minidl tensor holding ``array`` on ``device`` (moved with ``.to``)."""
     tensor = minidl.tensor(np.array(array, dtype=np.float64), requires_grad=requires_grad)
     return tensor if device == "cpu" else tensor.to(device)
+
+
+def strided(array):
+    """The same values as a non-contiguous view (every other element of a wider buffer), wrapped as is."""
+    buffer = np.zeros(array.shape[:-1] + (2 * array.shape[-1],))
+    buffer[..., ::2] = array
+    return Tensor(buffer[..., ::2])
 
 
 def host(tensor):
@@ -71,6 +80,27 @@ def pool_out_size(size, kernel, stride, padding, dilation, ceil_mode):
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
     return out
+
+
+def both(torch, *arrays):
+    """The same float64 arrays as minidl and as PyTorch leaf tensors that require grad."""
+    return [ours(a) for a in arrays], [torch.tensor(a, requires_grad=True) for a in arrays]
+
+
+def compare_with_torch(out, expected, mine, theirs, seed):
+    """Forward equal, then every input gradient equal for the same random upstream gradient."""
+    np.testing.assert_allclose(host(out), expected.detach().numpy(), rtol=1e-9, atol=1e-10)
+    upstream = values(seed + 1, tuple(expected.shape))
+    out.backward(minidl.tensor(upstream))
+    expected.backward(expected.new_tensor(upstream))
+    for index, (a, b) in enumerate(zip(mine, theirs)):
+        np.testing.assert_allclose(host(a.grad), b.grad.numpy(), rtol=1e-9, atol=1e-10,
+                                   err_msg=f"gradient of input {index}")
+
+
+@pytest.fixture(scope="module")
+def torch():
+    return pytest.importorskip("torch")
 
 
 # --- NumPy references (explicit loops over output positions) -----------------------------------------
@@ -236,6 +266,7 @@ def max_pool_examples(draw):
 
 @st.composite
 def avg_pool_examples(draw):
+    """avg_pool2d arguments, count_include_pad and divisor_override; padding at most half the kernel."""
     kernel = draw(pairs(1, 3))
     stride = draw(st.one_of(st.none(), pairs(1, 3)))
     padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
@@ -244,11 +275,13 @@ def avg_pool_examples(draw):
             "stride": stride if stride is None else int_or_pair(draw, stride),
             "padding": int_or_pair(draw, padding), "ceil_mode": draw(st.booleans()),
             "count_include_pad": draw(st.booleans()),
-            "divisor_override": draw(st.one_of(st.none(), st.integers(1, 5))), "seed": draw(st.integers(0, 2 ** 16))}
+            "divisor_override": draw(st.one_of(st.none(), st.integers(1, 5))),
+            "seed": draw(st.integers(0, 2 ** 16))}
 
 
 @st.composite
 def adaptive_examples(draw):
+    """An input and an output size: an int, a pair, or a pair with None (keep that dim), smaller or larger."""
     x = input_shape(draw, draw(st.integers(1, 2)), (1, 1))
     sizes = st.integers(1, 6)
     output_size = draw(st.one_of(sizes, st.tuples(sizes, sizes), st.tuples(st.none(), sizes)))
@@ -279,6 +312,9 @@ def test_conv2d_forward_matches_numpy(example, device):
         out = F.conv2d(*inputs, **conv_options(example))
         assert out.shape == expected.shape and out.dtype == dtype and out.device == device
         np.testing.assert_allclose(host(out), expected, rtol=tolerance, atol=tolerance)
+    if device == "cpu":  # a non-contiguous input view gives the same result
+        inputs = [None if a is None else strided(a) for a in (x, weight, bias)]
+        np.testing.assert_allclose(host(F.conv2d(*inputs, **conv_options(example))), expected, atol=1e-10)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -296,27 +332,6 @@ def test_conv2d_matches_pytorch(example, torch):
     out = F.conv2d(*mine, **conv_options(example))
     expected = torch.nn.functional.conv2d(*theirs, **conv_options(example))
     compare_with_torch(out, expected, mine, theirs, example["seed"])
-
-
-def both(torch, *arrays):
-    """The same float64 arrays as minidl and as PyTorch leaf tensors that require grad."""
-    return [ours(a) for a in arrays], [torch.tensor(a, requires_grad=True) for a in arrays]
-
-
-def compare_with_torch(out, expected, mine, theirs, seed):
-    """Forward equal, then every input gradient equal for the same random upstream gradient."""
-    np.testing.assert_allclose(host(out), expected.detach().numpy(), rtol=1e-9, atol=1e-10)
-    upstream = values(seed + 1, tuple(expected.shape))
-    out.backward(minidl.tensor(upstream))
-    expected.backward(expected.new_tensor(upstream))
-    for index, (a, b) in enumerate(zip(mine, theirs)):
-        np.testing.assert_allclose(host(a.grad), b.grad.numpy(), rtol=1e-9, atol=1e-10,
-                                   err_msg=f"gradient of input {index}")
-
-
-@pytest.fixture(scope="module")
-def torch():
-    return pytest.importorskip("torch")
 
 
 # --- max_pool2d -----------------------------------------------------------------------------------------
@@ -345,6 +360,8 @@ def test_max_pool2d_forward_matches_numpy(example, device):
     assert out.shape == expected.shape and out.device == device
     np.testing.assert_array_equal(host(out), expected)
     np.testing.assert_array_equal(host(found), indices)
+    if device == "cpu":
+        np.testing.assert_array_equal(host(F.max_pool2d(strided(x), **max_pool_call(example))), expected)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -385,6 +402,8 @@ def test_avg_pool2d_forward_matches_numpy(example, device):
     expected = avg_pool2d_reference(x, **avg_pool_call(example))
     assert out.shape == expected.shape and out.device == device
     np.testing.assert_allclose(host(out), expected, rtol=1e-12, atol=1e-12)
+    if device == "cpu":
+        np.testing.assert_allclose(host(F.avg_pool2d(strided(x), **avg_pool_call(example))), expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -416,6 +435,9 @@ def test_adaptive_avg_pool2d_forward_matches_numpy(example, device):
     expected = adaptive_avg_pool2d_reference(x, example["output_size"])
     assert out.shape == expected.shape and out.device == device
     np.testing.assert_allclose(host(out), expected, rtol=1e-12, atol=1e-12)
+    if device == "cpu":
+        np.testing.assert_allclose(host(F.adaptive_avg_pool2d(strided(x), example["output_size"])), expected,
+                                   atol=1e-12)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -652,10 +674,11 @@ def test_conv2d_module_parameters_and_repr_match_pytorch(config, torch):
     assert repr(mine) == repr(theirs)
 
 
-@pytest.mark.parametrize("module", ["MaxPool2d(3, 2, 1, ceil_mode=True)", "MaxPool2d(2)", "AvgPool2d(3, 1, 1)",
-                                    "AvgPool2d((2, 3))", "AdaptiveAvgPool2d((2, None))", "AdaptiveAvgPool2d(1)"])
-def test_pool_module_repr_matches_pytorch(module, torch):
-    assert repr(eval(f"nn.{module}")) == repr(eval(f"torch.nn.{module}"))
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("MaxPool2d", (3, 2, 1), {"ceil_mode": True}), ("MaxPool2d", (2,), {}), ("AvgPool2d", (3, 1, 1), {}),
+    ("AvgPool2d", ((2, 3),), {}), ("AdaptiveAvgPool2d", ((2, None),), {}), ("AdaptiveAvgPool2d", (1,), {})])
+def test_pool_module_repr_matches_pytorch(name, args, kwargs, torch):
+    assert repr(getattr(nn, name)(*args, **kwargs)) == repr(getattr(torch.nn, name)(*args, **kwargs))
 
 
 @pytest.mark.parametrize("groups, kernel", [(1, 3), (2, (3, 5)), (4, 1)])

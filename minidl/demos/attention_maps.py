@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-import minidl
 from minidl.autograd import no_grad
 from minidl.backend import to_numpy
 from minidl.demos import seq2seq as task
+from minidl.models.bert import as_ids
 
 # --- the plot ------------------------------------------------------------------------------------------
 
@@ -81,8 +81,9 @@ def encoder_self_attention(model, src):
     """Per encoder layer, the self-attention weights (B, h, S, S) as NumPy arrays."""
     maps = []
     with no_grad():
-        padding = minidl.as_tensor(src) == model.pad_id
-        x = model.positions(model.src_embedding(minidl.as_tensor(src)))
+        src = as_ids(src, model.generator.weight.device)
+        padding = src == model.pad_id
+        x = model.positions(model.src_embedding(src))
         for layer in model.transformer.encoder.layers:
             inputs = _sublayer_input(layer, x)
             maps.append(to_numpy(_heads(layer.self_attn, inputs, inputs, padding).data))
@@ -99,8 +100,8 @@ def decoder_cross_attention(model, src, tgt_in):
     maps = []
     with no_grad():
         memory, src_padding = model.encode(src)
-        tgt = minidl.as_tensor(tgt_in)
-        causal, tgt_padding = model.causal_mask(tgt.shape[1]), tgt == model.pad_id
+        tgt = as_ids(tgt_in, model.generator.weight.device)
+        causal, tgt_padding = model.causal_mask(tgt.shape[1], tgt.device), tgt == model.pad_id
         x = model.positions(model.tgt_embedding(tgt))
         for layer in model.transformer.decoder.layers:
             if layer.norm_first:

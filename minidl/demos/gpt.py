@@ -29,14 +29,16 @@ import minidl
 from minidl.autograd import no_grad
 from minidl.data.datasets import load_chinese_news
 from minidl.data.tokenizer import CharTokenizer
+from minidl.models.bert import as_ids
 from minidl.models.gpt import MiniGPT
 from minidl.nn import functional as F
 from minidl.optim.lr_scheduler import linear_warmup
 
 FULL = {"steps": 1500, "batch_size": 32, "context": 64, "d_model": 128, "nhead": 4, "layers": 2,
         "dim_feedforward": 512, "dropout": 0.0, "lr": 3e-3, "weight_decay": 0.01, "eval_every": 150,
-        "eval_tokens": 20_000, "val_tokens": None, "max_seconds": 540}
-QUICK = {**FULL, "steps": 100, "eval_every": 25, "eval_tokens": 4_000, "val_tokens": 20_000, "max_seconds": 35}
+        "eval_tokens": 20_000, "val_tokens": None, "max_seconds": 500}
+QUICK = {**FULL, "steps": 300, "context": 32, "d_model": 64, "dim_feedforward": 256, "lr": 5e-3, "eval_every": 50,
+         "eval_tokens": 4_000, "val_tokens": 20_000, "max_seconds": 35}
 PROMPTS = ("中国", "经济", "今天")
 
 
@@ -89,8 +91,8 @@ def gpt_perplexity(model, ids, context, batch_size=64):
         for first in range(0, len(windows), batch_size):
             batch = windows[first:first + batch_size]
             logits = model(np.ascontiguousarray(batch[:, :-1]))
-            loss = F.cross_entropy(logits.reshape(-1, model.vocab_size),
-                                   minidl.tensor(np.ascontiguousarray(batch[:, 1:]).reshape(-1)), reduction="sum")
+            targets = as_ids(np.ascontiguousarray(batch[:, 1:]).reshape(-1), logits.device)
+            loss = F.cross_entropy(logits.reshape(-1, model.vocab_size), targets, reduction="sum")
             total += float(loss.item())
     model.train(was_training)
     return float(math.exp(total / n))

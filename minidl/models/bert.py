@@ -24,9 +24,10 @@ from minidl.nn import init
 from minidl.tensor import Tensor
 
 
-def as_ids(ids):
-    """Token ids as an int64 tensor (lists and NumPy arrays are converted)."""
-    ids = ids if isinstance(ids, Tensor) else creation.as_tensor(ids)
+def as_ids(ids, device=None):
+    """Token ids as an integer tensor: lists and NumPy arrays become a tensor on ``device``;
+    a tensor is used as it is (so a tensor on another device than the model's is an error)."""
+    ids = ids if isinstance(ids, Tensor) else creation.as_tensor(ids, device=device)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"expected integer token ids, got dtype {ids.dtype}")
     return ids
@@ -84,7 +85,7 @@ class MiniBERT(nn.Module):
 
     def forward(self, ids):
         """Hidden states H (B, T, d) of the encoder."""
-        ids = as_ids(ids)
+        ids = as_ids(ids, self.token_embedding.weight.device)
         check_ids(self, ids)
         return self.encoder(self.embed(ids), src_key_padding_mask=ids == self.pad_id)
 
@@ -108,4 +109,5 @@ class MiniBERT(nn.Module):
     def mlm_loss(self, inputs, labels):
         """Mean cross-entropy of the masked-LM logits over the positions whose label is not -100."""
         logits = self.mlm_logits(inputs)
-        return F.cross_entropy(logits.reshape(-1, self.vocab_size), as_ids(labels).reshape(-1))
+        labels = as_ids(labels, logits.device)
+        return F.cross_entropy(logits.reshape(-1, self.vocab_size), labels.reshape(-1))

@@ -26,9 +26,9 @@ from minidl import creation, nn
 from minidl.autograd import no_grad
 from minidl.backend import to_numpy
 from minidl.models.bert import as_ids, check_ids, small_normal_
-from minidl.tensor import Tensor
 from minidl.nn import functional as F
 from minidl.nn import init
+from minidl.tensor import Tensor
 
 
 class MiniGPT(nn.Module):
@@ -52,25 +52,26 @@ class MiniGPT(nn.Module):
         init.normal_(self.position_embedding.weight, std=0.02)
         self._masks = {}
 
-    def causal_mask(self, length):
-        """The bool (T, T) mask, True above the diagonal (cached per length)."""
-        if length not in self._masks:
-            self._masks[length] = nn.causal_mask(length)
-        return self._masks[length]
+    def causal_mask(self, length, device=None):
+        """The bool (T, T) mask, True above the diagonal (cached per length and device)."""
+        key = (length, str(device))
+        if key not in self._masks:
+            self._masks[key] = nn.causal_mask(length, device=device)
+        return self._masks[key]
 
     def forward(self, ids):
         """Next-token logits (B, T, V) for ids (B, T), T ≤ max_len."""
-        ids = as_ids(ids)
+        ids = as_ids(ids, self.token_embedding.weight.device)
         check_ids(self, ids)
         x = self.position_embedding(self.token_embedding(ids))
-        x = self.final_norm(self.layers(x, mask=self.causal_mask(ids.shape[1]), is_causal=True))
+        x = self.final_norm(self.layers(x, mask=self.causal_mask(ids.shape[1], ids.device), is_causal=True))
         if self.tie_weights:
             return F.linear(x, self.token_embedding.weight, self.lm_bias)
         return self.lm_head(x)
 
     def loss(self, ids):
         """Mean next-token cross-entropy: position t predicts ids[:, t+1] (ids: (B, T+1))."""
-        ids = as_ids(ids)
+        ids = as_ids(ids, self.token_embedding.weight.device)
         logits = self(ids[:, :-1])
         return F.cross_entropy(logits.reshape(-1, self.vocab_size), ids[:, 1:].reshape(-1))
 

@@ -5,7 +5,8 @@
     logits = H W_outᵀ + b_out                                     (B, T, tgt_vocab)
 
 PE is the fixed sinusoidal table PE[pos, 2i] = sin(pos/10000^(2i/d)), PE[pos, 2i+1] =
-cos(pos/10000^(2i/d)). Training uses teacher forcing: the decoder reads the target
+cos(pos/10000^(2i/d)). The embeddings start as N(0, 1), on the scale of PE, so they are
+not multiplied by √d as in the original paper (where they start much smaller). Training uses teacher forcing: the decoder reads the target
 shifted right, ``tgt_in = [BOS, y₁, …, y_n]``, and is scored against
 ``tgt_out = [y₁, …, y_n, EOS]`` with [PAD] ignored. :meth:`Seq2SeqTransformer.greedy_decode`
 then produces outputs one token at a time, always taking the most likely token.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import creation, nn
+from minidl import nn
 from minidl.autograd import no_grad
 from minidl.backend import to_numpy
 from minidl.models.bert import as_ids
@@ -37,14 +38,15 @@ class Seq2SeqTransformer(nn.Module):
         self.generator = nn.Linear(d_model, tgt_vocab)
         self._masks = {}
 
-    def causal_mask(self, length):
-        """The bool (T, T) mask, True above the diagonal (cached per length)."""
-        if length not in self._masks:
-            self._masks[length] = nn.causal_mask(length)
-        return self._masks[length]
+    def causal_mask(self, length, device=None):
+        """The bool (T, T) mask, True above the diagonal (cached per length and device)."""
+        key = (length, str(device))
+        if key not in self._masks:
+            self._masks[key] = nn.causal_mask(length, device=device)
+        return self._masks[key]
 
     def _check(self, name, ids):
-        ids = as_ids(ids)
+        ids = as_ids(ids, self.generator.weight.device)
         if ids.ndim != 2 or ids.shape[1] > self.max_len:
             raise ValueError(f"Seq2SeqTransformer: {name} must be (batch, length) with length <= max_len="
                              f"{self.max_len}, got shape {ids.shape}")
@@ -61,7 +63,7 @@ class Seq2SeqTransformer(nn.Module):
         """Decoder hidden states (B, T, d) for the shifted target ``tgt`` (B, T)."""
         tgt = self._check("tgt", tgt)
         return self.transformer.decoder(self.positions(self.tgt_embedding(tgt)), memory,
-                                        tgt_mask=self.causal_mask(tgt.shape[1]),
+                                        tgt_mask=self.causal_mask(tgt.shape[1], tgt.device),
                                         tgt_key_padding_mask=tgt == self.pad_id,
                                         memory_key_padding_mask=src_padding, tgt_is_causal=True)
 
@@ -73,7 +75,7 @@ class Seq2SeqTransformer(nn.Module):
     def loss(self, src, tgt_in, tgt_out, label_smoothing=0.0):
         """Mean cross-entropy of the logits against ``tgt_out``, [PAD] positions ignored."""
         logits = self(src, tgt_in)
-        target = as_ids(tgt_out).reshape(-1)
+        target = as_ids(tgt_out, logits.device).reshape(-1)
         return F.cross_entropy(logits.reshape(-1, self.tgt_vocab), target, ignore_index=self.pad_id,
                                label_smoothing=label_smoothing)
 
@@ -95,7 +97,7 @@ class Seq2SeqTransformer(nn.Module):
                 ys = np.full((memory.shape[0], 1), bos_id, dtype=np.int64)
                 done = np.zeros(memory.shape[0], dtype=bool)
                 while ys.shape[1] < max_len and not done.all():
-                    hidden = self.decode(creation.as_tensor(ys), memory, src_padding)
+                    hidden = self.decode(ys, memory, src_padding)
                     logits = self.generator(hidden[:, -1])
                     token = np.where(done, self.pad_id, to_numpy(logits.argmax(dim=-1).data))
                     ys = np.concatenate([ys, token[:, None].astype(np.int64)], axis=1)
