@@ -1,7 +1,7 @@
 """Where does the Transformer look? Heatmaps of the attention weights P = softmax(QKᵀ/√d_k).
 
-    python -m minidl.demos.attention_maps            # trains the reversal model (about 1-2 minutes)
-    python -m minidl.demos.attention_maps --quick    # a shorter training run
+    python -m minidl.demos.attention_maps            # trains the reversal model (30 s, one BLAS thread)
+    python -m minidl.demos.attention_maps --quick    # a shorter training run (10 s)
 
 Row i of a map is the distribution over keys that query i averages the values with.
 For string reversal the decoder's cross-attention should show an anti-diagonal: the

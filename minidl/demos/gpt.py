@@ -1,6 +1,6 @@
 """MiniGPT learns Chinese news text one character at a time, against a unigram baseline.
 
-    python -m minidl.demos.gpt            # the full run (under 10 minutes on 2 cores)
+    python -m minidl.demos.gpt            # the full run (at most about 8.5 minutes)
     python -m minidl.demos.gpt --quick    # under a minute
 
 The text of ``load_chinese_news()`` is split by position: the first 95% trains, the
@@ -11,8 +11,13 @@ validation characters, exp(-(1/N) Σ log p(xᵢ | context)):
 * unigram, with add-one smoothing:  p(c) = (count_train(c) + 1) / (N_train + V), no context;
 * MiniGPT: p(xᵢ | the up-to-``context`` characters before it in its validation window).
 
-A character-level unigram model of Chinese text has a perplexity of several hundred;
-anything that uses the preceding characters does much better.
+Training stops after ``steps`` steps or ``max_seconds`` (500 s full, 35 s quick), whichever
+comes first. Measured on a shared 2-core machine (seed 0): the full run took all 1500 steps
+in 454-500 s and reached a validation perplexity of 95.6-97.0 against the unigram's 754.1
+(93,056 characters); the quick run (300 steps of a smaller model, 20,000 validation
+characters) 524.7 against 681.6 in 19-25 s. While other processes kept both cores busy,
+OpenBLAS's two spinning threads slowed the steps down and the time limit cut the full run
+to 880 steps (122.7 in 508 s) and the quick run to 123 steps (676 against 682 in 40 s).
 """
 
 from __future__ import annotations
@@ -155,14 +160,15 @@ def samples(model, tokenizer, prompts=PROMPTS, length=60, temperature=0.8, top_k
     return texts
 
 
-def plot_curves(history, unigram, path):
+def plot_curves(history, unigram, path, eval_tokens):
     """Training and validation cross-entropy per step, with the unigram model's as a line."""
     from matplotlib.figure import Figure
     figure = Figure(figsize=(6.5, 3.6))
     axes = figure.add_subplot(1, 1, 1)
     steps = np.arange(1, len(history["step_loss"]) + 1)
     axes.plot(steps, history["step_loss"], linewidth=0.6, alpha=0.6, label="MiniGPT, training batches")
-    axes.plot(history["eval_step"], history["val_loss"], marker="o", label="MiniGPT, validation")
+    axes.plot(history["eval_step"], history["val_loss"], marker="o",
+              label=f"MiniGPT, validation (first {eval_tokens:,} characters)")
     axes.axhline(math.log(unigram), color="gray", linestyle="--", label=f"unigram (perplexity {unigram:.0f})")
     axes.set(xlabel="step", ylabel="cross-entropy (nats per character)", title="MiniGPT on Chinese news text")
     axes.legend()
@@ -192,7 +198,8 @@ def run(quick=False, seed=0, out_dir="runs/gpt", progress=True, **overrides):
               "val_tokens": n, "steps": len(history["step_loss"]), "history": history, "config": config,
               "samples": samples(model, tokenizer, seed=seed), "model": model, "tokenizer": tokenizer}
     if out_dir:
-        result["figure"] = str(plot_curves(history, result["unigram_perplexity"], Path(out_dir) / "loss.png"))
+        path = Path(out_dir) / "loss.png"
+        result["figure"] = str(plot_curves(history, result["unigram_perplexity"], path, config["eval_tokens"]))
     result["seconds"] = time.perf_counter() - start
     return result
 

@@ -8,6 +8,11 @@ Each example is a random string of 3-10 digits; the source is the digits followe
 strings every step (never one of the held-out test strings) and uses teacher forcing
 with the cross-entropy of the next target token; evaluation decodes the held-out
 strings greedily and counts exact matches of the whole output.
+
+Measured on a shared 2-core machine (seed 0): the full run (1000 steps) decodes all 996
+held-out strings exactly, in 21.5 s; the quick run (300 steps) gets 98.2% of 499 in 7 s.
+While other processes kept both cores busy, OpenBLAS's two spinning threads stretched the
+same runs to 164 s and 110 s (27 s and 8 s with ``OPENBLAS_NUM_THREADS=1``).
 """
 
 from __future__ import annotations

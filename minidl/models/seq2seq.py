@@ -6,10 +6,12 @@
 
 PE is the fixed sinusoidal table PE[pos, 2i] = sin(pos/10000^(2i/d)), PE[pos, 2i+1] =
 cos(pos/10000^(2i/d)). The embeddings start as N(0, 1), on the scale of PE, so they are
-not multiplied by √d as in the original paper (where they start much smaller). Training uses teacher forcing: the decoder reads the target
-shifted right, ``tgt_in = [BOS, y₁, …, y_n]``, and is scored against
-``tgt_out = [y₁, …, y_n, EOS]`` with [PAD] ignored. :meth:`Seq2SeqTransformer.greedy_decode`
-then produces outputs one token at a time, always taking the most likely token.
+added to it without the paper's √d factor.
+
+Training uses teacher forcing: the decoder reads the target shifted right,
+``tgt_in = [BOS, y₁, …, y_n]``, and is scored against ``tgt_out = [y₁, …, y_n, EOS]`` with
+[PAD] ignored. :meth:`Seq2SeqTransformer.greedy_decode` then produces outputs one token
+at a time, always taking the most likely token.
 """
 
 from __future__ import annotations
