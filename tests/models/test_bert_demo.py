@@ -1,0 +1,61 @@
+"""The pretraining / fine-tuning helpers of chapter 06, on tiny data."""
+
+import numpy as np
+import pytest
+
+import minidl
+from minidl.data.tokenizer import CharTokenizer
+from minidl.demos import bert
+from minidl.models.masking import mask_tokens
+
+CONFIG = {"d_model": 16, "nhead": 2, "layers": 1, "dim_feedforward": 32, "max_length": 12, "dropout": 0.0}
+
+
+@pytest.fixture
+def tokenizer():
+    return CharTokenizer.from_corpus(["今天天气很好", "这家店很差", "好吃不贵", "太差了不好"], min_freq=1)
+
+
+def test_news_windows_cut_long_lines_into_pieces_and_drop_short_ones(tokenizer):
+    ids = bert.news_windows(tokenizer, ["今天天气很好今天天气很好今天", "好"], max_length=8, min_chars=2)
+    # 14 characters in steps of 6: pieces of 6, 6 and 2 characters; the 1-character line is dropped
+    assert ids.shape == (3, 8)
+    assert all(row[0] == tokenizer.cls_id for row in ids)
+    assert tokenizer.decode(ids[2]) == "今天"
+
+
+def test_masked_lm_loss_at_selected_positions_equals_the_full_mlm_loss(tokenizer):
+    minidl.manual_seed(0)
+    model = bert.make_model(len(tokenizer), CONFIG).eval()
+    ids, _ = tokenizer.batch_encode(["今天天气很好", "这家店很差", "好吃不贵"], 12)
+    inputs, labels = mask_tokens(ids, tokenizer, np.random.default_rng(0), mask_prob=0.5)
+    selected = bert.masked_lm_loss(model, inputs, labels).item()
+    full = model.mlm_loss(inputs, labels).item()
+    assert selected == pytest.approx(full, rel=1e-5)
+
+
+def test_pretraining_lowers_the_masked_lm_loss(tokenizer):
+    minidl.manual_seed(0)
+    model = bert.make_model(len(tokenizer), CONFIG)
+    ids = bert.news_windows(tokenizer, ["今天天气很好", "这家店很差", "好吃不贵", "太差了不好"] * 4, 12, min_chars=2)
+    losses = bert.pretrain(model, tokenizer, ids, steps=60, batch_size=8, lr=1e-2, seed=0)
+    assert len(losses) == 60
+    assert losses[-10:].mean() < losses[:10].mean() - 0.5
+
+
+def test_character_counts_skip_special_ids():
+    counts = bert.character_counts(np.array([[1, 5, 5, 0], [2, 3, 0, 0]]), vocab_size=6, skip=(0, 1))
+    np.testing.assert_array_equal(counts, [[0, 0, 0, 0, 0, 2], [0, 0, 1, 1, 0, 0]])
+
+
+def test_fine_tuning_and_the_baseline_learn_a_separable_task(tokenizer):
+    positive, negative = ["很好", "好吃", "不贵很好", "好"], ["很差", "太差了", "差", "不好吃很差"]
+    ids, _ = tokenizer.batch_encode(positive * 6 + negative * 6, 12)
+    labels = np.array([1] * 24 + [0] * 24)
+    minidl.manual_seed(0)
+    model = bert.make_model(len(tokenizer), CONFIG)
+    accuracy, losses = bert.finetune(model, ids, labels, ids, labels, epochs=8, batch_size=8, lr=5e-3)
+    assert accuracy == 1.0 and losses[-1] < losses[0]
+    special = (tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id)
+    assert bert.bag_of_characters_baseline(ids, labels, ids, labels, len(tokenizer), skip=special,
+                                           epochs=20, batch_size=8, lr=0.1) == 1.0
