@@ -44,18 +44,20 @@ minidl.manual_seed(0)
 # %% [markdown]
 # ## Sizes
 #
-# The full run (about 10 minutes on 2 cores) pretrains for a few thousand steps and
-# fine-tunes on all 13,891 training reviews; quick mode pretrains briefly on a slice of
-# the news and fine-tunes on a small subset, only to show that the pipeline works.
+# The full run (about 10 minutes on 2 cores) pretrains for a few thousand steps, then
+# fine-tunes on 1,000 training reviews and on all 13,891 of them; quick mode pretrains
+# briefly on a slice of the news and fine-tunes on a small subset, only to show that the
+# pipeline works.
 
 # %%
 CONFIG = {"d_model": 64, "nhead": 4, "layers": 2, "dim_feedforward": 256, "max_length": 64, "dropout": 0.1}
 if chapter.quick:
-    RUN = {"news_lines": 3000, "pretrain_steps": 150, "pretrain_seconds": 20, "train_size": 2000,
+    RUN = {"news_lines": 3000, "pretrain_steps": 150, "pretrain_seconds": 20, "train_sizes": [2000],
            "finetune_epochs": 2, "baseline_epochs": 3}
 else:
-    RUN = {"news_lines": None, "pretrain_steps": 3000, "pretrain_seconds": 330, "train_size": None,
+    RUN = {"news_lines": None, "pretrain_steps": 4000, "pretrain_seconds": 330, "train_sizes": [1000, None],
            "finetune_epochs": 3, "baseline_epochs": 5}
+MIN_FINETUNE_STEPS = 0 if chapter.quick else 400  # small training sets get more epochs, at least this many steps
 
 # %% [markdown]
 # ## Data and one tokenizer
@@ -77,8 +79,7 @@ news_ids = news_windows(tokenizer, news_lines[:RUN["news_lines"]], MAX_LENGTH)
 train_ids, _ = tokenizer.batch_encode(sentiment["train_sentences"], MAX_LENGTH)
 test_ids, _ = tokenizer.batch_encode(sentiment["test_sentences"], MAX_LENGTH)
 train_labels, test_labels = sentiment["train_labels"], sentiment["test_labels"]
-if RUN["train_size"] is not None:
-    train_ids, train_labels = train_ids[:RUN["train_size"]], train_labels[:RUN["train_size"]]
+TRAIN_SIZES = [size or len(train_ids) for size in RUN["train_sizes"]]
 chapter.record("news windows", len(news_ids))
 chapter.record("training reviews", len(train_ids))
 chapter.record("test reviews", len(test_ids))
@@ -187,26 +188,43 @@ with minidl.no_grad():
 # (epochs, batch size, learning rate schedule), once from the pretrained weights and once
 # from a random initialisation.
 
-# %%
-started = time.perf_counter()
-pretrained.train()
-accuracy_pretrained, losses_pretrained = finetune(pretrained, train_ids, train_labels, test_ids, test_labels,
-                                                  epochs=RUN["finetune_epochs"])
-minidl.manual_seed(0)
-scratch = make_model(len(tokenizer), CONFIG)
-accuracy_scratch, losses_scratch = finetune(scratch, train_ids, train_labels, test_ids, test_labels,
-                                            epochs=RUN["finetune_epochs"])
-chapter.record("fine-tuning seconds (both models)", round(time.perf_counter() - started, 1))
+# %% [markdown]
+# Fine-tuning changes the weights, so every run starts from a saved copy of the pretrained
+# state. Each training set size (the first reviews of the training split) gets the same
+# budget for both models; a small set gets more epochs, so that every run takes at least a
+# few hundred steps.
 
 # %%
-figure = Figure(figsize=(6, 3.2))
-axes = figure.add_subplot(1, 1, 1)
-window = max(1, len(losses_pretrained) // 25)
-for name, losses in (("pretrained", losses_pretrained), ("from scratch", losses_scratch)):
-    smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
-    axes.plot(np.arange(window - 1, len(losses)), smooth, label=name)
-axes.set(xlabel="step", ylabel="training cross-entropy", title="Fine-tuning on reviews")
-axes.legend()
+pretrained_state = {name: value.numpy().copy() for name, value in pretrained.state_dict().items()}
+results = {"pretrained MiniBERT, fine-tuned": {}, "MiniBERT from scratch (same budget)": {}}
+curves = {}
+started = time.perf_counter()
+for size in TRAIN_SIZES:
+    epochs = max(RUN["finetune_epochs"], -(-MIN_FINETUNE_STEPS * 32 // size))
+    for name, short, pretrained_start in (("pretrained MiniBERT, fine-tuned", "pretrained", True),
+                                          ("MiniBERT from scratch (same budget)", "from scratch", False)):
+        minidl.manual_seed(0)
+        model = make_model(len(tokenizer), CONFIG)
+        if pretrained_start:
+            model.load_state_dict(pretrained_state)
+        accuracy, losses = finetune(model, train_ids[:size], train_labels[:size], test_ids, test_labels,
+                                    epochs=epochs, description=f"{short}, {size} reviews")
+        results[name][size] = accuracy
+        curves[name, size] = losses
+chapter.record("fine-tuning seconds (all runs)", round(time.perf_counter() - started, 1))
+
+# %%
+figure = Figure(figsize=(6.5, 3.2))
+for column, size in enumerate(TRAIN_SIZES):
+    axes = figure.add_subplot(1, len(TRAIN_SIZES), column + 1)
+    for name in results:
+        losses = curves[name, size]
+        window = max(1, len(losses) // 25)
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+        axes.plot(np.arange(window - 1, len(losses)), smooth, label=name.split(",")[0].replace(" (same budget)", ""))
+    axes.set(xlabel="step", ylabel="training cross-entropy" if column == 0 else None,
+             title=f"fine-tuning on {size} reviews")
+axes.legend(fontsize=8)
 figure.tight_layout()
 figure.savefig(chapter.figure("finetune_loss.png"), dpi=110)
 
@@ -222,45 +240,67 @@ figure.savefig(chapter.figure("finetune_loss.png"), dpi=110)
 # %%
 started = time.perf_counter()
 special = (tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id)
-accuracy_baseline = bag_of_characters_baseline(train_ids, train_labels, test_ids, test_labels, len(tokenizer),
-                                               skip=special, epochs=RUN["baseline_epochs"])
+results["bag of characters + logistic regression"] = {
+    size: bag_of_characters_baseline(train_ids[:size], train_labels[:size], test_ids, test_labels, len(tokenizer),
+                                     skip=special, epochs=max(RUN["baseline_epochs"], -(-MIN_FINETUNE_STEPS * 64 // size)))
+    for size in TRAIN_SIZES}
 chapter.record("baseline seconds", round(time.perf_counter() - started, 1))
 
 # %% [markdown]
 # ## Results
 #
-# Test accuracy on the fixed test split (half of the reviews are positive, so chance is
-# about 50%).
+# Test accuracy on the fixed test split of 3,472 reviews (about half of them are positive,
+# so always answering the majority class scores about 52%), for each number of training reviews.
 
 # %%
-table = {"pretrained MiniBERT, fine-tuned": accuracy_pretrained,
-         "MiniBERT from scratch (same budget)": accuracy_scratch,
-         "bag of characters + logistic regression": accuracy_baseline}
 chance = max(test_labels.mean(), 1 - test_labels.mean())
-lines = ["| model | test accuracy |", "|---|---|"]
-lines += [f"| {name} | {value:.4f} |" for name, value in table.items()]
-lines += [f"| majority class | {chance:.4f} |"]
+lines = ["| model | " + " | ".join(f"{size} training reviews" for size in TRAIN_SIZES) + " |",
+         "|---|" + "---|" * len(TRAIN_SIZES)]
+lines += [f"| {name} | " + " | ".join(f"{row[size]:.4f}" for size in TRAIN_SIZES) + " |"
+          for name, row in results.items()]
+lines += ["| majority class | " + " | ".join(f"{chance:.4f}" for _ in TRAIN_SIZES) + " |"]
 markdown = "\n".join(lines) + "\n"
 print(markdown)
 (chapter.folder / "accuracy_table.md").write_text(markdown, encoding="utf-8")
 (chapter.folder / "accuracy_table.json").write_text(
-    json.dumps({"mode": "quick" if chapter.quick else "full", "test_accuracy": table, "majority_class": chance,
-                "training_reviews": len(train_ids), "test_reviews": len(test_ids),
+    json.dumps({"mode": "quick" if chapter.quick else "full",
+                "test_accuracy": {name: {str(size): value for size, value in row.items()}
+                                  for name, row in results.items()},
+                "majority_class": chance, "test_reviews": len(test_ids),
                 "pretraining_steps": len(mlm_losses)}, indent=2, ensure_ascii=False), encoding="utf-8")
-for name, value in table.items():
-    chapter.record(f"test accuracy: {name}", float(value))
+for name, row in results.items():
+    for size, value in row.items():
+        chapter.record(f"test accuracy, {size} reviews: {name}", float(value))
 chapter.check((chapter.folder / "accuracy_table.md").exists(), "the accuracy table is written")
-chapter.check(min(table.values()) > chance + 0.1, "every model beats the majority class by more than 10 points")
-if not chapter.quick:
-    chapter.check(accuracy_pretrained > accuracy_scratch, "pretraining beats training from scratch")
+chapter.check(min(min(row.values()) for row in results.values()) > chance + 0.1,
+              "every model beats the majority class by more than 10 points")
+pretrained_row, scratch_row = results["pretrained MiniBERT, fine-tuned"], results["MiniBERT from scratch (same budget)"]
+for size in TRAIN_SIZES:
+    chapter.record(f"pretrained minus from scratch, {size} reviews (points)",
+                   round(100 * (pretrained_row[size] - scratch_row[size]), 2))
 
 # %% [markdown]
-# Pretraining helps because the fine-tuning set is small for a Transformer: from scratch,
-# the network must learn what characters mean *and* what makes a review positive from
-# 14 thousand sentences; pretrained, it starts with embeddings and attention patterns that
-# already encode which characters go together, and only has to learn the second part.
-# Counting characters remains hard to beat at this scale — the pretraining here is
-# minutes on a CPU, not the days on many accelerators that real BERT takes.
+# ## What the numbers say
+#
+# At this scale pretraining on news buys little or nothing: in our full runs on 2 cores the
+# pretrained and the from-scratch MiniBERT end within about one point of each other, on
+# 1,000 reviews and on all of them, and counting characters is about as good as either
+# (measured runs: pretrained 0.800–0.814, from scratch 0.809, bag of characters 0.801 on all
+# 13,891 reviews). Three reasons, each worth knowing before trusting "pretraining always helps":
+#
+# * **The objective does not see sentiment.** Masked-LM learns which characters fit a
+#   context. 好 and 差 fit the *same* contexts ("质量很_"), so a context model learns to
+#   put them close together, the opposite of what a sentiment classifier needs. A frozen
+#   pretrained encoder read by logistic regression scores no better than a frozen *random*
+#   one here (about 0.65 on 2,000 reviews for both).
+# * **The domain differs.** 1998 newspaper prose against colloquial shopping and hotel reviews.
+# * **The compute is tiny.** Minutes of a 2-layer, 64-wide model on 2 million characters;
+#   BERT-base saw 3.3 billion words with 110 million parameters. The benefits of pretraining
+#   grow with the model, the corpus and the training time, and with how little labelled data
+#   there is.
+#
+# The recipe in this chapter is the real one; what changes at scale is the size of every
+# number in it.
 
 # %%
 chapter.finish()

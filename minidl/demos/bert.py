@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from tqdm.auto import tqdm
 
 import minidl
 from minidl.autograd import no_grad
@@ -62,7 +63,7 @@ def masked_lm_loss(model, inputs, labels):
 
 
 def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, warmup=None, weight_decay=0.01, seed=0,
-             max_seconds=None):
+             max_seconds=None, progress=True):
     """Masked-LM training on random batches of ``ids`` with AdamW and linear warmup/decay.
 
     Returns the per-step losses (nats per masked token). Stops early after ``max_seconds``.
@@ -72,6 +73,7 @@ def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, warmup=None, 
     scheduler = linear_warmup(optimizer, warmup if warmup is not None else max(1, steps // 10), steps)
     model.train()
     losses, started = [], time.perf_counter()
+    bar = tqdm(total=steps, desc="pretraining", unit="step", disable=not progress)
     for _ in range(steps):
         batch = ids[rng.integers(0, len(ids), size=batch_size)]
         inputs, labels = mask_tokens(batch, tokenizer, rng)
@@ -81,8 +83,11 @@ def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, warmup=None, 
         optimizer.step()
         scheduler.step()
         losses.append(loss.item())
+        bar.update()
+        bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
         if max_seconds is not None and time.perf_counter() - started > max_seconds:
             break
+    bar.close()
     return np.array(losses)
 
 
@@ -97,7 +102,7 @@ def accuracy(predict, ids, labels, batch_size=256):
 
 
 def finetune(model, train_ids, train_labels, test_ids, test_labels, epochs, batch_size=32, lr=5e-4,
-             weight_decay=0.01, seed=0):
+             weight_decay=0.01, seed=0, progress=True, description="fine-tuning"):
     """Train every weight of ``model`` on the [CLS] classification loss; returns (test accuracy, step losses).
 
     AdamW with a linear warmup over the first 10% of the steps and a linear decay to zero.
@@ -108,6 +113,7 @@ def finetune(model, train_ids, train_labels, test_ids, test_labels, epochs, batc
     scheduler = linear_warmup(optimizer, max(1, steps // 10), steps)
     model.train()
     losses = []
+    bar = tqdm(total=steps, desc=description, unit="step", disable=not progress)
     for _ in range(epochs):
         order = rng.permutation(len(train_ids))
         for first in range(0, len(order), batch_size):
@@ -118,6 +124,8 @@ def finetune(model, train_ids, train_labels, test_ids, test_labels, epochs, batc
             optimizer.step()
             scheduler.step()
             losses.append(loss.item())
+            bar.update()
+    bar.close()
     model.eval()
     return accuracy(model.classify, test_ids, test_labels), np.array(losses)
 
