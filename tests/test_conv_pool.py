@@ -27,6 +27,7 @@ from minidl.backend import to_numpy
 from minidl.errors import ShapeError
 from minidl.harness import distinct
 from minidl.nn import functional as F
+from minidl.ops import conv as conv_ops
 from minidl.tensor import Tensor
 from minidl.testing import gradcheck
 
@@ -323,6 +324,23 @@ def test_conv2d_forward_matches_numpy(example, device):
 def test_conv2d_gradcheck(example, device):
     arrays = [a for a in conv_arrays(example) if a is not None]
     gradcheck(lambda *t: F.conv2d(*t, **conv_options(example)), [ours(a, device) for a in arrays])
+
+
+@SETTINGS
+@given(example=conv_examples(), batch=st.integers(2, 3))
+def test_conv2d_in_chunks_of_one_image_matches_the_reference(example, batch):
+    """With a chunk size below one image's columns, each image is its own chunk (forward and backward)."""
+    shape = example["x"] if len(example["x"]) == 4 else (1, *example["x"])
+    example = {**example, "x": (batch, *shape[1:])}
+    x, weight, bias = conv_arrays(example)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conv_ops, "CHUNK_BYTES", 1)
+        out = F.conv2d(*[None if a is None else ours(a, requires_grad=False) for a in (x, weight, bias)],
+                       **conv_options(example))
+        np.testing.assert_allclose(host(out), conv2d_reference(x, weight, bias, **conv_options(example)),
+                                   atol=1e-10)
+        gradcheck(lambda *t: F.conv2d(*t, **conv_options(example)),
+                  [ours(a) for a in (x, weight, bias) if a is not None])
 
 
 @SETTINGS

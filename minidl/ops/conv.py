@@ -11,7 +11,8 @@ once, see im2col.py) turns the sum into one matrix product per group:
 ``out = W (O, C·kh·kw) @ cols (C·kh·kw, N·Ho·Wo)``. The backward is two more
 products, dW = G @ colsᵀ and dcols = Wᵀ @ G, and col2im: dcols is added back
 onto the padded input, one slice per kernel offset (kh·kw adds, never
-``np.add.at``).
+``np.add.at``). All of it runs over chunks of a few images, so the columns
+never leave the cache (``Conv2d``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numbers
 from minidl.autograd import Function
 from minidl.backend import array_module
 from minidl.errors import ShapeError
+from minidl.ops.common import fast_sum
 from minidl.ops.im2col import layout
 
 
@@ -44,37 +46,72 @@ def output_size(size, kernel, stride, pad_total, dilation, ceil_mode=False, pad_
     return max(count, 0)
 
 
+#: im2col columns are built for a few images at a time, about this many bytes of columns per
+#: chunk: small enough to stay in the processor's cache between being written and being
+#: multiplied, large enough that each chunk's matrix product runs at full speed.
+CHUNK_BYTES = 6 * 2**20
+
+
+def image_chunks(layout, n, itemsize):
+    """Consecutive slices of the batch whose im2col columns take about CHUNK_BYTES each."""
+    c = layout.x_shape[1]
+    per_image = c * layout.kernel[0] * layout.kernel[1] * layout.run * itemsize
+    size = max(1, min(n, CHUNK_BYTES // max(per_image, 1)))
+    return [slice(first, min(first + size, n)) for first in range(0, n, size)]
+
+
 class Conv2d(Function):
     """out = W ⋆ x + b (cross-correlation, see the module docstring);
-    dL/dW = G @ colsᵀ,  dL/dx = col2im(Wᵀ @ G),  dL/db = Σ_{n,i,j} G"""
+    dL/dW = G @ colsᵀ,  dL/dx = col2im(Wᵀ @ G),  dL/db = Σ_{n,i,j} G
+
+    The batch is processed in chunks of a few images (``image_chunks``): each chunk's
+    columns are written, multiplied and dropped while still in cache, and the backward
+    rebuilds them rather than keeping the whole batch's columns (kh·kw times the input)
+    alive between forward and backward.
+    """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1,
-                 out_hw=None):
+                out_hw=None):
         xp = array_module(x)
         self.layout = layout(x.shape, weight.shape[2:], stride, pads, dilation, out_hw)
-        cols = self.layout.columns(x)                       # (C, kh·kw, N, M)
-        self.cols = cols.reshape(groups, -1, cols.shape[2] * cols.shape[3])
         self.weight = weight.reshape(groups, weight.shape[0] // groups, -1)
-        wide = xp.matmul(self.weight, self.cols)            # one GEMM per group
-        out = xp.ascontiguousarray(self.layout.to_output(wide.reshape(weight.shape[0], x.shape[0], -1)))
-        if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)
         self.weight_shape = weight.shape
+        self.save(x)
+        out = xp.empty((x.shape[0], weight.shape[0]) + tuple(out_hw), dtype=x.dtype)
+        for chunk in image_chunks(self.layout, x.shape[0], x.dtype.itemsize):
+            wide = xp.matmul(self.weight, self._columns(x[chunk]))             # one GEMM per group
+            wide = self.layout.to_output(wide.reshape(weight.shape[0], -1, self.layout.run))
+            if bias is None:
+                out[chunk] = wide
+            else:
+                xp.add(wide, bias.reshape(1, -1, 1, 1), out=out[chunk])
         return out
+
+    def _columns(self, x):
+        """im2col of a chunk of images as (groups, C/groups·kh·kw, n·M)."""
+        cols = self.layout.columns(x)                                       # (C, kh·kw, n, M)
+        return cols.reshape(self.weight.shape[0], -1, cols.shape[2] * cols.shape[3])
 
     def backward(self, g):
         xp = array_module(g)
-        groups = self.weight.shape[0]
-        g_wide = self.layout.from_output(g).reshape(groups, self.weight.shape[1], -1)
+        (x,) = self.saved
+        groups, per_group = self.weight.shape[:2]
         grads = [None] * len(self.needs_grad)
-        if self.needs_grad[1]:
-            grads[1] = xp.matmul(g_wide, self.cols.transpose(0, 2, 1)).reshape(self.weight_shape)
         if len(grads) > 2 and self.needs_grad[2]:
-            grads[2] = g.sum(axis=(0, 2, 3))
-        if self.needs_grad[0]:
-            d_cols = xp.matmul(self.weight.transpose(0, 2, 1), g_wide)
-            c = self.layout.x_shape[1]
-            grads[0] = self.layout.scatter(d_cols.reshape(c, -1, self.layout.x_shape[0], self.layout.run))
+            grads[2] = fast_sum(g, (0, 2, 3), keepdims=False)
+        d_weight = xp.zeros(self.weight.shape, dtype=g.dtype) if self.needs_grad[1] else None  # (dWᵀ = cols Gᵀ: BLAS's faster order)
+        d_x = xp.empty(x.shape, dtype=g.dtype) if self.needs_grad[0] else None
+        for chunk in image_chunks(self.layout, x.shape[0], x.dtype.itemsize):
+            g_wide = self.layout.from_output(g[chunk]).reshape(groups, per_group, -1)
+            if d_weight is not None:
+                d_weight += xp.matmul(self._columns(x[chunk]), g_wide.transpose(0, 2, 1)).transpose(0, 2, 1)
+            if d_x is not None:
+                d_cols = xp.matmul(self.weight.transpose(0, 2, 1), g_wide)
+                d_x[chunk] = self.layout.scatter(d_cols.reshape(x.shape[1], -1, g_wide.shape[2] // self.layout.run,
+                                                                self.layout.run))
+        grads[0] = d_x
+        if d_weight is not None:
+            grads[1] = d_weight.reshape(self.weight_shape)
         return tuple(grads)
 
 

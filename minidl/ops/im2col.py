@@ -98,13 +98,16 @@ class RowRuns:
         return wide.reshape(o, n, self.run)
 
     def scatter(self, d_cols):
-        """col2im: add each offset's run back at its shift; returns dL/dx as (N, C, H, W)."""
+        """col2im: add each offset's run back at its shift; returns dL/dx as (n, C, H, W)."""
         xp = array_module(d_cols)
-        n, c, h, w = self.x_shape
+        _, c, h, w = self.x_shape
+        n = d_cols.shape[2]
         top, bottom, left, right = self.pads
         hp = h + top + bottom
-        flat = xp.zeros((c, n, hp * self.width + self.tail), dtype=d_cols.dtype)
-        for k, shift in enumerate(self.shifts):
+        flat = xp.empty((c, n, hp * self.width + self.tail), dtype=d_cols.dtype)
+        flat[:, :, :self.run] = d_cols[:, 0]              # the first offset has shift 0: write, don't add
+        flat[:, :, self.run:] = 0
+        for k, shift in enumerate(self.shifts[1:], start=1):
             flat[:, :, shift:shift + self.run] += d_cols[:, k]
         body = flat[:, :, :hp * self.width].reshape(c, n, hp, self.width)
         return body[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
@@ -135,7 +138,8 @@ class Windows:
 
     def scatter(self, d_cols):
         xp = array_module(d_cols)
-        n, c, h, w = self.x_shape
+        _, c, h, w = self.x_shape
+        n = d_cols.shape[2]
         top, bottom, left, right = self.pads
         body = xp.zeros((c, n, h + top + bottom, w + left + right), dtype=d_cols.dtype)
         values = d_cols.reshape(c, self.kernel[0], self.kernel[1], n, *self.out_hw).transpose(0, 3, 1, 2, 4, 5)
