@@ -326,15 +326,18 @@ def test_conv2d_gradcheck(example, device):
     gradcheck(lambda *t: F.conv2d(*t, **conv_options(example)), [ours(a, device) for a in arrays])
 
 
+@pytest.mark.parametrize("keep_bytes", [0, 2**30], ids=["columns-rebuilt", "columns-kept"])
 @SETTINGS
 @given(example=conv_examples(), batch=st.integers(2, 3))
-def test_conv2d_in_chunks_of_one_image_matches_the_reference(example, batch):
-    """With a chunk size below one image's columns, each image is its own chunk (forward and backward)."""
+def test_conv2d_in_chunks_of_one_image_matches_the_reference(example, batch, keep_bytes):
+    """With a chunk size below one image's columns, each image is its own chunk (forward and backward),
+    with the columns kept for the backward or rebuilt there."""
     shape = example["x"] if len(example["x"]) == 4 else (1, *example["x"])
     example = {**example, "x": (batch, *shape[1:])}
     x, weight, bias = conv_arrays(example)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(conv_ops, "CHUNK_BYTES", 1)
+        patch.setattr(conv_ops, "KEEP_COLUMNS_BYTES", keep_bytes)
         out = F.conv2d(*[None if a is None else ours(a, requires_grad=False) for a in (x, weight, bias)],
                        **conv_options(example))
         np.testing.assert_allclose(host(out), conv2d_reference(x, weight, bias, **conv_options(example)),

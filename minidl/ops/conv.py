@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numbers
 
-from minidl.autograd import Function
+from minidl.autograd import Function, is_grad_enabled
 from minidl.backend import array_module
 from minidl.errors import ShapeError
 from minidl.ops.common import fast_sum
@@ -50,12 +50,14 @@ def output_size(size, kernel, stride, pad_total, dilation, ceil_mode=False, pad_
 #: chunk: small enough to stay in the processor's cache between being written and being
 #: multiplied, large enough that each chunk's matrix product runs at full speed.
 CHUNK_BYTES = 6 * 2**20
+#: a batch whose columns take at most this many bytes keeps them for the backward (dW needs
+#: them); larger ones are rebuilt chunk by chunk there, so memory stays bounded.
+KEEP_COLUMNS_BYTES = 32 * 2**20
 
 
 def image_chunks(layout, n, itemsize):
     """Consecutive slices of the batch whose im2col columns take about CHUNK_BYTES each."""
-    c = layout.x_shape[1]
-    per_image = c * layout.kernel[0] * layout.kernel[1] * layout.run * itemsize
+    per_image = layout.columns_bytes(itemsize) // max(layout.x_shape[0], 1)
     size = max(1, min(n, CHUNK_BYTES // max(per_image, 1)))
     return [slice(first, min(first + size, n)) for first in range(0, n, size)]
 
@@ -65,9 +67,9 @@ class Conv2d(Function):
     dL/dW = G @ colsᵀ,  dL/dx = col2im(Wᵀ @ G),  dL/db = Σ_{n,i,j} G
 
     The batch is processed in chunks of a few images (``image_chunks``): each chunk's
-    columns are written, multiplied and dropped while still in cache, and the backward
-    rebuilds them rather than keeping the whole batch's columns (kh·kw times the input)
-    alive between forward and backward.
+    columns are written and multiplied while still in cache. Small batches keep them for
+    the backward; for large ones the backward rebuilds them rather than keeping the whole
+    batch's columns (kh·kw times the input) alive between forward and backward.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1,
@@ -78,8 +80,14 @@ class Conv2d(Function):
         self.weight_shape = weight.shape
         self.save(x)
         out = xp.empty((x.shape[0], weight.shape[0]) + tuple(out_hw), dtype=x.dtype)
-        for chunk in image_chunks(self.layout, x.shape[0], x.dtype.itemsize):
-            wide = xp.matmul(self.weight, self._columns(x[chunk]))             # one GEMM per group
+        chunks = image_chunks(self.layout, x.shape[0], x.dtype.itemsize)
+        keep = is_grad_enabled() and self.layout.columns_bytes(x.dtype.itemsize) <= KEEP_COLUMNS_BYTES
+        self.kept = [] if keep else None
+        for chunk in chunks:
+            cols = self._columns(x[chunk])
+            if keep:
+                self.kept.append(cols)
+            wide = xp.matmul(self.weight, cols)                                # one GEMM per group
             wide = self.layout.to_output(wide.reshape(weight.shape[0], -1, self.layout.run))
             if bias is None:
                 out[chunk] = wide
@@ -99,16 +107,18 @@ class Conv2d(Function):
         grads = [None] * len(self.needs_grad)
         if len(grads) > 2 and self.needs_grad[2]:
             grads[2] = fast_sum(g, (0, 2, 3), keepdims=False)
-        d_weight = xp.zeros(self.weight.shape, dtype=g.dtype) if self.needs_grad[1] else None  # (dWᵀ = cols Gᵀ: BLAS's faster order)
+        d_weight = xp.zeros(self.weight.shape, dtype=g.dtype) if self.needs_grad[1] else None
         d_x = xp.empty(x.shape, dtype=g.dtype) if self.needs_grad[0] else None
-        for chunk in image_chunks(self.layout, x.shape[0], x.dtype.itemsize):
+        for index, chunk in enumerate(image_chunks(self.layout, x.shape[0], x.dtype.itemsize)):
             g_wide = self.layout.from_output(g[chunk]).reshape(groups, per_group, -1)
-            if d_weight is not None:
-                d_weight += xp.matmul(self._columns(x[chunk]), g_wide.transpose(0, 2, 1)).transpose(0, 2, 1)
+            if d_weight is not None:  # dWᵀ = cols Gᵀ: BLAS runs this order faster than G colsᵀ
+                cols = self.kept[index] if self.kept is not None else self._columns(x[chunk])
+                d_weight += xp.matmul(cols, g_wide.transpose(0, 2, 1)).transpose(0, 2, 1)
             if d_x is not None:
                 d_cols = xp.matmul(self.weight.transpose(0, 2, 1), g_wide)
                 d_x[chunk] = self.layout.scatter(d_cols.reshape(x.shape[1], -1, g_wide.shape[2] // self.layout.run,
                                                                 self.layout.run))
+        self.kept = None
         grads[0] = d_x
         if d_weight is not None:
             grads[1] = d_weight.reshape(self.weight_shape)

@@ -64,7 +64,16 @@ def _padded_cnhw(x, pads, tail=0):
     return flat, body
 
 
-class RowRuns:
+class Layout:
+    """What both layouts share: the size of the columns."""
+
+    def columns_bytes(self, itemsize):
+        """Bytes of the whole batch's columns, C·kh·kw·N·M values."""
+        n, c = self.x_shape[:2]
+        return c * self.kernel[0] * self.kernel[1] * n * self.run * itemsize
+
+
+class RowRuns(Layout):
     """Stride-1 layout: each kernel offset reads one contiguous run per padded image."""
 
     def __init__(self, x_shape, kernel, pads, dilation, out_hw):
@@ -113,7 +122,7 @@ class RowRuns:
         return body[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
 
 
-class Windows:
+class Windows(Layout):
     """Any-stride layout: a strided view of every window, copied once."""
 
     def __init__(self, x_shape, kernel, stride, pads, dilation, out_hw):
