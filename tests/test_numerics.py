@@ -8,7 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 import minidl
 import minidl.nn.functional as F
-from minidl.ops.common import fast_sum, softmax_shift
+from minidl.ops.common import fast_dot_sum, fast_sum, softmax_shift
 
 
 def _reference_log_softmax(x, axis):
@@ -69,3 +69,17 @@ def test_fast_sum_equals_numpy_sum(data):
     axes = tuple(a for a in axes if a < array.ndim)
     np.testing.assert_allclose(fast_sum(array, axes, keepdims), array.sum(axis=axes, keepdims=keepdims),
                                rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_fast_dot_sum_equals_numpy_sum_of_the_product(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=5))
+    axes = tuple(sorted(data.draw(st.sets(st.integers(0, len(shape) - 1), min_size=1))))
+    keepdims = data.draw(st.booleans())
+    rng = np.random.default_rng(data.draw(st.integers(0, 99)))
+    a, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    if data.draw(st.booleans()):
+        a = a.T.copy().T  # not C-contiguous: takes the plain path
+    expected = (a * b).sum(axis=axes, keepdims=keepdims)
+    np.testing.assert_allclose(fast_dot_sum(a, b, axes, keepdims), expected, rtol=1e-12, atol=1e-12)

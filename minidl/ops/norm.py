@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from minidl.autograd import Function, no_grad
 from minidl.backend import array_module
-from minidl.ops.common import fast_sum, product
+from minidl.ops.common import fast_dot_sum, fast_sum, product
 
 
 class Normalize(Function):
@@ -29,7 +29,7 @@ class Normalize(Function):
             count = x.dtype.type(product(x.shape[i] for i in axes))
             mean = fast_sum(x, axes) / count
             x_hat = x - mean
-            var = fast_sum(x_hat * x_hat, axes) / count
+            var = fast_dot_sum(x_hat, x_hat, axes) / count
         inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
         x_hat *= inv_std
         self.axes, self.param_shape = axes, param_shape
@@ -41,11 +41,9 @@ class Normalize(Function):
         return y
 
     def backward(self, g):
-        xp = array_module(g)
         x_hat, axes = self.x_hat, self.axes
         reduce_axes = tuple(i for i in range(g.ndim) if i >= len(self.param_shape) or self.param_shape[i] == 1)
-        g_hat = g * x_hat
-        weight_grad = fast_sum(g_hat, reduce_axes, keepdims=False).reshape(-1)  # dL/dγ = Σ g·x̂
+        weight_grad = fast_dot_sum(g, x_hat, reduce_axes, keepdims=False).reshape(-1)  # dL/dγ = Σ g·x̂
         bias_grad = fast_sum(g, reduce_axes, keepdims=False).reshape(-1)        # dL/dβ = Σ g
         x_grad = None
         weight = 1 if self.weight is None else self.weight.reshape(self.param_shape)
@@ -56,17 +54,14 @@ class Normalize(Function):
             # mean(dx̂·x̂) = γ·Σg·x̂/m are the bias and weight gradients already computed
             count = g.dtype.type(product(g.shape[i] for i in axes))
             x_grad = g - bias_grad.reshape(self.param_shape) / count
-            xp.multiply(x_hat, weight_grad.reshape(self.param_shape) / count, out=g_hat)
-            x_grad -= g_hat
+            x_grad -= x_hat * (weight_grad.reshape(self.param_shape) / count)
             x_grad *= self.inv_std * weight
         elif self.needs_grad[0]:
             count = g.dtype.type(product(g.shape[i] for i in axes))
             d_hat = g * weight
-            xp.multiply(d_hat, x_hat, out=g_hat)
-            projection_mean = fast_sum(g_hat, axes) / count
+            projection_mean = fast_dot_sum(d_hat, x_hat, axes) / count
             x_grad = d_hat - fast_sum(d_hat, axes) / count  # dx̂ - mean(dx̂)
-            xp.multiply(x_hat, projection_mean, out=g_hat)
-            x_grad -= g_hat                                 # - x̂ · mean(dx̂ · x̂)
+            x_grad -= x_hat * projection_mean               # - x̂ · mean(dx̂ · x̂)
             x_grad *= self.inv_std
         return (x_grad, weight_grad, bias_grad)[:len(self.needs_grad)]
 
