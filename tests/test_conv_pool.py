@@ -741,3 +741,34 @@ def test_pool_modules_match_functional_and_pytorch(torch):
     out, indices = nn.MaxPool2d(2, return_indices=True)(ours(x))
     _, their_indices = torch.nn.MaxPool2d(2, return_indices=True)(torch.tensor(x))
     np.testing.assert_array_equal(host(indices), their_indices.numpy())
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 6), (1, 1, 2, 2), (3, 2, 4, 10)])
+def test_max_pool2d_2x2_tiles_with_many_ties_match_pytorch(shape, torch):
+    """2x2 windows with stride 2 that tile the input take the pairwise path; with values drawn
+    from {0, 1, 2} most windows hold tied maxima, and the gradient must still go to the first."""
+    x = np.random.default_rng(11).integers(0, 3, shape).astype(np.float64)
+    upstream = values(12, (shape[0], shape[1], shape[2] // 2, shape[3] // 2))
+    t = ours(x)
+    out, indices = F.max_pool2d(t, 2, return_indices=True)
+    out.backward(minidl.tensor(upstream))
+    their_x = torch.tensor(x, requires_grad=True)
+    their_out, their_indices = torch.nn.functional.max_pool2d(their_x, 2, return_indices=True)
+    their_out.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(host(out), their_out.detach().numpy())
+    np.testing.assert_array_equal(host(indices), their_indices.numpy())
+    np.testing.assert_array_equal(host(t.grad), their_x.grad.numpy())
+
+
+def test_max_pool2d_nan_maximum_sends_no_gradient_on_both_paths():
+    """A window holding NaN has a NaN maximum and gives its inputs no gradient, on the pairwise
+    2x2 path (4x4 input) and on the general path (5x5 input, whose last row and column are dropped)."""
+    for size in (4, 5):
+        x = values(13, (1, 1, size, size))
+        x[0, 0, 1, 0] = np.nan
+        t = ours(x)
+        out = F.max_pool2d(t, 2)
+        out.backward(minidl.tensor(np.ones(out.shape)))
+        assert np.isnan(host(out)[0, 0, 0, 0]) and np.isfinite(host(out)[0, 0].ravel()[1:]).all()
+        assert not host(t.grad)[0, 0, :2, :2].any()
+        assert host(t.grad)[0, 0, :4, :4].sum() == 3

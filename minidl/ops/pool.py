@@ -60,7 +60,8 @@ class MaxPool2d(Function):
     """out = max over each window;  dL/dx: the window's gradient goes to the argmax only
 
     The windows are never copied: the maximum runs over the kh·kw strided views
-    padded[..., p·d : : s, q·d : : s], one per kernel offset. Backward walks the offsets
+    padded[..., p·d : : s, q·d : : s], one per kernel offset (2×2 windows with stride 2
+    take a faster pairwise path through a reshape, ``_forward_2x2``). Backward walks the offsets
     in row-major order and hands each window's gradient to the first offset that holds
     the maximum (the single-index rule for ties, as PyTorch's CPU kernel); a NaN maximum
     propagates forward but sends no gradient back.
@@ -68,14 +69,51 @@ class MaxPool2d(Function):
 
     def forward(self, x, kernel, stride, padding, dilation, out_hw, extent):
         xp = array_module(x)
+        self.geometry = (x.shape, kernel, stride, padding, dilation, out_hw)
+        self.pairs = None
+        if (kernel, stride, padding, dilation) == ((2, 2), (2, 2), (0, 0), (1, 1)) and \
+                (2 * out_hw[0], 2 * out_hw[1]) == x.shape[2:]:
+            return self._forward_2x2(x, out_hw)
         padded = _padded(x, padding, extent, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
         views = [padded[:, :, rows, cols] for _, _, rows, cols in offsets(kernel, stride, dilation, out_hw)]
         best = views[0].copy()
         for values in views[1:]:
             xp.maximum(best, values, out=best)
         self.save(padded, best)
-        self.geometry = (x.shape, kernel, stride, padding, dilation, out_hw)
         return best
+
+    def _forward_2x2(self, x, out_hw):
+        """2×2 windows tiling the input (the usual CNN pooling), through a reshape to
+        (N, C, Ho, 2, Wo, 2): the larger of the two columns in each row, then the larger of
+        the two rows, remembering which side won. Ties keep the left column and the top row,
+        so the first maximum in row-major order wins, as on the general path."""
+        xp = array_module(x)
+        tiles = x.reshape(x.shape[0], x.shape[1], out_hw[0], 2, out_hw[1], 2)
+        row_best, right_wins = [], []
+        for p in (0, 1):
+            left, right = tiles[:, :, :, p, :, 0], tiles[:, :, :, p, :, 1]
+            right_wins.append(right > left)
+            row_best.append(xp.maximum(left, right))
+        bottom_wins = row_best[1] > row_best[0]
+        best = xp.maximum(row_best[0], row_best[1], out=row_best[0])
+        self.pairs = (right_wins, bottom_wins)
+        self.save(x, best)
+        return best
+
+    def _backward_2x2(self, g):
+        """Each window's gradient to the winner of _forward_2x2; nothing where the maximum is NaN."""
+        xp = array_module(g)
+        x, best = self.saved
+        right_wins, bottom_wins = self.pairs
+        grad = xp.empty(x.shape, dtype=g.dtype)
+        tiles = grad.reshape(x.shape[0], x.shape[1], best.shape[2], 2, best.shape[3], 2)
+        finite = best == best
+        for p, row_wins in ((0, finite > bottom_wins), (1, finite & bottom_wins)):
+            right = row_wins & right_wins[p]
+            xp.multiply(g, right, out=tiles[:, :, :, p, :, 1])
+            xp.greater(row_wins, right_wins[p], out=right)  # the row wins and its left column does
+            xp.multiply(g, right, out=tiles[:, :, :, p, :, 0])
+        return grad
 
     def _hits(self):
         """For each offset in order: where it holds the window's maximum and no earlier offset did."""
@@ -95,6 +133,8 @@ class MaxPool2d(Function):
             yield rows, cols, hit
 
     def backward(self, g):
+        if self.pairs is not None:
+            return self._backward_2x2(g)
         xp = array_module(g)
         padded, _ = self.saved
         x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
