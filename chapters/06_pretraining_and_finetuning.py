@@ -35,7 +35,8 @@ import minidl
 from minidl.chapter import Chapter
 from minidl.data import load_chinese_news, load_chinese_sentiment
 from minidl.data.tokenizer import CharTokenizer
-from minidl.demos.bert import bag_of_characters_baseline, finetune, make_model, news_windows, pretrain
+from minidl.demos.bert import (bag_of_characters_baseline, encoder_features, finetune, logistic_regression,
+                               make_model, news_windows, pretrain)
 from minidl.models.masking import mask_tokens
 
 chapter = Chapter(6, "Pretraining and fine-tuning")
@@ -247,6 +248,26 @@ results["bag of characters + logistic regression"] = {
 chapter.record("baseline seconds", round(time.perf_counter() - started, 1))
 
 # %% [markdown]
+# ## A linear probe: what do the pretrained features know about sentiment?
+#
+# Freeze an encoder, average its outputs $H$ over each review's characters, and train only
+# a logistic regression on top. Comparing the pretrained encoder with a *random* one of the
+# same shape asks directly whether pretraining put sentiment into the features.
+
+# %%
+started = time.perf_counter()
+PROBE_SIZE, PROBE_TEST = (1000, 1000) if chapter.quick else (2000, len(test_ids))
+minidl.manual_seed(0)
+probe = {}
+for name, encoder in (("pretrained encoder", pretrained), ("random encoder", make_model(len(tokenizer), CONFIG))):
+    train_features = encoder_features(encoder, train_ids[:PROBE_SIZE])
+    test_features = encoder_features(encoder, test_ids[:PROBE_TEST])
+    probe[name] = logistic_regression(train_features, train_labels[:PROBE_SIZE], test_features,
+                                      test_labels[:PROBE_TEST], CONFIG["d_model"], epochs=30)
+    chapter.record(f"linear probe on {PROBE_SIZE} reviews: {name}", float(probe[name]))
+chapter.record("linear probe seconds", round(time.perf_counter() - started, 1))
+
+# %% [markdown]
 # ## Results
 #
 # Test accuracy on the fixed test split of 3,472 reviews (about half of them are positive,
@@ -290,9 +311,9 @@ for size in TRAIN_SIZES:
 #
 # * **The objective does not see sentiment.** Masked-LM learns which characters fit a
 #   context. 好 and 差 fit the *same* contexts ("质量很_"), so a context model learns to
-#   put them close together, the opposite of what a sentiment classifier needs. A frozen
-#   pretrained encoder read by logistic regression scores no better than a frozen *random*
-#   one here (about 0.65 on 2,000 reviews for both).
+#   put them close together, the opposite of what a sentiment classifier needs. The linear
+#   probe above shows it: the frozen pretrained encoder is no better a feature extractor for
+#   sentiment than a frozen *random* one (about 0.65–0.67 for both in our full runs).
 # * **The domain differs.** 1998 newspaper prose against colloquial shopping and hotel reviews.
 # * **The compute is tiny.** Minutes of a 2-layer, 64-wide model on 2 million characters;
 #   BERT-base saw 3.3 billion words with 110 million parameters. The benefits of pretraining

@@ -139,27 +139,49 @@ def character_counts(ids, vocab_size, skip=()):
     return counts
 
 
-def bag_of_characters_baseline(train_ids, train_labels, test_ids, test_labels, vocab_size, skip=(), epochs=5,
-                               batch_size=64, lr=1e-2, weight_decay=1e-4, seed=0):
-    """Logistic regression p(y | x) = softmax(W log(1 + counts(x)) + b), trained with Adam; returns test accuracy.
+def logistic_regression(train_x, train_labels, test_x, test_labels, in_features, featurize=None, epochs=5,
+                        batch_size=64, lr=1e-2, weight_decay=1e-4, seed=0):
+    """p(y | x) = softmax(W f(x) + b), one ``nn.Linear`` trained with Adam and the cross-entropy;
+    returns the test accuracy. ``featurize`` (f) turns a batch of rows of ``train_x``/``test_x``
+    into a float32 array; without it the rows are the features themselves."""
+    rng = np.random.default_rng(seed)
+    featurize = featurize or (lambda rows: rows)
+    classes = int(max(train_labels.max(), test_labels.max())) + 1
+    model = minidl.nn.Linear(in_features, classes)
+    optimizer = minidl.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+    def logits(rows):
+        return model(minidl.tensor(featurize(rows)))
+
+    for _ in range(epochs):
+        order = rng.permutation(len(train_x))
+        for first in range(0, len(order), batch_size):
+            rows = order[first:first + batch_size]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(logits(train_x[rows]), minidl.tensor(train_labels[rows]))
+            loss.backward()
+            optimizer.step()
+    return accuracy(logits, test_x, test_labels)
+
+
+def bag_of_characters_baseline(train_ids, train_labels, test_ids, test_labels, vocab_size, skip=(), **options):
+    """Logistic regression on log(1 + counts(x)), the character counts of each review; returns test accuracy.
 
     The features of a batch are built on the fly (a dense count matrix of the whole training
     set would take vocab_size × 4 bytes per sentence).
     """
-    rng = np.random.default_rng(seed)
-    classes = int(max(train_labels.max(), test_labels.max())) + 1
-    model = minidl.nn.Linear(vocab_size, classes)
-    optimizer = minidl.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    return logistic_regression(train_ids, train_labels, test_ids, test_labels, vocab_size,
+                               featurize=lambda ids: np.log1p(character_counts(ids, vocab_size, skip)), **options)
 
-    def features(ids):
-        return minidl.tensor(np.log1p(character_counts(ids, vocab_size, skip)))
 
-    for _ in range(epochs):
-        order = rng.permutation(len(train_ids))
-        for first in range(0, len(order), batch_size):
-            rows = order[first:first + batch_size]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(features(train_ids[rows])), minidl.tensor(train_labels[rows]))
-            loss.backward()
-            optimizer.step()
-    return accuracy(lambda ids: model(features(ids)), test_ids, test_labels)
+def encoder_features(model, ids, batch_size=256):
+    """Frozen features of each row of ``ids``: the mean of the encoder's outputs H over its non-[PAD] positions."""
+    model.eval()
+    pieces = []
+    with no_grad():
+        for first in range(0, len(ids), batch_size):
+            batch = ids[first:first + batch_size]
+            hidden = model(batch).numpy()
+            keep = (batch != model.pad_id)[:, :, None]
+            pieces.append((hidden * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1))
+    return np.concatenate(pieces).astype(np.float32)

@@ -59,3 +59,22 @@ def test_fine_tuning_and_the_baseline_learn_a_separable_task(tokenizer):
     special = (tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id)
     assert bert.bag_of_characters_baseline(ids, labels, ids, labels, len(tokenizer), skip=special,
                                            epochs=20, batch_size=8, lr=0.1) == 1.0
+
+
+def test_encoder_features_average_the_non_padding_positions(tokenizer):
+    minidl.manual_seed(0)
+    model = bert.make_model(len(tokenizer), CONFIG)
+    short, _ = tokenizer.batch_encode(["今天天气很好", "太差了"], 8)
+    long, _ = tokenizer.batch_encode(["今天天气很好", "太差了"], 12)  # the same reviews with more [PAD]
+    features = bert.encoder_features(model, short)
+    assert features.shape == (2, CONFIG["d_model"]) and features.dtype == np.float32
+    np.testing.assert_allclose(bert.encoder_features(model, long), features, rtol=1e-4, atol=1e-5)
+    hidden = model(short).detach().numpy()[0, :8]  # the first review fills all 8 positions
+    np.testing.assert_allclose(features[0], hidden.mean(axis=0), rtol=1e-4, atol=1e-5)
+
+
+def test_logistic_regression_separates_separable_features():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 3)).astype(np.float32)
+    y = (x[:, 0] - 2 * x[:, 2] > 0).astype(np.int64)
+    assert bert.logistic_regression(x[:150], y[:150], x[150:], y[150:], 3, epochs=40, lr=0.05) >= 0.96
