@@ -11,8 +11,8 @@ once, see im2col.py) turns the sum into one matrix product per group:
 ``out = W (O, C·kh·kw) @ cols (C·kh·kw, N·Ho·Wo)``. The backward is two more
 products, dW = G @ colsᵀ and dcols = Wᵀ @ G, and col2im: dcols is added back
 onto the padded input, one slice per kernel offset (kh·kw adds, never
-``np.add.at``). All of it runs over chunks of a few images, so the columns
-never leave the cache (``Conv2d``).
+``np.add.at``). All of it runs over chunks of a few images, so each chunk's
+columns are multiplied while they are still in cache (``Conv2d``).
 """
 
 from __future__ import annotations
