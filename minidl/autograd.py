@@ -132,7 +132,9 @@ class Function:
 
     Subclasses implement ``forward(*arrays, **params)`` (returns one array) and
     ``backward(grad)`` (returns one gradient per array input, or None where no
-    gradient flows). ``self.needs_grad`` tells backward which inputs need one.
+    gradient flows). ``self.needs_grad`` tells backward which inputs need one; it
+    is set before forward when the node is recorded (empty otherwise), so forward
+    can skip saving what no gradient will use.
     Set ``returns_view = True`` (on the class, or on the node in forward) when
     the output may share memory with input 0, so that both share one version
     counter and an in-place edit of either is seen through the other.
@@ -180,6 +182,10 @@ class Function:
         for array in arrays:
             if type(array) is not array_type:
                 _raise_device_mix(cls.name, arrays)
+        needs_grad = [t._requires_grad for t in inputs]
+        record = True in needs_grad and _grad_enabled.get()
+        if record:
+            node.needs_grad = needs_grad  # known in forward too, so it can skip saving what no gradient needs
         try:
             out = node.forward(*arrays, **params)
         except (ValueError, IndexError) as error:
@@ -188,12 +194,9 @@ class Function:
             raise node.shape_error(arrays, error) from None
         if type(out) is not type(arrays[0]) and isinstance(out, np.generic):
             out = np.asarray(out)
-        needs_grad = [t._requires_grad for t in inputs]
-        record = True in needs_grad and _grad_enabled.get()
         result = tensor_module.Tensor._from_op(out, node if record else None)
         if record:
             node.inputs = inputs
-            node.needs_grad = needs_grad
             if node.saved:
                 node._remember_versions(result)
             if _anomaly_enabled.get():

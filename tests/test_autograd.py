@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minidl
-from minidl.autograd import sum_to
+from minidl.autograd import Function, sum_to
 from minidl.errors import AutogradError, ShapeError
 
 
@@ -768,3 +768,23 @@ def test_cast_backward_returns_gradient_in_source_dtype():
     assert y.dtype == np.float64
     y.sum().backward()
     assert x.grad.dtype == np.float32 and as_list(x.grad) == [3.0, 3.0]
+
+
+def test_forward_sees_which_inputs_need_a_gradient():
+    """needs_grad is set before forward when the node is recorded, and empty when it is not."""
+    seen = []
+
+    class Probe(Function):
+        def forward(self, a, b):
+            seen.append(list(self.needs_grad))
+            return a + b
+
+        def backward(self, g):
+            return g, g
+
+    a, b = minidl.tensor([1.0], requires_grad=True), minidl.tensor([2.0])
+    Probe.apply(a, b)
+    with minidl.no_grad():
+        Probe.apply(a, b)
+    Probe.apply(b, b)
+    assert seen == [[True, False], [], []]

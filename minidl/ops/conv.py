@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numbers
 
-from minidl.autograd import Function, is_grad_enabled
+from minidl.autograd import Function
 from minidl.backend import array_module
 from minidl.errors import ShapeError
 from minidl.ops.common import fast_sum
@@ -81,7 +81,8 @@ class Conv2d(Function):
         self.save(x)
         out = xp.empty((x.shape[0], weight.shape[0]) + tuple(out_hw), dtype=x.dtype)
         chunks = image_chunks(self.layout, x.shape[0], x.dtype.itemsize)
-        keep = is_grad_enabled() and self.layout.columns_bytes(x.dtype.itemsize) <= KEEP_COLUMNS_BYTES
+        keep = (len(self.needs_grad) > 1 and self.needs_grad[1]                # only dL/dW reads the columns
+                and self.layout.columns_bytes(x.dtype.itemsize) <= KEEP_COLUMNS_BYTES)
         self.kept = [] if keep else None
         for chunk in chunks:
             cols = self._columns(x[chunk])
