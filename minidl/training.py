@@ -39,13 +39,16 @@ def evaluate(model, loader, device=None):
 
 
 def fit(model, train_loader, optimizer, epochs, loss_fn=F.cross_entropy, scheduler=None, test_loader=None,
-        checkpoint=None, resume=False, progress=True, device=None, description="train"):
+        checkpoint=None, resume=False, progress=True, device=None, description="train", scheduler_interval="epoch"):
     """Train for ``epochs`` epochs; returns the history dict.
 
     History: ``step_loss`` (every step), ``epoch_loss`` (mean per epoch), ``test_accuracy``
     (per epoch, when ``test_loader`` is given) and ``lr`` (per epoch). ``scheduler.step()``
-    is called once per epoch.
+    is called once per epoch, or after every optimizer step with ``scheduler_interval="step"``
+    (for schedules counted in steps, such as a linear warmup).
     """
+    if scheduler_interval not in ("epoch", "step"):
+        raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}")
     history = {"step_loss": [], "epoch_loss": [], "test_accuracy": [], "lr": []}
     start = 0
     if resume and checkpoint is not None and os.path.exists(checkpoint):
@@ -62,6 +65,8 @@ def fit(model, train_loader, optimizer, epochs, loss_fn=F.cross_entropy, schedul
             loss = loss_fn(model(inputs), targets)
             loss.backward()
             optimizer.step()
+            if scheduler is not None and scheduler_interval == "step":
+                scheduler.step()
             losses.append(loss.item())
             bar.update(1)
             bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.4f}", refresh=False)
@@ -70,7 +75,7 @@ def fit(model, train_loader, optimizer, epochs, loss_fn=F.cross_entropy, schedul
         history["lr"].append(optimizer.param_groups[0]["lr"])
         if test_loader is not None:
             history["test_accuracy"].append(evaluate(model, test_loader, device))
-        if scheduler is not None:
+        if scheduler is not None and scheduler_interval == "epoch":
             scheduler.step()
         if checkpoint is not None:
             _store(checkpoint, epoch + 1, history, model, optimizer, scheduler, train_loader)

@@ -66,3 +66,14 @@ def test_digits_mlp_reaches_97_percent(epochs):
     from minidl.demos import digits_mlp
     result = digits_mlp.run(epochs=epochs, out_dir=None, progress=False)
     assert result["test_accuracy"] >= 0.97
+
+
+def test_scheduler_can_step_after_every_optimizer_step():
+    model, optimizer, _, loader, _ = _setup()
+    steps = 3 * len(loader)
+    scheduler = minidl.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
+    history = fit(model, loader, optimizer, 3, scheduler=scheduler, scheduler_interval="step", progress=False)
+    # lr is recorded at the end of each epoch: after len(loader), 2·len(loader), 3·len(loader) steps
+    np.testing.assert_allclose(history["lr"], [0.1 * (1 - k / 3) for k in (1, 2, 3)], atol=1e-12)
+    with pytest.raises(ValueError, match="scheduler_interval"):
+        fit(model, loader, optimizer, 1, scheduler=scheduler, scheduler_interval="batch", progress=False)

@@ -21,12 +21,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import minidl
+from minidl import nn
 from minidl.autograd import no_grad
+from minidl.data import DataLoader, TensorDataset
 from minidl.models.bert import MiniBERT
 from minidl.models.masking import IGNORE_INDEX, mask_tokens
 from minidl.nn import functional as F
 from minidl.optim import AdamW
 from minidl.optim.lr_scheduler import linear_warmup
+from minidl.training import evaluate, fit
 
 
 def news_windows(tokenizer, lines, max_length, min_chars=8):
@@ -91,14 +94,22 @@ def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, warmup=None, 
     return np.array(losses)
 
 
-def accuracy(predict, ids, labels, batch_size=256):
-    """Share of rows of ``ids`` whose argmax of ``predict(batch)`` equals the label."""
-    correct = 0
-    with no_grad():
-        for first in range(0, len(ids), batch_size):
-            logits = predict(ids[first:first + batch_size])
-            correct += int((logits.numpy().argmax(axis=-1) == labels[first:first + batch_size]).sum())
-    return correct / len(ids)
+class ReadClassifier(nn.Module):
+    """A MiniBERT seen through its [CLS] classification head: ``forward(ids) = bert.classify(ids)``,
+    so the generic training loop (``minidl.training.fit``) can fine-tune it."""
+
+    def __init__(self, bert):
+        super().__init__()
+        self.bert = bert
+
+    def forward(self, ids):
+        return self.bert.classify(ids)
+
+
+def loaders(train_x, train_labels, test_x, test_labels, batch_size, seed):
+    """A shuffled (seeded) training loader and a test loader over arrays of rows and labels."""
+    train = DataLoader(TensorDataset(train_x, train_labels), batch_size=batch_size, shuffle=True, seed=seed)
+    return train, DataLoader(TensorDataset(test_x, test_labels), batch_size=256)
 
 
 def finetune(model, train_ids, train_labels, test_ids, test_labels, epochs, batch_size=32, lr=5e-4,
@@ -107,27 +118,14 @@ def finetune(model, train_ids, train_labels, test_ids, test_labels, epochs, batc
 
     AdamW with a linear warmup over the first 10% of the steps and a linear decay to zero.
     """
-    rng = np.random.default_rng(seed)
-    steps = epochs * ((len(train_ids) + batch_size - 1) // batch_size)
+    classifier = ReadClassifier(model)
+    train_loader, test_loader = loaders(train_ids, train_labels, test_ids, test_labels, batch_size, seed)
+    steps = epochs * len(train_loader)
     optimizer = AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = linear_warmup(optimizer, max(1, steps // 10), steps)
-    model.train()
-    losses = []
-    bar = tqdm(total=steps, desc=description, unit="step", disable=not progress)
-    for _ in range(epochs):
-        order = rng.permutation(len(train_ids))
-        for first in range(0, len(order), batch_size):
-            rows = order[first:first + batch_size]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model.classify(train_ids[rows]), minidl.tensor(train_labels[rows]))
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            losses.append(loss.item())
-            bar.update()
-    bar.close()
-    model.eval()
-    return accuracy(model.classify, test_ids, test_labels), np.array(losses)
+    history = fit(classifier, train_loader, optimizer, epochs, scheduler=scheduler, scheduler_interval="step",
+                  progress=progress, description=description)
+    return evaluate(classifier, test_loader), np.array(history["step_loss"])
 
 
 def character_counts(ids, vocab_size, skip=()):
@@ -142,26 +140,26 @@ def character_counts(ids, vocab_size, skip=()):
 def logistic_regression(train_x, train_labels, test_x, test_labels, in_features, featurize=None, epochs=5,
                         batch_size=64, lr=1e-2, weight_decay=1e-4, seed=0):
     """p(y | x) = softmax(W f(x) + b), one ``nn.Linear`` trained with Adam and the cross-entropy;
-    returns the test accuracy. ``featurize`` (f) turns a batch of rows of ``train_x``/``test_x``
-    into a float32 array; without it the rows are the features themselves."""
-    rng = np.random.default_rng(seed)
-    featurize = featurize or (lambda rows: rows)
+    returns the test accuracy. ``featurize`` (f, a Module) turns a batch of rows of
+    ``train_x``/``test_x`` into features; without it the rows are the features themselves."""
     classes = int(max(train_labels.max(), test_labels.max())) + 1
-    model = minidl.nn.Linear(in_features, classes)
-    optimizer = minidl.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    linear = nn.Linear(in_features, classes)
+    model = linear if featurize is None else nn.Sequential(featurize, linear)
+    optimizer = minidl.optim.Adam(linear.parameters(), lr=lr, weight_decay=weight_decay)
+    train_loader, test_loader = loaders(train_x, train_labels, test_x, test_labels, batch_size, seed)
+    fit(model, train_loader, optimizer, epochs, progress=False)
+    return evaluate(model, test_loader)
 
-    def logits(rows):
-        return model(minidl.tensor(featurize(rows)))
 
-    for _ in range(epochs):
-        order = rng.permutation(len(train_x))
-        for first in range(0, len(order), batch_size):
-            rows = order[first:first + batch_size]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(logits(train_x[rows]), minidl.tensor(train_labels[rows]))
-            loss.backward()
-            optimizer.step()
-    return accuracy(logits, test_x, test_labels)
+class LogCharacterCounts(nn.Module):
+    """ids (rows, T) -> log(1 + counts) (rows, vocab_size): a fixed, non-trainable bag-of-characters featurizer."""
+
+    def __init__(self, vocab_size, skip=()):
+        super().__init__()
+        self.vocab_size, self.skip = vocab_size, tuple(skip)
+
+    def forward(self, ids):
+        return minidl.tensor(np.log1p(character_counts(ids.numpy(), self.vocab_size, self.skip)))
 
 
 def bag_of_characters_baseline(train_ids, train_labels, test_ids, test_labels, vocab_size, skip=(), **options):
@@ -171,7 +169,7 @@ def bag_of_characters_baseline(train_ids, train_labels, test_ids, test_labels, v
     set would take vocab_size × 4 bytes per sentence).
     """
     return logistic_regression(train_ids, train_labels, test_ids, test_labels, vocab_size,
-                               featurize=lambda ids: np.log1p(character_counts(ids, vocab_size, skip)), **options)
+                               featurize=LogCharacterCounts(vocab_size, skip), **options)
 
 
 def encoder_features(model, ids, batch_size=256):
