@@ -149,12 +149,17 @@ chapter.record("MLM loss, last 20 steps", float(mlm_losses[-20:].mean()))
 chapter.check(mlm_losses[-20:].mean() < mlm_losses[:20].mean() - 1.0, "the masked-LM loss falls by more than 1 nat")
 
 # %%
+def plot_smoothed(axes, losses, pieces, label):
+    """Plot the running mean of ``losses`` over windows of 1/pieces of the run (at least one step)."""
+    window = max(1, len(losses) // pieces)
+    smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+    axes.plot(np.arange(window - 1, len(losses)), smooth, label=label.format(window=window))
+
+
 figure = Figure(figsize=(6, 3.2))
 axes = figure.add_subplot(1, 1, 1)
 axes.plot(mlm_losses, linewidth=0.5, alpha=0.4, label="step")
-window = max(1, len(mlm_losses) // 30)
-smooth = np.convolve(mlm_losses, np.ones(window) / window, mode="valid")
-axes.plot(np.arange(window - 1, len(mlm_losses)), smooth, label=f"mean of {window} steps")
+plot_smoothed(axes, mlm_losses, 30, "mean of {window} steps")
 axes.axhline(np.log(len(tokenizer)), color="grey", linestyle=":", label="ln V (uniform guess)")
 axes.set(xlabel="step", ylabel="cross-entropy (nats per masked character)", title="Masked-LM pretraining")
 axes.legend()
@@ -219,10 +224,7 @@ figure = Figure(figsize=(6.5, 3.2))
 for column, size in enumerate(TRAIN_SIZES):
     axes = figure.add_subplot(1, len(TRAIN_SIZES), column + 1)
     for name in results:
-        losses = curves[name, size]
-        window = max(1, len(losses) // 25)
-        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
-        axes.plot(np.arange(window - 1, len(losses)), smooth, label=name.split(",")[0].replace(" (same budget)", ""))
+        plot_smoothed(axes, curves[name, size], 25, name.split(",")[0].replace(" (same budget)", ""))
     axes.set(xlabel="step", ylabel="training cross-entropy" if column == 0 else None,
              title=f"fine-tuning on {size} reviews")
 axes.legend(fontsize=8)

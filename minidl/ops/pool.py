@@ -61,7 +61,7 @@ class MaxPool2d(Function):
 
     The windows are never copied: the maximum runs over the kh·kw strided views
     padded[..., p·d : : s, q·d : : s], one per kernel offset (2×2 windows with stride 2
-    take a faster pairwise path through a reshape, ``_forward_2x2``). Backward walks the offsets
+    take a pairwise path through a reshape, ``_forward_2x2``). Backward walks the offsets
     in row-major order and hands each window's gradient to the first offset that holds
     the maximum (the single-index rule for ties, as PyTorch's CPU kernel); a NaN maximum
     propagates forward but sends no gradient back.
@@ -119,17 +119,11 @@ class MaxPool2d(Function):
         """For each offset in order: where it holds the window's maximum and no earlier offset did."""
         padded, best = self.saved
         x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
-        xp = array_module(best)
-        taken = None  # where an earlier offset already holds the maximum
-        last = kernel[0] * kernel[1] - 1
-        for k, (_, _, rows, cols) in enumerate(offsets(kernel, stride, dilation, out_hw)):
+        free = array_module(best).ones(best.shape, dtype=bool)
+        for _, _, rows, cols in offsets(kernel, stride, dilation, out_hw):
             hit = padded[:, :, rows, cols] == best
-            if taken is None:
-                taken = hit.copy() if k < last else None
-            else:
-                xp.greater(hit, taken, out=hit)          # hit and not taken (booleans: a > b is a & ~b)
-                if k < last:
-                    taken |= hit
+            hit &= free
+            free &= ~hit
             yield rows, cols, hit
 
     def backward(self, g):
@@ -138,12 +132,8 @@ class MaxPool2d(Function):
         xp = array_module(g)
         padded, _ = self.saved
         x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
+        grad = xp.zeros(padded.shape, dtype=g.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        # windows that tile the input exactly write every element once: no zero fill needed
-        tiled = disjoint and not any(padding) and all(
-            s == k and d == 1 and o * k == size
-            for k, s, d, o, size in zip(kernel, stride, dilation, out_hw, padded.shape[2:]))
-        grad = (xp.empty if tiled else xp.zeros)(padded.shape, dtype=g.dtype)
         for rows, cols, hit in self._hits():
             if disjoint:  # each input position lies in one window: write, don't add
                 xp.multiply(g, hit, out=grad[:, :, rows, cols])
