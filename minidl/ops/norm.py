@@ -23,40 +23,54 @@ class Normalize(Function):
     def forward(self, x, weight=None, bias=None, axes=(), param_shape=(), eps=1e-5, mean=None, var=None):
         xp = array_module(x)
         self.fixed = mean is not None
-        if self.fixed:
-            x_hat = x - mean
-        else:
+        centered = x - mean if self.fixed else None
+        if not self.fixed:
             count = x.dtype.type(product(x.shape[i] for i in axes))
             mean = fast_sum(x, axes) / count
-            x_hat = x - mean
-            var = fast_dot_sum(x_hat, x_hat, axes) / count
+            centered = x - mean
+            var = fast_dot_sum(centered, centered, axes) / count
         inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
-        x_hat *= inv_std
-        self.axes, self.param_shape = axes, param_shape
-        self.x_hat, self.inv_std, self.weight = x_hat, inv_std, weight
+        self.axes, self.param_shape, self.inv_std, self.weight = axes, param_shape, inv_std, weight
         self.batch_mean, self.batch_var = mean, var
-        y = x_hat * weight.reshape(param_shape) if weight is not None else x_hat.copy()
+        # batch norm: γ and 1/√(σ²+ε) are both per channel, so y = (x - μ)·(γ/√(σ²+ε)) + β in one
+        # product, and x - μ is kept (x̂ = (x - μ)/√(σ²+ε) is never built)
+        self.per_channel = self._reduce_axes(x.ndim) == axes
+        if self.per_channel:
+            self.centered = centered
+            scale = inv_std if weight is None else inv_std * weight.reshape(param_shape)
+            y = centered * scale
+        else:
+            self.x_hat = centered
+            self.x_hat *= inv_std
+            y = self.x_hat * weight.reshape(param_shape) if weight is not None else self.x_hat.copy()
         if bias is not None:
             y += bias.reshape(param_shape)
         return y
 
+    def _reduce_axes(self, ndim):
+        """The axes γ and β are constant over: dL/dγ and dL/dβ sum over these."""
+        return tuple(i for i in range(ndim) if i >= len(self.param_shape) or self.param_shape[i] == 1)
+
     def backward(self, g):
-        x_hat, axes = self.x_hat, self.axes
-        reduce_axes = tuple(i for i in range(g.ndim) if i >= len(self.param_shape) or self.param_shape[i] == 1)
-        weight_grad = fast_dot_sum(g, x_hat, reduce_axes, keepdims=False).reshape(-1)  # dL/dγ = Σ g·x̂
-        bias_grad = fast_sum(g, reduce_axes, keepdims=False).reshape(-1)        # dL/dβ = Σ g
-        x_grad = None
+        axes, reduce_axes = self.axes, self._reduce_axes(g.ndim)
         weight = 1 if self.weight is None else self.weight.reshape(self.param_shape)
+        bias_grad = fast_sum(g, reduce_axes, keepdims=False).reshape(-1)        # dL/dβ = Σ g
+        if self.per_channel:  # Σ g·x̂ = Σ g·(x - μ) / √(σ²+ε), per channel
+            weight_grad = (fast_dot_sum(g, self.centered, reduce_axes) * self.inv_std).reshape(-1)
+        else:
+            weight_grad = fast_dot_sum(g, self.x_hat, reduce_axes, keepdims=False).reshape(-1)  # Σ g·x̂
+        x_grad = None
         if self.needs_grad[0] and self.fixed:
             x_grad = g * (self.inv_std * weight)
-        elif self.needs_grad[0] and reduce_axes == axes:
-            # batch norm: γ is constant over the statistics' axes, so mean(dx̂) = γ·Σg/m and
+        elif self.needs_grad[0] and self.per_channel:
+            # γ is constant over the statistics' axes, so mean(dx̂) = γ·Σg/m and
             # mean(dx̂·x̂) = γ·Σg·x̂/m are the bias and weight gradients already computed
             count = g.dtype.type(product(g.shape[i] for i in axes))
             x_grad = g - bias_grad.reshape(self.param_shape) / count
-            x_grad -= x_hat * (weight_grad.reshape(self.param_shape) / count)
+            x_grad -= self.centered * (self.inv_std * weight_grad.reshape(self.param_shape) / count)
             x_grad *= self.inv_std * weight
         elif self.needs_grad[0]:
+            x_hat = self.x_hat
             count = g.dtype.type(product(g.shape[i] for i in axes))
             d_hat = g * weight
             projection_mean = fast_dot_sum(d_hat, x_hat, axes) / count
