@@ -10,6 +10,8 @@
 # %% [markdown]
 # # Neural networks and autograd
 #
+# *Tensors, forward propagation a = σ(Wa + b), backprop derived by hand and checked against autograd and gradcheck.*
+#
 # A neural network is a chain of simple functions. Layer $l$ takes the activations
 # $a^{(l-1)}$ of the layer before and computes
 #

@@ -10,6 +10,8 @@
 # %% [markdown]
 # # Losses and training
 #
+# *MSE regression, cross-entropy classification, and SGD against Adam on the 8×8 digits.*
+#
 # Training a network means choosing its parameters $\theta$ so that a single number, the
 # **loss**, becomes small. The loss compares the predictions $\hat y_i$ with the targets
 # $y_i$ over $n$ examples. Two losses cover most of this course:

@@ -10,6 +10,8 @@
 # %% [markdown]
 # # Batch normalisation
 #
+# *The four batch-norm formulas step by step, train against eval mode, training with and without BatchNorm.*
+#
 # In a deep network every layer receives the outputs of the layer before, and their scale
 # drifts as training changes the earlier weights. If the inputs of a tanh or sigmoid grow large
 # the unit saturates; if they shrink layer after layer the signal and its gradient fade away.

@@ -10,6 +10,8 @@
 # %% [markdown]
 # # Convolutional networks
 #
+# *Convolution and pooling worked on a small image, a CNN on Fashion-MNIST, its filters and feature maps.*
+#
 # A dense layer connects every pixel to every unit. Images have structure a dense layer ignores:
 # nearby pixels belong together, and an edge means the same thing wherever it appears.
 # A **convolution** slides one small kernel over the whole image, so it looks only at a local

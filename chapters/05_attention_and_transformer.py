@@ -10,6 +10,8 @@
 # %% [markdown]
 # # Attention and the Transformer
 #
+# *Scaled dot-product and multi-head attention, masks, and an encoder-decoder Transformer on a sequence task.*
+#
 # Attention lets every position of a sequence gather information from every other
 # position, with weights that depend on the content. A **query** $q$ is compared with
 # **keys** $k_j$; the better they match, the more of the **value** $v_j$ it takes. For all

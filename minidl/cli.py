@@ -52,8 +52,8 @@ def _no_arguments(parser):
 
 def _run_chapters(args):
     from minidl import tour
-    for number, _, title in tour.chapters():
-        print(f"{number:02d}  {title}")
+    for number, path, title in tour.chapters():
+        print(f"{number:02d}  {title}\n    {tour.summary(path)}")
     return 0
 
 

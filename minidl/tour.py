@@ -43,6 +43,15 @@ def _title(path):
     return path.stem
 
 
+def summary(path):
+    """The chapter's one-line summary: the italic line under its title (empty if there is none)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.fullmatch(r"#\s+\*(.+)\*\s*", line)
+        if match:
+            return match.group(1).strip()
+    return ""
+
+
 def find(number):
     for entry in chapters():
         if entry[0] == int(number):

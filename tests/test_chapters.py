@@ -25,7 +25,12 @@ def test_chapter_runs_in_quick_mode(number, path, title, tmp_path):
         assert Path(figure).exists() or Path(figure).with_suffix(".dot").exists(), f"missing figure {figure}"
 
 
-def test_cli_lists_chapters():
+def test_cli_lists_chapters_with_their_summaries(capsys):
     from minidl.cli import main
     assert main(["chapters"]) == 0
+    listing = capsys.readouterr().out
+    for number, path, title in CHAPTERS:
+        assert f"{number:02d}  {title}" in listing
+        assert tour.summary(path), f"chapter {number:02d} has no one-line summary under its title"
+        assert tour.summary(path) in listing
     assert main(["run", "99"]) == 2

@@ -2,7 +2,7 @@
 
 The functions chapter 06 calls:
 
-* :func:`news_windows` cuts the news text into [CLS] line [SEP] rows of a fixed length;
+* :func:`text_windows` cuts lines of text (news, unlabelled reviews) into [CLS] line [SEP] rows of a fixed length;
 * :func:`pretrain` trains the masked-LM objective on random batches of those rows;
 * :func:`finetune` trains the [CLS] classifier on labelled sentences and returns the test accuracy;
 * :func:`bag_of_characters_baseline` is logistic regression on character counts.
@@ -32,7 +32,7 @@ from minidl.optim.lr_scheduler import linear_warmup
 from minidl.training import evaluate, fit
 
 
-def news_windows(tokenizer, lines, max_length, min_chars=8):
+def text_windows(tokenizer, lines, max_length, min_chars=8):
     """[CLS] line [SEP] ids (padded, cut to ``max_length``) of the lines with at least ``min_chars`` characters.
 
     Lines longer than the window are cut into consecutive pieces, so no text is thrown away.
@@ -65,21 +65,22 @@ def masked_lm_loss(model, inputs, labels):
     return F.cross_entropy(logits, minidl.tensor(targets[where]))
 
 
-def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, warmup=None, weight_decay=0.01, seed=0,
-             max_seconds=None, progress=True):
+def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, mask_prob=0.15, warmup=None, weight_decay=0.01,
+             seed=0, max_seconds=None, progress=True, description="pretraining"):
     """Masked-LM training on random batches of ``ids`` with AdamW and linear warmup/decay.
 
-    Returns the per-step losses (nats per masked token). Stops early after ``max_seconds``.
+    Each batch is masked afresh (``mask_tokens`` with ``mask_prob``, 80/10/10). Returns the
+    per-step losses (nats per masked token). Stops early after ``max_seconds``.
     """
     rng = np.random.default_rng(seed)
     optimizer = AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = linear_warmup(optimizer, warmup if warmup is not None else max(1, steps // 10), steps)
     model.train()
     losses, started = [], time.perf_counter()
-    bar = tqdm(total=steps, desc="pretraining", unit="step", disable=not progress)
+    bar = tqdm(total=steps, desc=description, unit="step", disable=not progress)
     for _ in range(steps):
         batch = ids[rng.integers(0, len(ids), size=batch_size)]
-        inputs, labels = mask_tokens(batch, tokenizer, rng)
+        inputs, labels = mask_tokens(batch, tokenizer, rng, mask_prob=mask_prob)
         optimizer.zero_grad()
         loss = masked_lm_loss(model, inputs, labels)
         loss.backward()

@@ -16,8 +16,8 @@ def tokenizer():
     return CharTokenizer.from_corpus(["今天天气很好", "这家店很差", "好吃不贵", "太差了不好"], min_freq=1)
 
 
-def test_news_windows_cut_long_lines_into_pieces_and_drop_short_ones(tokenizer):
-    ids = bert.news_windows(tokenizer, ["今天天气很好今天天气很好今天", "好"], max_length=8, min_chars=2)
+def test_text_windows_cut_long_lines_into_pieces_and_drop_short_ones(tokenizer):
+    ids = bert.text_windows(tokenizer, ["今天天气很好今天天气很好今天", "好"], max_length=8, min_chars=2)
     # 14 characters in steps of 6: pieces of 6, 6 and 2 characters; the 1-character line is dropped
     assert ids.shape == (3, 8)
     assert all(row[0] == tokenizer.cls_id for row in ids)
@@ -37,10 +37,26 @@ def test_masked_lm_loss_at_selected_positions_equals_the_full_mlm_loss(tokenizer
 def test_pretraining_lowers_the_masked_lm_loss(tokenizer):
     minidl.manual_seed(0)
     model = bert.make_model(len(tokenizer), CONFIG)
-    ids = bert.news_windows(tokenizer, ["今天天气很好", "这家店很差", "好吃不贵", "太差了不好"] * 4, 12, min_chars=2)
+    ids = bert.text_windows(tokenizer, ["今天天气很好", "这家店很差", "好吃不贵", "太差了不好"] * 4, 12, min_chars=2)
     losses = bert.pretrain(model, tokenizer, ids, steps=60, batch_size=8, lr=1e-2, seed=0)
     assert len(losses) == 60
     assert losses[-10:].mean() < losses[:10].mean() - 0.5
+
+
+def test_pretraining_masks_each_batch_with_the_given_probability(tokenizer, monkeypatch):
+    shares = []
+
+    def counting_mask_tokens(batch, tokenizer, rng, mask_prob):
+        inputs, labels = mask_tokens(batch, tokenizer, rng, mask_prob=mask_prob)
+        ordinary = ~np.isin(batch, [tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id])
+        shares.append((labels != -100).sum() / ordinary.sum())
+        return inputs, labels
+
+    monkeypatch.setattr(bert, "mask_tokens", counting_mask_tokens)
+    model = bert.make_model(len(tokenizer), CONFIG)
+    ids = bert.text_windows(tokenizer, ["今天天气很好", "这家店很差", "好吃不贵", "太差了不好"] * 8, 12, min_chars=2)
+    bert.pretrain(model, tokenizer, ids, steps=20, batch_size=32, mask_prob=0.4, progress=False)
+    assert len(shares) == 20 and abs(np.mean(shares) - 0.4) < 0.05
 
 
 def test_character_counts_skip_special_ids():
