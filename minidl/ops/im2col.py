@@ -58,9 +58,13 @@ def _padded_cnhw(x, pads, tail=0):
     n, c, h, w = x.shape
     top, bottom, left, right = pads
     hp, wp = h + top + bottom, w + left + right
-    flat = xp.zeros((c, n, hp * wp + tail), dtype=x.dtype)
+    flat = xp.empty((c, n, hp * wp + tail), dtype=x.dtype)
     body = flat[:, :, :hp * wp].reshape(c, n, hp, wp)
     body[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+    # zero only the border and the tail, not the whole buffer
+    body[:, :, :top], body[:, :, top + h:] = 0, 0
+    body[:, :, top:top + h, :left], body[:, :, top:top + h, left + w:] = 0, 0
+    flat[:, :, hp * wp:] = 0
     return flat, body
 
 
@@ -102,8 +106,9 @@ class RowRuns(Layout):
         """(N, O, Ho, Wo) -> (O, N, Ho·Wp), zeros in the extra columns."""
         xp = array_module(g)
         n, o = g.shape[:2]
-        wide = xp.zeros((o, n, self.out_hw[0], self.width), dtype=g.dtype)
+        wide = xp.empty((o, n, self.out_hw[0], self.width), dtype=g.dtype)
         wide[:, :, :, :self.out_hw[1]] = g.transpose(1, 0, 2, 3)
+        wide[:, :, :, self.out_hw[1]:] = 0
         return wide.reshape(o, n, self.run)
 
     def scatter(self, d_cols):
