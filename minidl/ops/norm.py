@@ -23,11 +23,11 @@ class Normalize(Function):
     def forward(self, x, weight=None, bias=None, axes=(), param_shape=(), eps=1e-5, mean=None, var=None):
         xp = array_module(x)
         self.fixed = mean is not None
-        centered = x - mean if self.fixed else None
+        count = x.dtype.type(product(x.shape[i] for i in axes))
         if not self.fixed:
-            count = x.dtype.type(product(x.shape[i] for i in axes))
             mean = fast_sum(x, axes) / count
-            centered = x - mean
+        centered = x - mean
+        if not self.fixed:
             var = fast_dot_sum(centered, centered, axes) / count
         inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
         self.axes, self.param_shape, self.inv_std, self.weight = axes, param_shape, inv_std, weight
