@@ -320,7 +320,8 @@ print(markdown)
                 "test_accuracy": {name: {str(size): value for size, value in row.items()}
                                   for name, row in results.items()},
                 "majority_class": chance, "test_reviews": len(test_ids),
-                "pretraining_steps": {stage: len(losses) for stage, losses in stage_losses.items()}}, indent=2, ensure_ascii=False), encoding="utf-8")
+                "pretraining_steps": {stage: len(losses) for stage, losses in stage_losses.items()}},
+               indent=2, ensure_ascii=False), encoding="utf-8")
 for name, row in results.items():
     for size, value in row.items():
         chapter.record(f"test accuracy, {size} reviews: {name}", float(value))

@@ -44,7 +44,7 @@ def _title(path):
 
 
 def summary(path):
-    """The chapter's one-line summary: the italic line under its title (empty if there is none)."""
+    """The chapter's one-line summary: its first italic line, the one under its title (empty if none)."""
     for line in path.read_text(encoding="utf-8").splitlines():
         match = re.fullmatch(r"#\s+\*(.+)\*\s*", line)
         if match:

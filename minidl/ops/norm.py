@@ -30,7 +30,7 @@ class Normalize(Function):
         if not self.fixed:
             var = fast_dot_sum(centered, centered, axes) / count
         inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
-        self.axes, self.param_shape, self.inv_std, self.weight = axes, param_shape, inv_std, weight
+        self.axes, self.param_shape, self.count, self.inv_std, self.weight = axes, param_shape, count, inv_std, weight
         self.batch_mean, self.batch_var = mean, var
         # batch norm: γ and 1/√(σ²+ε) are both per channel, so y = (x - μ)·(γ/√(σ²+ε)) + β in one
         # product, and x - μ is kept (x̂ = (x - μ)/√(σ²+ε) is never built)
@@ -65,13 +65,12 @@ class Normalize(Function):
         elif self.needs_grad[0] and self.per_channel:
             # γ is constant over the statistics' axes, so mean(dx̂) = γ·Σg/m and
             # mean(dx̂·x̂) = γ·Σg·x̂/m are the bias and weight gradients already computed
-            count = g.dtype.type(product(g.shape[i] for i in axes))
+            count = self.count
             x_grad = g - bias_grad.reshape(self.param_shape) / count
             x_grad -= self.centered * (self.inv_std * weight_grad.reshape(self.param_shape) / count)
             x_grad *= self.inv_std * weight
         elif self.needs_grad[0]:
-            x_hat = self.x_hat
-            count = g.dtype.type(product(g.shape[i] for i in axes))
+            x_hat, count = self.x_hat, self.count
             d_hat = g * weight
             projection_mean = fast_dot_sum(d_hat, x_hat, axes) / count
             x_grad = d_hat - fast_sum(d_hat, axes) / count  # dx̂ - mean(dx̂)
