@@ -88,12 +88,10 @@ class Conv2d(Function):
             cols = self._columns(x[chunk])
             if keep:
                 self.kept.append(cols)
-            wide = xp.matmul(self.weight, cols)                                # one GEMM per group
-            wide = self.layout.to_output(wide.reshape(weight.shape[0], -1, self.layout.run))
-            if bias is None:
-                out[chunk] = wide
-            else:
-                xp.add(wide, bias.reshape(1, -1, 1, 1), out=out[chunk])
+            wide = xp.matmul(self.weight, cols).reshape(weight.shape[0], -1)  # one GEMM per group
+            if bias is not None:  # one long row per output channel: far faster than adding it to out
+                wide += bias.reshape(-1, 1)
+            out[chunk] = self.layout.to_output(wide.reshape(weight.shape[0], -1, self.layout.run))
         return out
 
     def _columns(self, x):

@@ -13,7 +13,11 @@ Two layouts, chosen by stride:
   contiguous run, shifted by p·d·Wp + q·d. im2col is then kh·kw plain slice
   copies, and col2im kh·kw plain slice adds. The price: each output row is
   computed Wp wide instead of Wo (the extra columns are dropped), a few
-  percent more arithmetic for much faster memory traffic.
+  percent more arithmetic for much faster memory traffic. The right padding
+  of one row and the left padding of the next are the same zeros (a window
+  running off the right edge reads on into the next row's left padding), so
+  Wp = W + max(left, right), not W + left + right: for a 3×3 kernel with
+  padding 1, one extra column per row instead of two.
 * ``Windows`` (any stride): a strided view of every window (``as_strided``),
   copied once; col2im adds one strided slice per kernel offset.
 """
@@ -52,12 +56,15 @@ def add_windows(target, values, kernel, stride, dilation, out_hw):
         target[:, :, rows, cols] += values[:, :, p, q]
     return target
 
-def _padded_cnhw(x, pads, tail=0):
-    """x (N, C, H, W) as zero-padded (C, N, Hp·Wp + tail), plus the (C, N, Hp, Wp) view of its body."""
+def _padded_cnhw(x, pads, width=None, tail=0):
+    """x (N, C, H, W) as zero-padded (C, N, Hp·Wp + tail), plus the (C, N, Hp, Wp) view of its body.
+
+    Rows are ``width`` wide (default W + left + right), x's columns start at ``left``, zeros elsewhere.
+    """
     xp = array_module(x)
     n, c, h, w = x.shape
     top, bottom, left, right = pads
-    hp, wp = h + top + bottom, w + left + right
+    hp, wp = h + top + bottom, w + left + right if width is None else width
     flat = xp.empty((c, n, hp * wp + tail), dtype=x.dtype)
     body = flat[:, :, :hp * wp].reshape(c, n, hp, wp)
     body[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
@@ -82,7 +89,9 @@ class RowRuns(Layout):
 
     def __init__(self, x_shape, kernel, pads, dilation, out_hw):
         self.x_shape, self.kernel, self.pads, self.dilation, self.out_hw = x_shape, kernel, pads, dilation, out_hw
-        self.width = x_shape[3] + pads[2] + pads[3]          # Wp: output rows are computed this wide
+        # Wp: output rows are computed this wide. A window that runs off the right edge reads on into
+        # the next row's left padding, so the zeros between two rows serve as both paddings.
+        self.width = max(x_shape[3] + max(pads[2], pads[3]), out_hw[1])
         self.run = out_hw[0] * self.width                     # M per image
         self.tail = (kernel[1] - 1) * dilation[1]             # so the last run stays inside the buffer
         self.shifts = [p * dilation[0] * self.width + q * dilation[1]
@@ -90,7 +99,7 @@ class RowRuns(Layout):
 
     def columns(self, x):
         xp = array_module(x)
-        flat, _ = _padded_cnhw(x, self.pads, self.tail)
+        flat, _ = _padded_cnhw(x, self.pads, self.width, self.tail)
         c, n = flat.shape[:2]
         cols = xp.empty((c, len(self.shifts), n, self.run), dtype=x.dtype)
         for k, shift in enumerate(self.shifts):
