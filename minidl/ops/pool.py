@@ -61,7 +61,7 @@ class MaxPool2d(Function):
 
     The windows are never copied: the maximum runs over the kh·kw strided views
     padded[..., p·d : : s, q·d : : s], one per kernel offset (2×2 windows with stride 2
-    take a pairwise path through a reshape, ``_forward_2x2``). Backward walks the offsets
+    take a pairwise path over the four window corners, ``_forward_2x2``). Backward walks the offsets
     in row-major order and hands each window's gradient to the first offset that holds
     the maximum (the single-index rule for ties, as PyTorch's CPU kernel); a NaN maximum
     propagates forward but sends no gradient back.
@@ -83,30 +83,32 @@ class MaxPool2d(Function):
         return best
 
     def _forward_2x2(self, x, out_hw):
-        """2×2 windows tiling the input (the usual CNN pooling), through a reshape to
-        (N, C, Ho, 2, Wo, 2): the larger of the two columns in each row, then the larger of
-        the two rows, remembering which side won. Ties keep the left column and the top row,
-        so the first maximum in row-major order wins, as on the general path."""
+        """2×2 windows tiling the input (the usual CNN pooling). One transposing copy lays the
+        four corners of every window out as four contiguous arrays, corners[p, q][..., i, j] =
+        x[..., 2i + p, 2j + q]; the comparisons then run over long contiguous rows instead of
+        short strided ones. The larger of the two columns in each row, then the larger of the
+        two rows, remembering which side won; ties keep the left column and the top row, so the
+        first maximum in row-major order wins, as on the general path."""
         xp = array_module(x)
-        tiles = x.reshape(x.shape[0], x.shape[1], out_hw[0], 2, out_hw[1], 2)
-        row_best, right_wins = [], []
-        for p in (0, 1):
-            left, right = tiles[:, :, :, p, :, 0], tiles[:, :, :, p, :, 1]
-            right_wins.append(right > left)
-            row_best.append(xp.maximum(left, right))
-        bottom_wins = row_best[1] > row_best[0]
-        best = xp.maximum(row_best[0], row_best[1], out=row_best[0])
+        n, c = x.shape[:2]
+        corners = xp.empty((2, 2, n, c) + tuple(out_hw), dtype=x.dtype)
+        corners[...] = x.reshape(n, c, out_hw[0], 2, out_hw[1], 2).transpose(3, 5, 0, 1, 2, 4)
+        right_wins = [corners[p, 1] > corners[p, 0] for p in (0, 1)]
+        top, bottom = (xp.maximum(corners[p, 0], corners[p, 1]) for p in (0, 1))
+        bottom_wins = bottom > top
+        best = xp.maximum(top, bottom, out=top)
         self.pairs = (right_wins, bottom_wins)
-        self.save(x, best)
+        self.save(best)
         return best
 
     def _backward_2x2(self, g):
         """Each window's gradient to the winner of _forward_2x2; nothing where the maximum is NaN."""
         xp = array_module(g)
-        x, best = self.saved
+        (best,) = self.saved
         right_wins, bottom_wins = self.pairs
-        grad = xp.empty(x.shape, dtype=g.dtype)
-        tiles = grad.reshape(x.shape[0], x.shape[1], best.shape[2], 2, best.shape[3], 2)
+        x_shape = self.geometry[0]
+        grad = xp.empty(x_shape, dtype=g.dtype)
+        tiles = grad.reshape(x_shape[0], x_shape[1], best.shape[2], 2, best.shape[3], 2)
         finite = best == best
         for p, row_wins in ((0, finite > bottom_wins), (1, finite & bottom_wins)):
             right = row_wins & right_wins[p]
@@ -114,6 +116,12 @@ class MaxPool2d(Function):
             xp.greater(row_wins, right_wins[p], out=right)  # the row wins and its left column does
             xp.multiply(g, right, out=tiles[:, :, :, p, :, 0])
         return grad
+
+    def _corner_2x2(self):
+        """Which corner (p, q) of each 2×2 window holds the maximum that _forward_2x2 chose."""
+        xp = array_module(self.saved[0])
+        right_wins, bottom_wins = self.pairs
+        return bottom_wins.astype(xp.int64), xp.where(bottom_wins, right_wins[1], right_wins[0]).astype(xp.int64)
 
     def _hits(self):
         """For each offset in order: where it holds the window's maximum and no earlier offset did."""
@@ -144,12 +152,15 @@ class MaxPool2d(Function):
     def indices(self):
         """PyTorch's return_indices: the flat position of each maximum within its (H, W) plane."""
         x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
-        _, best = self.saved
+        best = self.saved[-1]
         xp = array_module(best)
-        choice = xp.zeros(best.shape, dtype=np.int64)
-        for k, (_, _, hit) in enumerate(self._hits()):
-            choice[hit] = k
-        p, q = xp.divmod(choice, kernel[1])
+        if self.pairs is not None:
+            p, q = self._corner_2x2()
+        else:
+            choice = xp.zeros(best.shape, dtype=np.int64)
+            for k, (_, _, hit) in enumerate(self._hits()):
+                choice[hit] = k
+            p, q = xp.divmod(choice, kernel[1])
         rows = xp.arange(out_hw[0])[:, None] * stride[0] + p * dilation[0] - padding[0]
         cols = xp.arange(out_hw[1])[None, :] * stride[1] + q * dilation[1] - padding[1]
         return rows * x_shape[3] + cols
