@@ -56,9 +56,11 @@ KEEP_COLUMNS_BYTES = 32 * 2**20
 
 
 def image_chunks(layout, n, itemsize):
-    """Consecutive slices of the batch whose im2col columns take about CHUNK_BYTES each."""
+    """Consecutive slices of the batch, of equal size, whose im2col columns take at most about
+    CHUNK_BYTES each (equal, so that no small last chunk runs its matrix products slowly)."""
     per_image = layout.columns_bytes(itemsize) // max(layout.x_shape[0], 1)
-    size = max(1, min(n, CHUNK_BYTES // max(per_image, 1)))
+    count = -(-n // max(1, CHUNK_BYTES // max(per_image, 1)))
+    size = max(1, -(-n // max(count, 1)))
     return [slice(first, min(first + size, n)) for first in range(0, n, size)]
 
 
