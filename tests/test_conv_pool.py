@@ -153,7 +153,7 @@ def window_positions(i, size, kernel, stride, padding, dilation):
 @batched
 def max_pool2d_reference(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """(output, indices): the maximum of each window and the flat H·W index of its first maximum in
-    row-major order (padding never wins)."""
+    row-major order (padding never wins); a window holding NaN has the maximum NaN at its last NaN."""
     kernel, padding, dilation = as_pair(kernel_size), as_pair(padding), as_pair(dilation)
     stride = kernel if stride is None else as_pair(stride)
     n, c, h, w = x.shape
@@ -168,6 +168,8 @@ def max_pool2d_reference(x, kernel_size, stride=None, padding=0, dilation=1, cei
                 continue
             window = x.reshape(n, c, h * w)[:, :, flat]
             first = window.argmax(axis=-1)  # argmax returns the first maximum
+            last_nan = len(flat) - 1 - np.isnan(window[:, :, ::-1]).argmax(axis=-1)
+            first = np.where(np.isnan(window).any(axis=-1), last_nan, first)
             out[:, :, i, j] = window.max(axis=-1)
             indices[:, :, i, j] = np.asarray(flat)[first]
     return out, indices
@@ -760,15 +762,52 @@ def test_max_pool2d_2x2_tiles_with_many_ties_match_pytorch(shape, torch):
     np.testing.assert_array_equal(host(t.grad), their_x.grad.numpy())
 
 
-def test_max_pool2d_nan_maximum_sends_no_gradient_on_both_paths():
-    """A window holding NaN has a NaN maximum and gives its inputs no gradient, on the pairwise
-    2x2 path (4x4 input) and on the general path (5x5 input, whose last row and column are dropped)."""
-    for size in (4, 5):
-        x = values(13, (1, 1, size, size))
-        x[0, 0, 1, 0] = np.nan
-        t = ours(x)
-        out = F.max_pool2d(t, 2)
-        out.backward(minidl.tensor(np.ones(out.shape)))
-        assert np.isnan(host(out)[0, 0, 0, 0]) and np.isfinite(host(out)[0, 0].ravel()[1:]).all()
-        assert not host(t.grad)[0, 0, :2, :2].any()
-        assert host(t.grad)[0, 0, :4, :4].sum() == 3
+NAN_POOLING = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2, stride=1),
+               dict(kernel_size=3, stride=1, dilation=2, ceil_mode=True), dict(kernel_size=2, ceil_mode=True)]
+
+
+def nan_input(seed, shape):
+    """Values from {-2, ..., 2} (many ties), about 15% NaN and, for odd seeds, some infinities."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, shape).astype(np.float64)
+    x[rng.random(shape) < 0.15] = np.nan
+    if seed % 2:
+        x[rng.random(shape) < 0.2] = np.inf
+    return x
+
+
+@pytest.mark.parametrize("options", NAN_POOLING)
+@pytest.mark.parametrize("seed", range(4))
+def test_max_pool2d_nan_is_the_maximum_and_its_last_occurrence_gets_the_gradient(options, seed):
+    """NaN beats every number: a window holding NaN has the maximum NaN, its index is the window's
+    last NaN in row-major order, and the window's gradient goes there (on the pairwise 2x2 path,
+    kernel_size=2, and on the general one). Checked against the loop reference: the gradient is
+    the upstream gradient added at the reference's indices."""
+    x = nan_input(seed, (2, 3, 6, 8))
+    expected, indices = max_pool2d_reference(x, **options)
+    assert np.isnan(expected).any()  # the example does exercise NaN windows
+    t = ours(x)
+    out, found = F.max_pool2d(t, **options, return_indices=True)
+    upstream = values(seed, expected.shape)
+    out.backward(minidl.tensor(upstream))
+    np.testing.assert_array_equal(host(out), expected)
+    np.testing.assert_array_equal(host(found), indices)
+    grad = np.zeros((2, 3, 6 * 8))
+    for n, c in np.ndindex(2, 3):
+        np.add.at(grad[n, c], indices[n, c].ravel(), upstream[n, c].ravel())
+    np.testing.assert_allclose(host(t.grad), grad.reshape(x.shape), atol=1e-12)
+
+
+@pytest.mark.parametrize("options", NAN_POOLING)
+def test_max_pool2d_with_nan_and_inf_matches_pytorch(options, torch):
+    x = nan_input(7, (2, 3, 6, 8))
+    t = ours(x)
+    out, found = F.max_pool2d(t, **options, return_indices=True)
+    upstream = values(8, out.shape)
+    out.backward(minidl.tensor(upstream))
+    their_x = torch.tensor(x, requires_grad=True)
+    their_out, their_indices = torch.nn.functional.max_pool2d(their_x, **options, return_indices=True)
+    their_out.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(host(out), their_out.detach().numpy())
+    np.testing.assert_array_equal(host(found), their_indices.numpy())
+    np.testing.assert_allclose(host(t.grad), their_x.grad.numpy(), atol=1e-12)

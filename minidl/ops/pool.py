@@ -63,8 +63,9 @@ class MaxPool2d(Function):
     padded[..., p·d : : s, q·d : : s], one per kernel offset (2×2 windows with stride 2
     take a pairwise path over the four window corners, ``_forward_2x2``). Backward walks the offsets
     in row-major order and hands each window's gradient to the first offset that holds
-    the maximum (the single-index rule for ties, as PyTorch's CPU kernel); a NaN maximum
-    propagates forward but sends no gradient back.
+    the maximum (the single-index rule for ties, as PyTorch's CPU kernel). NaN counts as
+    larger than any number: a window holding NaN has the maximum NaN, and its gradient and
+    index go to the window's last NaN in row-major order, as in PyTorch.
     """
 
     def forward(self, x, kernel, stride, padding, dilation, out_hw, extent):
@@ -88,7 +89,8 @@ class MaxPool2d(Function):
         x[..., 2i + p, 2j + q]; the comparisons then run over long contiguous rows instead of
         short strided ones. The larger of the two columns in each row, then the larger of the
         two rows, remembering which side won; ties keep the left column and the top row, so the
-        first maximum in row-major order wins, as on the general path."""
+        first maximum in row-major order wins, as on the general path. A NaN beats everything
+        before it, so the last NaN wins."""
         xp = array_module(x)
         n, c = x.shape[:2]
         corners = xp.empty((2, 2, n, c) + tuple(out_hw), dtype=x.dtype)
@@ -97,20 +99,23 @@ class MaxPool2d(Function):
         top, bottom = (xp.maximum(corners[p, 0], corners[p, 1]) for p in (0, 1))
         bottom_wins = bottom > top
         best = xp.maximum(top, bottom, out=top)
+        if bool((best != best).any()):  # NaN windows: the right column, then the bottom row win if NaN
+            for p in (0, 1):
+                right_wins[p] |= corners[p, 1] != corners[p, 1]
+            bottom_wins |= bottom != bottom
         self.pairs = (right_wins, bottom_wins)
         self.save(best)
         return best
 
     def _backward_2x2(self, g):
-        """Each window's gradient to the winner of _forward_2x2; nothing where the maximum is NaN."""
+        """Each window's gradient to the winner of _forward_2x2."""
         xp = array_module(g)
         (best,) = self.saved
         right_wins, bottom_wins = self.pairs
         x_shape = self.geometry[0]
         grad = xp.empty(x_shape, dtype=g.dtype)
         tiles = grad.reshape(x_shape[0], x_shape[1], best.shape[2], 2, best.shape[3], 2)
-        finite = best == best
-        for p, row_wins in ((0, finite > bottom_wins), (1, finite & bottom_wins)):
+        for p, row_wins in ((0, ~bottom_wins), (1, bottom_wins)):
             right = row_wins & right_wins[p]
             xp.multiply(g, right, out=tiles[:, :, :, p, :, 1])
             xp.greater(row_wins, right_wins[p], out=right)  # the row wins and its left column does
@@ -124,12 +129,22 @@ class MaxPool2d(Function):
         return bottom_wins.astype(xp.int64), xp.where(bottom_wins, right_wins[1], right_wins[0]).astype(xp.int64)
 
     def _hits(self):
-        """For each offset in order: where it holds the window's maximum and no earlier offset did."""
+        """For each offset in order: where it holds the window's maximum and no earlier offset did
+        (in a window whose maximum is NaN: where it holds the window's last NaN)."""
         padded, best = self.saved
         x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
-        free = array_module(best).ones(best.shape, dtype=bool)
-        for _, _, rows, cols in offsets(kernel, stride, dilation, out_hw):
+        xp = array_module(best)
+        windows = [(rows, cols) for _, _, rows, cols in offsets(kernel, stride, dilation, out_hw)]
+        last_nan = None
+        if bool((best != best).any()):
+            last_nan = xp.full(best.shape, -1)
+            for k, (rows, cols) in enumerate(windows):
+                last_nan[padded[:, :, rows, cols] != padded[:, :, rows, cols]] = k
+        free = xp.ones(best.shape, dtype=bool)
+        for k, (rows, cols) in enumerate(windows):
             hit = padded[:, :, rows, cols] == best
+            if last_nan is not None:
+                hit |= last_nan == k
             hit &= free
             free &= ~hit
             yield rows, cols, hit
