@@ -369,6 +369,66 @@ for name in summary:
         chapter.check(last < first, f"{impl}'s loss on workload {name} decreased ({first:.3f} → {last:.4f})")
 
 # %% [markdown]
+# ## Where a CNN step goes, op by op
+#
+# A ratio says *how much* slower, not *where*. `minidl.profiler.profile()` times every op's
+# forward and backward while it is active (every op is one graph node, so that is all the
+# array work; the rest of a step is Python bookkeeping), with the interface of
+# `torch.profiler`:
+#
+# ```python
+# with minidl.profiler.profile() as prof:
+#     step()
+# print(prof.key_averages().table(row_limit=10))
+# ```
+#
+# `benchmarks/breakdown.py` profiles a workload in both engines, each in its own process with
+# the benchmark's threads, and gathers the ops into stages of the model. For workload C in
+# our runs on 2 cores, batch norm, max pooling and ReLU take about as long in minidl as in
+# PyTorch; the difference is the convolution, about twice PyTorch's. PyTorch runs oneDNN's
+# direct convolution kernels (about 225 GFLOP/s on the second layer); minidl runs im2col and
+# OpenBLAS's GEMM (140–180 GFLOP/s on these thin matrices) and pays for the copies around it:
+# the columns, the reorder between NCHW and channel-major, col2im.
+
+# %%
+profile_steps = 3 if chapter.quick else 20
+done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "breakdown.py"), "C", "--json",
+                       "--steps", str(profile_steps)], capture_output=True, text=True, check=True)
+breakdown = json.loads(done.stdout.strip().splitlines()[-1])
+engines = list(breakdown)
+stage_names = [name for name in breakdown["minidl"]["stages"] if name != "step"]
+print(f"workload C, ms per step ({profile_steps} profiled steps)")
+print(f"{'stage':<18}" + "".join(f"{engine:>10}" for engine in engines))
+for name in stage_names + ["step"]:
+    print(f"{name:<18}" + "".join(f"{breakdown[e]['stages'].get(name, 0.0):>10.2f}" for e in engines))
+for engine in engines:
+    for name in ("convolution", "step"):
+        chapter.record(f"C_{engine}_{name}_ms", round(breakdown[engine]["stages"].get(name, 0.0), 2))
+
+figure = Figure(figsize=(8, 3.8))
+axes = figure.add_subplot()
+shown = [name for name in stage_names if max(breakdown[e]["stages"].get(name, 0.0) for e in engines) > 0.3]
+width = 0.8 / len(engines)
+for k, engine in enumerate(engines):
+    axes.bar([i + k * width for i in range(len(shown))], [breakdown[engine]["stages"].get(n, 0.0) for n in shown],
+             width, label=f"{engine} (step {breakdown[engine]['stages']['step']:.1f} ms)")
+axes.set_xticks([i + width * (len(engines) - 1) / 2 for i in range(len(shown))], shown, rotation=20)
+axes.set_ylabel("ms per step")
+axes.set_title("workload C: where a training step goes")
+axes.legend()
+figure.tight_layout()
+figure.savefig(chapter.figure("workload_C_by_stage.png"), dpi=110)
+
+# %% [markdown]
+# The profile accounts for the step: minidl's ops (forward and backward) take most of its
+# wall time, and what is left, Python and autograd bookkeeping, is a small share.
+
+# %%
+in_ops = 1 - breakdown["minidl"]["stages"]["outside ops"] / breakdown["minidl"]["stages"]["step"]
+chapter.record("C_minidl_share_in_ops", round(in_ops, 3))
+chapter.check(0.7 < in_ops <= 1.0, f"minidl's ops account for {in_ops:.0%} of its step on workload C")
+
+# %% [markdown]
 # ## Devices: cpu, cuda and strict
 #
 # A tensor's array lives on a device, and each device has an *array module* `xp` with

@@ -33,6 +33,7 @@ import traceback
 
 import numpy as np
 
+from minidl import profiler as profiler_module
 from minidl import tensor as tensor_module  # Tensor is read at call time: tensor.py imports this module
 from minidl.backend import array_module, device_of
 from minidl.errors import AutogradError, DeviceError, MinidlError, ShapeError
@@ -186,6 +187,8 @@ class Function:
         record = True in needs_grad and _grad_enabled.get()
         if record:
             node.needs_grad = needs_grad  # known in forward too, so it can skip saving what no gradient needs
+        profiler = profiler_module.active()
+        started = profiler.start() if profiler else None
         try:
             out = node.forward(*arrays, **params)
         except (ValueError, IndexError) as error:
@@ -194,6 +197,8 @@ class Function:
             raise node.shape_error(arrays, error) from None
         if type(out) is not type(arrays[0]) and isinstance(out, np.generic):
             out = np.asarray(out)
+        if profiler:
+            profiler.stop(started, cls.name, tuple(a.shape for a in arrays), out)
         result = tensor_module.Tensor._from_op(out, node if record else None)
         if record:
             node.inputs = inputs
@@ -309,6 +314,7 @@ def run_backward(root, grad, retain_graph=False):
     if root._node is None:
         return
     anomaly = _anomaly_enabled.get()
+    profiler = profiler_module.active()
     pending = {root._node: grad}
     for node in _topological_order(root._node):
         grad_out = pending.pop(node, None)
@@ -320,7 +326,10 @@ def run_backward(root, grad, retain_graph=False):
                 "already freed by backward()); pass retain_graph=True to the first backward() if you need to")
         if node._saved_versions:
             node._check_versions()
+        started = profiler.start() if profiler else None
         grads = node.backward(grad_out)
+        if profiler:
+            profiler.stop(started, node.name + "_backward", tuple(t.data.shape for t in node.inputs), grads)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(node.inputs):
