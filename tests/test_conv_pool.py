@@ -328,18 +328,33 @@ def test_conv2d_gradcheck(example, device):
     gradcheck(lambda *t: F.conv2d(*t, **conv_options(example)), [ours(a, device) for a in arrays])
 
 
-@pytest.mark.parametrize("keep_bytes", [0, 2**30], ids=["columns-rebuilt", "columns-kept"])
-@SETTINGS
-@given(example=conv_examples(), batch=st.integers(2, 3))
-def test_conv2d_in_chunks_of_one_image_matches_the_reference(example, batch, keep_bytes):
-    """With a chunk size below one image's columns, each image is its own chunk (forward and backward),
-    with the columns kept for the backward or rebuilt there."""
-    shape = example["x"] if len(example["x"]) == 4 else (1, *example["x"])
-    example = {**example, "x": (batch, *shape[1:])}
-    x, weight, bias = conv_arrays(example)
+def columns_bytes_per_image(x, weight, bias, options):
+    """The bytes of one image's im2col columns, read off a forward with one image per chunk."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(conv_ops, "CHUNK_BYTES", 1)
-        patch.setattr(conv_ops, "KEEP_COLUMNS_BYTES", keep_bytes)
+        out = F.conv2d(*[None if a is None else ours(a) for a in (x, weight, bias)], **options)
+    return out._node.kept[0].nbytes
+
+
+# (images per chunk, images whose columns fit the keep budget); batches have 3 images
+KEEPING = {"columns-rebuilt": (1, 0), "columns-kept": (1, 3), "first-chunk-kept": (1, 1),
+           "kept-only-while-they-fit": (2, 1)}  # chunks of 2 and 1 images: the first does not fit, so none kept
+
+
+@pytest.mark.parametrize("keeping", KEEPING)
+@SETTINGS
+@given(example=conv_examples())
+def test_conv2d_in_chunks_matches_the_reference(example, keeping):
+    """The batch split into chunks of one or two images (forward and backward), with the columns of
+    all, some or none of the chunks kept for the backward and the others rebuilt there."""
+    shape = example["x"] if len(example["x"]) == 4 else (1, *example["x"])
+    example = {**example, "x": (3, *shape[1:])}
+    x, weight, bias = conv_arrays(example)
+    per_image = columns_bytes_per_image(x, weight, bias, conv_options(example))
+    chunk_images, kept_images = KEEPING[keeping]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conv_ops, "CHUNK_BYTES", chunk_images * per_image)
+        patch.setattr(conv_ops, "KEEP_COLUMNS_BYTES", kept_images * per_image)
         out = F.conv2d(*[None if a is None else ours(a, requires_grad=False) for a in (x, weight, bias)],
                        **conv_options(example))
         np.testing.assert_allclose(host(out), conv2d_reference(x, weight, bias, **conv_options(example)),

@@ -50,8 +50,8 @@ def output_size(size, kernel, stride, pad_total, dilation, ceil_mode=False, pad_
 #: chunk: small enough to stay in the processor's cache between being written and being
 #: multiplied, large enough that each chunk's matrix product runs at full speed.
 CHUNK_BYTES = 6 * 2**20
-#: a batch whose columns take at most this many bytes keeps them for the backward (dW needs
-#: them); larger ones are rebuilt chunk by chunk there, so memory stays bounded.
+#: the forward keeps up to this many bytes of columns (the first chunks') for the backward, which
+#: needs them for dW; the other chunks' columns are rebuilt there, so memory stays bounded.
 KEEP_COLUMNS_BYTES = 32 * 2**20
 
 
@@ -69,9 +69,9 @@ class Conv2d(Function):
     dL/dW = G @ colsᵀ,  dL/dx = col2im(Wᵀ @ G),  dL/db = Σ_{n,i,j} G
 
     The batch is processed in chunks of a few images (``image_chunks``): each chunk's
-    columns are written and multiplied while still in cache. Small batches keep them for
-    the backward; for large ones the backward rebuilds them rather than keeping the whole
-    batch's columns (kh·kw times the input) alive between forward and backward.
+    columns are written and multiplied while still in cache. The forward keeps the columns
+    of as many chunks as fit in KEEP_COLUMNS_BYTES for the backward, which rebuilds the rest
+    rather than keeping the whole batch's columns (kh·kw times the input) alive in between.
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1,
@@ -83,13 +83,14 @@ class Conv2d(Function):
         self.save(x)
         out = xp.empty((x.shape[0], weight.shape[0]) + tuple(out_hw), dtype=x.dtype)
         chunks = image_chunks(self.layout, x.shape[0], x.dtype.itemsize)
-        keep = (len(self.needs_grad) > 1 and self.needs_grad[1]                # only dL/dW reads the columns
-                and self.layout.columns_bytes(x.dtype.itemsize) <= KEEP_COLUMNS_BYTES)
-        self.kept = [] if keep else None
+        keep = len(self.needs_grad) > 1 and self.needs_grad[1]                  # only dL/dW reads the columns
+        self.kept, kept_bytes = [], 0
         for chunk in chunks:
             cols = self._columns(x[chunk])
+            keep = keep and kept_bytes + cols.nbytes <= KEEP_COLUMNS_BYTES  # the first chunks only
             if keep:
                 self.kept.append(cols)
+                kept_bytes += cols.nbytes
             wide = xp.matmul(self.weight, cols).reshape(weight.shape[0], -1)  # one GEMM per group
             if bias is not None:  # one long row per output channel: far faster than adding it to out
                 wide += bias.reshape(-1, 1)
@@ -113,13 +114,13 @@ class Conv2d(Function):
         for index, chunk in enumerate(image_chunks(self.layout, x.shape[0], x.dtype.itemsize)):
             g_wide = self.layout.from_output(g[chunk]).reshape(groups, per_group, -1)
             if d_weight is not None:  # dWᵀ = cols Gᵀ: BLAS runs this order faster than G colsᵀ
-                cols = self.kept[index] if self.kept is not None else self._columns(x[chunk])
+                cols = self.kept[index] if index < len(self.kept) else self._columns(x[chunk])
                 d_weight += xp.matmul(cols, g_wide.transpose(0, 2, 1)).transpose(0, 2, 1)
             if d_x is not None:
                 d_cols = xp.matmul(self.weight.transpose(0, 2, 1), g_wide)
                 d_x[chunk] = self.layout.scatter(d_cols.reshape(x.shape[1], -1, g_wide.shape[2] // self.layout.run,
                                                                 self.layout.run))
-        self.kept = None
+        self.kept = []
         grads[0] = d_x
         if d_weight is not None:
             grads[1] = d_weight.reshape(self.weight_shape)
