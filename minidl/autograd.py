@@ -188,7 +188,7 @@ class Function:
         if record:
             node.needs_grad = needs_grad  # known in forward too, so it can skip saving what no gradient needs
         profiler = profiler_module.active()
-        started = profiler.start() if profiler else None
+        started = profiler.start(arrays) if profiler else None
         try:
             out = node.forward(*arrays, **params)
         except (ValueError, IndexError) as error:
@@ -326,7 +326,7 @@ def run_backward(root, grad, retain_graph=False):
                 "already freed by backward()); pass retain_graph=True to the first backward() if you need to")
         if node._saved_versions:
             node._check_versions()
-        started = profiler.start() if profiler else None
+        started = profiler.start(grad_out) if profiler else None
         grads = node.backward(grad_out)
         if profiler:
             profiler.stop(started, node.name + "_backward", tuple(t.data.shape for t in node.inputs), grads)

@@ -93,8 +93,10 @@ class profile(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name)
         _active.reset(self._tokens.pop())
         return False
 
-    def start(self):
-        """The clock at the start of an op's forward or backward."""
+    def start(self, arrays):
+        """The clock at the start of an op's forward or backward on ``arrays`` (on a GPU, once the
+        work queued before it has finished, so that it is not counted as this op's)."""
+        _synchronize(arrays)
         return time.perf_counter()
 
     def stop(self, started, name, shapes, result):
@@ -120,9 +122,9 @@ class profile(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name)
         return sum(seconds for _, seconds in self.records.values())
 
 
-def _synchronize(result):
-    """Wait for the GPU when ``result`` (an array or a tuple of them) lives there."""
-    for array in result if isinstance(result, tuple) else (result,):
+def _synchronize(arrays):
+    """Wait for the GPU when ``arrays`` (an array, or a tuple or list of them) live there."""
+    for array in arrays if isinstance(arrays, (tuple, list)) else (arrays,):
         if type(array).__module__.startswith("cupy"):
             import cupy
             cupy.cuda.get_current_stream().synchronize()

@@ -93,3 +93,25 @@ def test_table_lists_ops_slowest_first_with_calls_share_and_shapes():
 def test_table_rejects_an_unknown_sort_key():
     with pytest.raises(ValueError, match="sort_by must be one of .*'count'.*got 'time'"):
         profile().key_averages().table(sort_by="time")
+
+
+def test_on_a_gpu_each_op_waits_for_queued_work_before_and_its_own_after(monkeypatch):
+    """CuPy runs kernels asynchronously: the profiler synchronises the stream when an op starts
+    and when it stops, so that each op is charged with its own work. Checked with a stand-in
+    for cupy that counts the synchronisations."""
+    import sys
+    import types
+
+    from minidl import profiler as profiler_module
+    calls = []
+    stream = types.SimpleNamespace(synchronize=lambda: calls.append("sync"))
+    fake_cupy = types.SimpleNamespace(cuda=types.SimpleNamespace(get_current_stream=lambda: stream))
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy)
+    DeviceArray = type("ndarray", (), {"__module__": "cupy._core.core"})
+    prof = profile()
+    started = prof.start((DeviceArray(),))
+    prof.stop(started, "op", ((2,),), DeviceArray())
+    prof.stop(prof.start([np.ones(2)]), "host_op", ((2,),), (np.ones(2), None))
+    assert calls == ["sync", "sync"]
+    assert {e.key for e in prof.key_averages()} == {"op", "host_op"}
+    assert profiler_module.active() is None
