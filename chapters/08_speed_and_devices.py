@@ -399,7 +399,7 @@ engines = list(breakdown)
 stage_names = [name for name in breakdown["minidl"]["stages"] if name != "step"]
 print(f"workload C, ms per step ({profile_steps} profiled steps)")
 print(f"{'stage':<18}" + "".join(f"{engine:>10}" for engine in engines))
-for name in stage_names + ["step"]:
+for name in [name for name in stage_names if any(breakdown[e]["stages"][name] for e in engines)] + ["step"]:
     print(f"{name:<18}" + "".join(f"{breakdown[e]['stages'].get(name, 0.0):>10.2f}" for e in engines))
 for engine in engines:
     for name in ("convolution", "step"):
