@@ -82,6 +82,16 @@ def _run_bench(args):
     return tour.run_benchmarks(args.arguments)
 
 
+def _profile_arguments(parser):
+    parser.add_argument("arguments", nargs=argparse.REMAINDER,
+                        help="passed to benchmarks/breakdown.py (a workload T, C or M, --steps N, --ops N, --json)")
+
+
+def _run_profile(args):
+    from minidl import tour
+    return tour.run_benchmarks(args.arguments, script="breakdown.py")
+
+
 def _gradcheck_arguments(parser):
     parser.add_argument("--device", default="cpu", help="cpu (default) or strict, or cuda with CuPy and a GPU")
 
@@ -99,6 +109,8 @@ COMMANDS = {
     "tour": ("run every chapter in quick mode, then print a table of results and figures",
              _no_arguments, _run_tour),
     "bench": ("run the benchmarks against PyTorch (and JAX) in benchmarks/", _bench_arguments, _run_bench),
+    "profile": ("where a benchmark workload's training step goes, stage by stage, in minidl and PyTorch",
+                _profile_arguments, _run_profile),
     "info": ("print versions (Python, NumPy, BLAS, CuPy, CUDA, PyTorch) and check each backend",
              _info_arguments, _run_info),
     "demo": ("train a small MLP on a 2-D spiral and report its accuracy",

@@ -98,7 +98,7 @@ def summary_table(rows):
     return "\n".join(lines)
 
 
-def run_benchmarks(arguments):
-    """Run benchmarks/run.py with the given arguments; returns its exit code."""
-    script = repository() / "benchmarks" / "run.py"
-    return subprocess.run([sys.executable, str(script), *arguments]).returncode
+def run_benchmarks(arguments, script="run.py"):
+    """Run benchmarks/<script> (run.py: the benchmarks; breakdown.py: a step stage by stage) with the
+    given arguments; returns its exit code."""
+    return subprocess.run([sys.executable, str(repository() / "benchmarks" / script), *arguments]).returncode

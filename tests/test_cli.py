@@ -135,3 +135,14 @@ def test_gradcheck_command_checks_every_op(capsys):
     assert main(["gradcheck"]) == 0
     out = capsys.readouterr().out
     assert "every gradient check passed" in out and "softmax" in out and "matmul" in out
+
+
+def test_profile_command_breaks_a_workload_step_into_stages(capfd):
+    """`minidl profile M` runs benchmarks/breakdown.py: minidl's step by stage, adding up to the step."""
+    import json
+    assert cli.main(["profile", "M", "--steps", "2", "--json"]) == 0
+    report = json.loads(capfd.readouterr().out.strip().splitlines()[-1])
+    stages = report["minidl"]["stages"]
+    assert stages["matrix products"] > 0 and stages["step"] > 0
+    assert sum(ms for name, ms in stages.items() if name != "step") == pytest.approx(stages["step"])
+    assert {"linear", "linear_backward", "relu", "cross_entropy"} <= set(report["minidl"]["ops"])
