@@ -20,10 +20,8 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from run import THREADS, WARMUP, WORKLOADS, _thread_setup  # noqa: E402
+from run import THREADS, WARMUP, WORKLOADS, _thread_setup  # benchmarks/run.py, beside this script
 
 #: stage -> substrings of op names (minidl's op names, PyTorch's aten:: names); the first match wins
 STAGES = [
