@@ -64,7 +64,7 @@ class EventList(list):
         header = f"{'op':<{width}}  {'calls':>6}  {'total ms':>9}  {'ms/call':>8}  {'share':>6}"
         lines = [header + ("  input shapes" if shapes else ""), "-" * (len(header) + (14 if shapes else 0))]
         for e in rows:
-            line = (f"{e.key:<{width}}  {e.count:>6}  {e.seconds * 1e3:>9.2f}  {e.seconds * 1e3 / max(e.count, 1):>8.3f}"
+            line = (f"{e.key:<{width}}  {e.count:>6}  {e.seconds * 1e3:>9.2f}  {e.cpu_time / 1e3:>8.3f}"
                     f"  {e.seconds / total:>6.1%}")
             lines.append(line + (f"  {_shapes_text(e.input_shapes)}" if shapes else ""))
         lines.append(f"total: {total * 1e3:.2f} ms in {sum(e.count for e in self)} calls")
