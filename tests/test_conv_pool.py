@@ -826,3 +826,25 @@ def test_max_pool2d_with_nan_and_inf_matches_pytorch(options, torch):
     np.testing.assert_array_equal(host(out), their_out.detach().numpy())
     np.testing.assert_array_equal(host(found), their_indices.numpy())
     np.testing.assert_allclose(host(t.grad), their_x.grad.numpy(), atol=1e-12)
+
+
+def test_max_pool2d_2x2_backward_needs_only_its_winners_so_its_output_may_change_in_place():
+    """The pairwise 2x2 path keeps the winner masks, not its output: changing the output in place
+    (under no_grad) leaves the gradient as it was. The general path compares the input with the
+    saved output in its backward, so there the same change is refused."""
+    x = values(21, (2, 3, 4, 6))
+    expected = ours(x)
+    F.max_pool2d(expected, 2).sum().backward()
+    t = ours(x)
+    out = F.max_pool2d(t, 2)
+    loss = out.sum()
+    with minidl.no_grad():
+        out.zero_()
+    loss.backward()
+    np.testing.assert_array_equal(host(t.grad), host(expected.grad))
+    general = F.max_pool2d(ours(x), 3, stride=1)
+    loss = general.sum()
+    with minidl.no_grad():
+        general.zero_()
+    with pytest.raises(minidl.AutogradError, match="max_pool2d: .*modified by an in-place operation"):
+        loss.backward()

@@ -103,18 +103,16 @@ class MaxPool2d(Function):
             for p in (0, 1):
                 right_wins[p] |= corners[p, 1] != corners[p, 1]
             bottom_wins |= bottom != bottom
-        self.pairs = (right_wins, bottom_wins)
-        self.save(best)
+        self.pairs = (right_wins, bottom_wins)  # all the backward needs: the output's values are not saved
         return best
 
     def _backward_2x2(self, g):
         """Each window's gradient to the winner of _forward_2x2."""
         xp = array_module(g)
-        (best,) = self.saved
         right_wins, bottom_wins = self.pairs
-        x_shape = self.geometry[0]
+        x_shape, out_hw = self.geometry[0], self.geometry[-1]
         grad = xp.empty(x_shape, dtype=g.dtype)
-        tiles = grad.reshape(x_shape[0], x_shape[1], best.shape[2], 2, best.shape[3], 2)
+        tiles = grad.reshape(x_shape[0], x_shape[1], out_hw[0], 2, out_hw[1], 2)
         for p, row_wins in ((0, ~bottom_wins), (1, bottom_wins)):
             right = row_wins & right_wins[p]
             xp.multiply(g, right, out=tiles[:, :, :, p, :, 1])
@@ -124,8 +122,8 @@ class MaxPool2d(Function):
 
     def _corner_2x2(self):
         """Which corner (p, q) of each 2×2 window holds the maximum that _forward_2x2 chose."""
-        xp = array_module(self.saved[0])
         right_wins, bottom_wins = self.pairs
+        xp = array_module(bottom_wins)
         return bottom_wins.astype(xp.int64), xp.where(bottom_wins, right_wins[1], right_wins[0]).astype(xp.int64)
 
     def _hits(self):
@@ -139,7 +137,8 @@ class MaxPool2d(Function):
         if bool((best != best).any()):
             last_nan = xp.full(best.shape, -1)
             for k, (rows, cols) in enumerate(windows):
-                last_nan[padded[:, :, rows, cols] != padded[:, :, rows, cols]] = k
+                values = padded[:, :, rows, cols]
+                last_nan[values != values] = k
         free = xp.ones(best.shape, dtype=bool)
         for k, (rows, cols) in enumerate(windows):
             hit = padded[:, :, rows, cols] == best
@@ -148,6 +147,10 @@ class MaxPool2d(Function):
             hit &= free
             free &= ~hit
             yield rows, cols, hit
+
+    def release(self):
+        super().release()
+        self.pairs = None
 
     def backward(self, g):
         if self.pairs is not None:
@@ -167,11 +170,12 @@ class MaxPool2d(Function):
     def indices(self):
         """PyTorch's return_indices: the flat position of each maximum within its (H, W) plane."""
         x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
-        best = self.saved[-1]
-        xp = array_module(best)
         if self.pairs is not None:
             p, q = self._corner_2x2()
+            xp = array_module(p)
         else:
+            best = self.saved[-1]
+            xp = array_module(best)
             choice = xp.zeros(best.shape, dtype=np.int64)
             for k, (_, _, hit) in enumerate(self._hits()):
                 choice[hit] = k
