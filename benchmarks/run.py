@@ -83,10 +83,9 @@ def run_child(implementation, workload):
 
 
 def _thread_setup(implementation, fw):
-    if implementation == "pytorch":
-        return fw.set_num_threads
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits
+    """The framework's own thread setting: ``set_num_threads`` in both PyTorch and minidl (which
+    shares its ops out over its threads itself and runs NumPy's BLAS on one thread)."""
+    return fw.set_num_threads
 
 
 def available(implementation):

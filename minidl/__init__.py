@@ -22,7 +22,8 @@ from minidl.ops import (abs, add, allclose, amax, amin, argmax, argmin, broadcas
                         isnan, le, log, log_softmax, logical_not, logsumexp, lt, matmul, max, maximum, mean, min,
                         minimum, mul, ne, neg, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze,
                         stack, std, sub, sum, tanh, transpose, unflatten, unsqueeze, var, where)
-from minidl import data, nn, optim, profiler, testing
+from minidl import data, nn, optim, parallel, profiler, testing
+from minidl.parallel import get_num_threads, set_num_threads
 from minidl.io import load, save
 
 __version__ = "0.1.0"

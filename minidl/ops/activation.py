@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from minidl import parallel
 from minidl.autograd import Function
 from minidl.backend import array_module
 from minidl.ops.common import fast_sum, normalize_dims, pick_dim, softmax_shift
@@ -38,11 +39,20 @@ class ReLU(Function):
     """relu(x) = max(0, x);  d/dx = 1 where x > 0, else 0 (also at exactly 0)"""
 
     def forward(self, x):
-        self.positive = x > 0
-        return array_module(x).maximum(x, 0)
+        xp = array_module(x)
+        self.positive, y = xp.empty(x.shape, dtype=bool), xp.empty_like(x)
+
+        def rows(part):  # slices of the batch, on minidl's threads
+            xp.greater(x[part], 0, out=self.positive[part])
+            xp.maximum(x[part], 0, out=y[part])
+        parallel.map(rows, parallel.batch_slices(x))
+        return y
 
     def backward(self, g):
-        return g * self.positive
+        grad = array_module(g).empty_like(g)
+        parallel.map(lambda part: array_module(g).multiply(g[part], self.positive[part], out=grad[part]),
+                     parallel.batch_slices(g))
+        return grad
 
 
 class Tanh(Function):

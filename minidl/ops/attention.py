@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from minidl import parallel
 from minidl.autograd import Function
 from minidl.backend import array_module, to_device
 from minidl.creation import default_generator
@@ -27,7 +28,7 @@ class ScaledDotProductAttention(Function):
     def forward(self, q, k, v, learned_mask=None, mask=None, scale=1.0, keep=None, mask_from_bool=False):
         xp = array_module(q)
         mask = learned_mask if learned_mask is not None else mask
-        scores = xp.matmul(q, k.swapaxes(-1, -2))
+        scores = parallel.matmul(q, k.swapaxes(-1, -2))
         scores *= q.dtype.type(scale)
         shift = softmax_shift(scores, -1) if mask is None or mask_from_bool else None
         if mask is not None:
@@ -41,19 +42,19 @@ class ScaledDotProductAttention(Function):
         used = weights if keep is None else weights * keep
         self.save(q, k, v)
         self.weights, self.used, self.keep, self.scale = weights, used, keep, scale
-        return xp.matmul(used, v)
+        return parallel.matmul(used, v)
 
     def backward(self, g):
         xp = array_module(g)
         q, k, v = self.saved
         weights, scale = self.weights, g.dtype.type(self.scale)
-        grad_v = xp.matmul(self.used.swapaxes(-1, -2), g) if self.needs_grad[2] else None
-        d_weights = xp.matmul(g, v.swapaxes(-1, -2))
+        grad_v = parallel.matmul(self.used.swapaxes(-1, -2), g) if self.needs_grad[2] else None
+        d_weights = parallel.matmul(g, v.swapaxes(-1, -2))
         if self.keep is not None:
             d_weights *= self.keep
         d_scores = weights * (d_weights - fast_sum(d_weights * weights, (weights.ndim - 1,)))
-        grad_q = xp.matmul(d_scores, k) * scale if self.needs_grad[0] else None
-        grad_k = xp.matmul(d_scores.swapaxes(-1, -2), q) * scale if self.needs_grad[1] else None
+        grad_q = parallel.matmul(d_scores, k) * scale if self.needs_grad[0] else None
+        grad_k = parallel.matmul(d_scores.swapaxes(-1, -2), q) * scale if self.needs_grad[1] else None
         grads = (grad_q, grad_k, grad_v)
         if len(self.needs_grad) > 3:
             grads += (d_scores if self.needs_grad[3] else None,)

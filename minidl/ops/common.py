@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from minidl import parallel
 from minidl.backend import array_module
 from minidl.dtypes import get_default_dtype
 from minidl import tensor as tensor_module  # Tensor is read at call time: tensor.py imports the ops
@@ -141,7 +142,7 @@ def fast_sum(x, axes, keepdims=True):
     if plan is None or x.dtype.kind != "f" or not x.flags.c_contiguous or x.size == 0:
         return x.sum(axis=axes, keepdims=keepdims)
     width = plan[1]
-    row_totals = x.reshape(-1, width) @ array_module(x).ones(width, dtype=x.dtype)
+    row_totals = parallel.matmul(x.reshape(-1, width), array_module(x).ones(width, dtype=x.dtype))
     return _from_rows(row_totals, plan, x.shape, axes, keepdims)
 
 
@@ -158,8 +159,9 @@ def fast_dot_sum(a, b, axes, keepdims=True):
               and a.dtype.kind == "f" and a.flags.c_contiguous and b.flags.c_contiguous and a.size)
     if not usable:
         return fast_sum(a * b, axes, keepdims)
-    width = plan[1]
-    row_totals = xp.vecdot(a.reshape(-1, width), b.reshape(-1, width))
+    a_rows, b_rows = a.reshape(-1, width := plan[1]), b.reshape(-1, width)
+    row_totals = xp.concatenate(parallel.map(lambda rows: xp.vecdot(a_rows[rows], b_rows[rows]),
+                                             parallel.slices(len(a_rows), a)))
     return _from_rows(row_totals, plan, a.shape, axes, keepdims)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numbers
 
+from minidl import parallel
 from minidl.autograd import Function
 from minidl.backend import array_module
 from minidl.errors import ShapeError
@@ -82,20 +83,27 @@ class Conv2d(Function):
         self.weight_shape = weight.shape
         self.save(x)
         out = xp.empty((x.shape[0], weight.shape[0]) + tuple(out_hw), dtype=x.dtype)
-        chunks = image_chunks(self.layout, x.shape[0], x.dtype.itemsize)
-        keep = len(self.needs_grad) > 1 and self.needs_grad[1]                  # only dL/dW reads the columns
-        self.kept, kept_bytes = [], 0
-        for chunk in chunks:
+        self.chunks = image_chunks(self.layout, x.shape[0], x.dtype.itemsize)
+        needs_columns = len(self.needs_grad) > 1 and self.needs_grad[1]     # only dL/dW reads the columns
+        chunk_bytes = self.layout.columns_bytes(x.dtype.itemsize) * len(range(x.shape[0])[self.chunks[0]]) \
+            // max(x.shape[0], 1)
+        kept = min(len(self.chunks), KEEP_COLUMNS_BYTES // max(chunk_bytes, 1)) if needs_columns else 0
+
+        def forward_chunk(index):  # chunks are independent: they run on minidl's threads
+            chunk = self.chunks[index]
             cols = self._columns(x[chunk])
-            keep = keep and kept_bytes + cols.nbytes <= KEEP_COLUMNS_BYTES  # the first chunks only
-            if keep:
-                self.kept.append(cols)
-                kept_bytes += cols.nbytes
-            wide = xp.matmul(self.weight, cols).reshape(weight.shape[0], -1)  # one GEMM per group
+            wide = self._matmul(self.weight, cols).reshape(weight.shape[0], -1)  # one GEMM per group
             if bias is not None:  # one long row per output channel: far faster than adding it to out
                 wide += bias.reshape(-1, 1)
             out[chunk] = self.layout.to_output(wide.reshape(weight.shape[0], -1, self.layout.run))
+            return cols if index < kept else None  # the first chunks' columns are kept
+
+        self.kept = parallel.map(forward_chunk, range(len(self.chunks)))[:kept]
         return out
+
+    def _matmul(self, a, b):
+        """A chunk's matrix product: shared out over the threads when there is a single chunk."""
+        return parallel.matmul(a, b) if len(self.chunks) == 1 else array_module(a).matmul(a, b)
 
     def _columns(self, x):
         """im2col of a chunk of images as (groups, C/groups·kh·kw, n·M)."""
@@ -109,21 +117,25 @@ class Conv2d(Function):
         grads = [None] * len(self.needs_grad)
         if len(grads) > 2 and self.needs_grad[2]:
             grads[2] = fast_sum(g, (0, 2, 3), keepdims=False)
-        d_weight = xp.zeros(self.weight.shape, dtype=g.dtype) if self.needs_grad[1] else None
         d_x = xp.empty(x.shape, dtype=g.dtype) if self.needs_grad[0] else None
-        for index, chunk in enumerate(image_chunks(self.layout, x.shape[0], x.dtype.itemsize)):
+
+        def backward_chunk(index):  # returns the chunk's part of dL/dW; writes its part of dL/dx
+            chunk = self.chunks[index]
             g_wide = self.layout.from_output(g[chunk]).reshape(groups, per_group, -1)
-            if d_weight is not None:  # dWᵀ = cols Gᵀ: BLAS runs this order faster than G colsᵀ
-                cols = self.kept[index] if index < len(self.kept) else self._columns(x[chunk])
-                d_weight += xp.matmul(cols, g_wide.transpose(0, 2, 1)).transpose(0, 2, 1)
             if d_x is not None:
-                d_cols = xp.matmul(self.weight.transpose(0, 2, 1), g_wide)
+                d_cols = self._matmul(self.weight.transpose(0, 2, 1), g_wide)
                 d_x[chunk] = self.layout.scatter(d_cols.reshape(x.shape[1], -1, g_wide.shape[2] // self.layout.run,
                                                                 self.layout.run))
+            if self.needs_grad[1]:  # dWᵀ = cols Gᵀ: BLAS runs this order faster than G colsᵀ
+                cols = self.kept[index] if index < len(self.kept) else self._columns(x[chunk])
+                return self._matmul(cols, g_wide.transpose(0, 2, 1))
+            return None
+
+        d_weights = parallel.map(backward_chunk, range(len(self.chunks)))
         self.kept = []
         grads[0] = d_x
-        if d_weight is not None:
-            grads[1] = d_weight.reshape(self.weight_shape)
+        if self.needs_grad[1]:  # the chunks' parts, added in chunk order
+            grads[1] = sum(d_weights[1:], d_weights[0]).transpose(0, 2, 1).reshape(self.weight_shape)
         return tuple(grads)
 
 

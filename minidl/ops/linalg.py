@@ -9,6 +9,7 @@ forward and backward, which is what BLAS is fastest at.
 from __future__ import annotations
 
 from minidl.autograd import Function
+from minidl import parallel
 from minidl.errors import ShapeError
 from minidl.ops.common import binary_operands
 
@@ -21,8 +22,8 @@ class MatMul(Function):
     def forward(self, a, b):
         self.save(a, b)
         if a.ndim > 2 and b.ndim == 2:  # (..., n) @ (n, m): one GEMM over all rows
-            return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[1],))
-        return a @ b
+            return parallel.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+        return parallel.matmul(a, b)
 
     def backward(self, g):
         a, b = self.saved
@@ -31,23 +32,23 @@ class MatMul(Function):
             return (g * b if self.needs_grad[0] else None), (g * a if self.needs_grad[1] else None)
         if a.ndim == 1:  # (n,) @ (..., n, m) -> (..., m)
             g2 = g[..., None, :]
-            ga = (g2 @ b.swapaxes(-1, -2)).reshape(-1, a.shape[0]) if self.needs_grad[0] else None
+            ga = parallel.matmul(g2, b.swapaxes(-1, -2)).reshape(-1, a.shape[0]) if self.needs_grad[0] else None
             gb = a[:, None] * g2 if self.needs_grad[1] else None
             return (ga.sum(axis=0) if ga is not None else None), gb
         if b.ndim == 1:  # (..., n, m) @ (m,) -> (..., n)
             g2 = g[..., None]
             ga = g2 * b if self.needs_grad[0] else None
-            gb = (a.swapaxes(-1, -2) @ g2)[..., 0].reshape(-1, b.shape[0]).sum(axis=0) if self.needs_grad[1] else None
+            gb = parallel.matmul(a.swapaxes(-1, -2), g2)[..., 0].reshape(-1, b.shape[0]).sum(axis=0) if self.needs_grad[1] else None
             return ga, gb
         if a.ndim > 2 and b.ndim == 2:
             rows, grows = a.reshape(-1, a.shape[-1]), g.reshape(-1, g.shape[-1])
-            ga = (grows @ b.T).reshape(a.shape) if self.needs_grad[0] else None
-            gb = rows.T @ grows if self.needs_grad[1] else None
+            ga = parallel.matmul(grows, b.T).reshape(a.shape) if self.needs_grad[0] else None
+            gb = parallel.matmul(rows.T, grows) if self.needs_grad[1] else None
             return ga, gb
         if self.needs_grad[0]:
-            ga = g @ b.swapaxes(-1, -2)
+            ga = parallel.matmul(g, b.swapaxes(-1, -2))
         if self.needs_grad[1]:
-            gb = a.swapaxes(-1, -2) @ g
+            gb = parallel.matmul(a.swapaxes(-1, -2), g)
         return ga, gb
 
     def shape_error(self, arrays, error):
@@ -78,7 +79,7 @@ class Linear(Function):
     def forward(self, x, weight, bias=None):
         self.save(x, weight)
         rows = x.reshape(-1, x.shape[-1])
-        z = rows @ weight.T
+        z = parallel.matmul(rows, weight.T)
         if bias is not None:
             z += bias
         return z.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -86,8 +87,8 @@ class Linear(Function):
     def backward(self, g):
         x, weight = self.saved
         g_rows = g.reshape(-1, g.shape[-1])
-        gx = (g_rows @ weight).reshape(x.shape) if self.needs_grad[0] else None
-        gw = g_rows.T @ x.reshape(-1, x.shape[-1]) if self.needs_grad[1] else None
+        gx = parallel.matmul(g_rows, weight).reshape(x.shape) if self.needs_grad[0] else None
+        gw = parallel.matmul(g_rows.T, x.reshape(-1, x.shape[-1])) if self.needs_grad[1] else None
         if len(self.needs_grad) == 2:
             return gx, gw
         gb = g_rows.sum(axis=0) if self.needs_grad[2] else None

@@ -12,6 +12,7 @@ statistics instead, so μ and σ² are constants and dL/dx = g·γ/√(σ²+ε).
 
 from __future__ import annotations
 
+from minidl import parallel
 from minidl.autograd import Function, no_grad
 from minidl.backend import array_module
 from minidl.ops.common import fast_dot_sum, fast_sum, product
@@ -26,7 +27,7 @@ class Normalize(Function):
         count = x.dtype.type(product(x.shape[i] for i in axes))
         if not self.fixed:
             mean = fast_sum(x, axes) / count
-        centered = x - mean
+        centered = parallel.ufunc(xp.subtract, x, mean, out=xp.empty_like(x))
         if not self.fixed:
             var = fast_dot_sum(centered, centered, axes) / count
         inv_std = 1 / xp.sqrt(var + x.dtype.type(eps))
@@ -38,11 +39,17 @@ class Normalize(Function):
         if self.per_channel:
             self.centered = centered
             scale = inv_std if weight is None else inv_std * weight.reshape(param_shape)
-            y = centered * scale
-        else:
-            self.x_hat = centered
-            self.x_hat *= inv_std
-            y = self.x_hat * weight.reshape(param_shape) if weight is not None else self.x_hat.copy()
+            y = xp.empty_like(x)
+
+            def images(part):  # slices of the batch, on minidl's threads
+                xp.multiply(centered[part], scale, out=y[part])
+                if bias is not None:
+                    y[part] += bias.reshape(param_shape)
+            parallel.map(images, parallel.batch_slices(x))
+            return y
+        self.x_hat = centered
+        self.x_hat *= inv_std
+        y = self.x_hat * weight.reshape(param_shape) if weight is not None else self.x_hat.copy()
         if bias is not None:
             y += bias.reshape(param_shape)
         return y
@@ -65,10 +72,17 @@ class Normalize(Function):
         elif self.needs_grad[0] and self.per_channel:
             # γ is constant over the statistics' axes, so mean(dx̂) = γ·Σg/m and
             # mean(dx̂·x̂) = γ·Σg·x̂/m are the bias and weight gradients already computed
-            count = self.count
-            x_grad = g - bias_grad.reshape(self.param_shape) / count
-            x_grad -= self.centered * (self.inv_std * weight_grad.reshape(self.param_shape) / count)
-            x_grad *= self.inv_std * weight
+            xp, count, centered = array_module(g), self.count, self.centered
+            mean_g = bias_grad.reshape(self.param_shape) / count
+            slope = self.inv_std * weight_grad.reshape(self.param_shape) / count
+            scale = self.inv_std * weight
+            x_grad = xp.empty_like(g)
+
+            def images(part):  # x_grad = (g - mean_g - (x - μ)·slope)·scale, slices of the batch on minidl's threads
+                xp.subtract(g[part], mean_g, out=x_grad[part])
+                x_grad[part] -= centered[part] * slope
+                x_grad[part] *= scale
+            parallel.map(images, parallel.batch_slices(g))
         elif self.needs_grad[0]:
             x_hat, count = self.x_hat, self.count
             d_hat = g * weight

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minidl import parallel
 from minidl.autograd import Function
 from minidl.backend import array_module
 from minidl.errors import ShapeError
@@ -93,16 +94,22 @@ class MaxPool2d(Function):
         before it, so the last NaN wins."""
         xp = array_module(x)
         n, c = x.shape[:2]
-        corners = xp.empty((2, 2, n, c) + tuple(out_hw), dtype=x.dtype)
-        corners[...] = x.reshape(n, c, out_hw[0], 2, out_hw[1], 2).transpose(3, 5, 0, 1, 2, 4)
-        right_wins = [corners[p, 1] > corners[p, 0] for p in (0, 1)]
-        top, bottom = (xp.maximum(corners[p, 0], corners[p, 1]) for p in (0, 1))
-        bottom_wins = bottom > top
-        best = xp.maximum(top, bottom, out=top)
-        if bool((best != best).any()):  # NaN windows: the right column, then the bottom row win if NaN
+        best = xp.empty((n, c) + tuple(out_hw), dtype=x.dtype)
+        right_wins, bottom_wins = [xp.empty(best.shape, dtype=bool) for _ in (0, 1)], xp.empty(best.shape, dtype=bool)
+
+        def images(part):  # slices of the batch, on minidl's threads
+            corners = xp.empty((2, 2, len(best[part])) + best.shape[1:], dtype=x.dtype)
+            corners[...] = x[part].reshape(-1, c, out_hw[0], 2, out_hw[1], 2).transpose(3, 5, 0, 1, 2, 4)
             for p in (0, 1):
-                right_wins[p] |= corners[p, 1] != corners[p, 1]
-            bottom_wins |= bottom != bottom
+                xp.greater(corners[p, 1], corners[p, 0], out=right_wins[p][part])
+            top, bottom = (xp.maximum(corners[p, 0], corners[p, 1]) for p in (0, 1))
+            xp.greater(bottom, top, out=bottom_wins[part])
+            xp.maximum(top, bottom, out=best[part])
+            if bool((best[part] != best[part]).any()):  # NaN windows: the right column, then the bottom row
+                for p in (0, 1):                          # win if NaN
+                    right_wins[p][part] |= corners[p, 1] != corners[p, 1]
+                bottom_wins[part] |= bottom != bottom
+        parallel.map(images, parallel.slices(n, x))
         self.pairs = (right_wins, bottom_wins)  # all the backward needs: the output's values are not saved
         return best
 
@@ -113,11 +120,14 @@ class MaxPool2d(Function):
         x_shape, out_hw = self.geometry[0], self.geometry[-1]
         grad = xp.empty(x_shape, dtype=g.dtype)
         tiles = grad.reshape(x_shape[0], x_shape[1], out_hw[0], 2, out_hw[1], 2)
-        for p, row_wins in ((0, ~bottom_wins), (1, bottom_wins)):
-            right = row_wins & right_wins[p]
-            xp.multiply(g, right, out=tiles[:, :, :, p, :, 1])
-            xp.greater(row_wins, right_wins[p], out=right)  # the row wins and its left column does
-            xp.multiply(g, right, out=tiles[:, :, :, p, :, 0])
+
+        def images(part):  # slices of the batch, on minidl's threads
+            for p, row_wins in ((0, ~bottom_wins[part]), (1, bottom_wins[part])):
+                right = row_wins & right_wins[p][part]
+                xp.multiply(g[part], right, out=tiles[part, :, :, p, :, 1])
+                xp.greater(row_wins, right_wins[p][part], out=right)  # the row wins and its left column does
+                xp.multiply(g[part], right, out=tiles[part, :, :, p, :, 0])
+        parallel.map(images, parallel.slices(x_shape[0], grad))
         return grad
 
     def _corner_2x2(self):
