@@ -30,7 +30,7 @@ import threading
 import numpy as np
 
 #: below this many bytes an array's pass is not worth a hand-off to another thread (~20-50 µs)
-MIN_BYTES = 512 * 2**10
+MIN_BYTES = 2 * 2**20
 #: matrix products of fewer multiply-adds than this run in one BLAS call
 MIN_MULTIPLY_ADDS = 2 * 2**20
 
@@ -69,7 +69,7 @@ _threads = _usable_cores()
 _pool = None
 _lock = threading.Lock()          # one parallel section at a time; others (and nested ones) run serially
 _inside = threading.local()       # .active in worker threads
-_blas_limited = False
+_blas = None                      # threadpoolctl's handles on NumPy's BLAS libraries, once loaded
 
 
 def set_num_threads(count):
@@ -94,15 +94,18 @@ def get_num_threads():
 
 
 def _limit_blas():
-    """Set NumPy's BLAS to one thread, once; False when threadpoolctl is missing."""
-    global _blas_limited
-    if not _blas_limited:
+    """Keep NumPy's BLAS on one thread (checked each time: other code may have changed it);
+    False when threadpoolctl is missing."""
+    global _blas
+    if _blas is None:
         try:
-            from threadpoolctl import threadpool_limits
+            from threadpoolctl import ThreadpoolController
         except ImportError:
             return False
-        threadpool_limits(1, user_api="blas")
-        _blas_limited = True
+        _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+    for library in _blas:
+        if library.get_num_threads() != 1:
+            library.set_num_threads(1)
     return True
 
 
@@ -215,3 +218,14 @@ def matmul(a, b):
         partials = map(lambda part: rows[:, part] @ b[part], slices(k))
         return sum(partials[1:], partials[0]).reshape(a.shape[:-1] + b.shape[1:])
     return a @ b
+
+
+def matmuls(pairs):
+    """[a @ b for each (a, b) pair, None for None]: two or more big products run side by side,
+    one on each thread (one hand-off instead of one per product); otherwise each is ``matmul``."""
+    pairs = list(pairs)
+    big = [pair is not None and type(pair[0]) is np.ndarray and pair[0].size * pair[1].shape[-1] >= MIN_MULTIPLY_ADDS
+           for pair in pairs]
+    if sum(big) >= _threads and _active():
+        return map(lambda pair: None if pair is None else pair[0] @ pair[1], pairs)
+    return [None if pair is None else matmul(*pair) for pair in pairs]
