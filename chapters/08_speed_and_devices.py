@@ -293,7 +293,8 @@ for keep in ("0", "1"):
 #
 # `benchmarks/run.py` measures each workload of `benchmarks.md` (the same code builds the
 # minidl and the PyTorch model, see `benchmarks/workloads.py`) in a fresh process per
-# implementation and round, rounds interleaved, with 2 BLAS threads, 3 warm-up and 20 timed
+# implementation and round, rounds interleaved, with 2 compute threads (`set_num_threads(2)` in
+# both engines), 3 warm-up and 20 timed
 # steps. The ratio is minidl's median step time over PyTorch's **in the same run**: absolute
 # times depend on the machine and on who else is using it, ratios much less. The runner
 # also reports each workload's memory: the process's peak resident memory minus what it
@@ -307,7 +308,7 @@ workloads = ["matmul", "M"] if chapter.quick else ["T", "C", "M", "matmul", "con
 rounds = 2 if chapter.quick else 3
 implementations = ["minidl"] + (["pytorch"] if importlib.util.find_spec("torch") else [])
 summary = {}
-if threadpool_limits is None:  # the runner pins minidl's BLAS threads with threadpoolctl
+if threadpool_limits is None:  # minidl.set_num_threads keeps NumPy's BLAS on one thread with threadpoolctl
     print("benchmark skipped: the runner needs threadpoolctl (pip install threadpoolctl)")
     chapter.record("benchmark", "skipped")
 else:
@@ -385,10 +386,14 @@ for name in summary:
 # `benchmarks/breakdown.py` profiles a workload in both engines, each in its own process with
 # the benchmark's threads, and gathers the ops into stages of the model. For workload C in
 # our runs on 2 cores, batch norm, max pooling and ReLU take about as long in minidl as in
-# PyTorch; the difference is the convolution, about twice PyTorch's. PyTorch runs oneDNN's
-# direct convolution kernels (about 225 GFLOP/s on the second layer); minidl runs im2col and
-# OpenBLAS's GEMM (140–180 GFLOP/s on these thin matrices) and pays for the copies around it:
-# the columns, the reorder between NCHW and channel-major, col2im.
+# PyTorch, or less; the difference is the convolution, about 1.5 times PyTorch's. PyTorch runs
+# oneDNN's direct convolution kernels (about 225 GFLOP/s on the second layer); minidl runs
+# im2col and OpenBLAS's GEMM on thin matrices and pays for the copies around it: the columns,
+# the reorder between NCHW and channel-major, col2im. What brought minidl level with PyTorch
+# on this step is its own compute threads (`minidl.set_num_threads`, `minidl/parallel.py`):
+# NumPy runs each pass on one core, so minidl splits the big passes of its heavy ops into
+# slices of the batch (convolution chunks, batch norm, ReLU, max pooling) and runs them on
+# both cores, and shares out its matrix products itself, with NumPy's BLAS on one thread.
 
 # %%
 profile_steps = 3 if chapter.quick else 20
