@@ -75,8 +75,9 @@ _blas = None                      # threadpoolctl's handles on NumPy's BLAS libr
 def set_num_threads(count):
     """Use ``count`` threads for minidl's ops (default: the usable cores), as ``torch.set_num_threads``.
 
-    With more than one, NumPy's BLAS is set to one thread (minidl shares out its matrix
-    products itself); needs threadpoolctl for that, and stays at one thread without it.
+    With more than one, NumPy's BLAS is kept at one thread, for the whole process (minidl shares
+    out its matrix products itself). Without threadpoolctl minidl's ops run on one thread and
+    BLAS keeps its own.
     """
     global _threads, _pool
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
