@@ -201,7 +201,7 @@ def matmul(a, b):
     n = b.shape[-1] if b.ndim > 1 else 1
     batch, count = a.shape[:-2], int(np.prod(a.shape[:-2]))
     enough = MIN_BYTES // a.itemsize if n == 1 else MIN_MULTIPLY_ADDS  # a matrix-vector product only streams a
-    if b.ndim > 2 and batch != b.shape[:-2] or m * k * n * count < enough:
+    if b.ndim > 2 and batch != b.shape[:-2] or _multiply_adds(a, b) < enough:
         return a @ b
     if count == 1 and b.ndim > 2:  # a stack of one: its matrix
         return matmul(a.reshape(m, k), b.reshape(k, n)).reshape(batch + (m, n))
@@ -221,11 +221,16 @@ def matmul(a, b):
     return a @ b
 
 
+def _multiply_adds(a, b):
+    """The multiply-adds of a @ b when a's leading dims are rows or a stack matching b's."""
+    return a.size * (b.shape[-1] if b.ndim > 1 else 1)
+
+
 def matmuls(pairs):
     """[a @ b for each (a, b) pair, None for None]: two or more big products run side by side,
     one on each thread (one hand-off instead of one per product); otherwise each is ``matmul``."""
     pairs = list(pairs)
-    big = [pair is not None and type(pair[0]) is np.ndarray and pair[0].size * pair[1].shape[-1] >= MIN_MULTIPLY_ADDS
+    big = [pair is not None and type(pair[0]) is np.ndarray and _multiply_adds(*pair) >= MIN_MULTIPLY_ADDS
            for pair in pairs]
     if sum(big) >= _threads and _active():
         return map(lambda pair: None if pair is None else pair[0] @ pair[1], pairs)

@@ -49,9 +49,9 @@ class ReLU(Function):
         return y
 
     def backward(self, g):
-        grad = array_module(g).empty_like(g)
-        parallel.map(lambda part: array_module(g).multiply(g[part], self.positive[part], out=grad[part]),
-                     parallel.batch_slices(g))
+        xp = array_module(g)
+        grad = xp.empty_like(g)
+        parallel.map(lambda part: xp.multiply(g[part], self.positive[part], out=grad[part]), parallel.batch_slices(g))
         return grad
 
 

@@ -159,7 +159,8 @@ def fast_dot_sum(a, b, axes, keepdims=True):
               and a.dtype.kind == "f" and a.flags.c_contiguous and b.flags.c_contiguous and a.size)
     if not usable:
         return fast_sum(a * b, axes, keepdims)
-    a_rows, b_rows = a.reshape(-1, width := plan[1]), b.reshape(-1, width)
+    width = plan[1]
+    a_rows, b_rows = a.reshape(-1, width), b.reshape(-1, width)
     row_totals = xp.concatenate(parallel.map(lambda rows: xp.vecdot(a_rows[rows], b_rows[rows]),
                                              parallel.slices(len(a_rows), a)))
     return _from_rows(row_totals, plan, a.shape, axes, keepdims)

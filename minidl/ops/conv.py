@@ -85,8 +85,8 @@ class Conv2d(Function):
         out = xp.empty((x.shape[0], weight.shape[0]) + tuple(out_hw), dtype=x.dtype)
         self.chunks = image_chunks(self.layout, x.shape[0], x.dtype.itemsize)
         needs_columns = len(self.needs_grad) > 1 and self.needs_grad[1]     # only dL/dW reads the columns
-        chunk_bytes = self.layout.columns_bytes(x.dtype.itemsize) * len(range(x.shape[0])[self.chunks[0]]) \
-            // max(x.shape[0], 1)
+        chunk_images = self.chunks[0].stop - self.chunks[0].start  # no chunk is larger than the first
+        chunk_bytes = self.layout.columns_bytes(x.dtype.itemsize) * chunk_images // max(x.shape[0], 1)
         kept = min(len(self.chunks), KEEP_COLUMNS_BYTES // max(chunk_bytes, 1)) if needs_columns else 0
 
         def forward_chunk(index):  # chunks are independent: they run on minidl's threads

@@ -98,7 +98,7 @@ class MaxPool2d(Function):
         right_wins, bottom_wins = [xp.empty(best.shape, dtype=bool) for _ in (0, 1)], xp.empty(best.shape, dtype=bool)
 
         def images(part):  # slices of the batch, on minidl's threads
-            corners = xp.empty((2, 2, len(best[part])) + best.shape[1:], dtype=x.dtype)
+            corners = xp.empty((2, 2) + best[part].shape, dtype=x.dtype)
             corners[...] = x[part].reshape(-1, c, out_hw[0], 2, out_hw[1], 2).transpose(3, 5, 0, 1, 2, 4)
             for p in (0, 1):
                 xp.greater(corners[p, 1], corners[p, 0], out=right_wins[p][part])
