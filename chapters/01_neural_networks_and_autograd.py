@@ -37,9 +37,9 @@
 import numpy as np
 
 import minidl
-from minidl.chapter import Chapter
+from minidl.course.chapter import Chapter
 from minidl.testing import gradcheck
-from minidl.viz import render, to_dot
+from minidl.course.figures import render, to_dot
 
 chapter = Chapter(1, "Neural networks and autograd")
 minidl.manual_seed(0)

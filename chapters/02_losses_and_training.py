@@ -42,9 +42,9 @@ from matplotlib.figure import Figure
 
 import minidl
 from minidl import nn
-from minidl.chapter import Chapter
+from minidl.course.chapter import Chapter
 from minidl.data import DataLoader
-from minidl.demos.digits_mlp import digits_split, make_model
+from minidl.course.demos.digits_mlp import digits_split, make_model
 from minidl.nn import functional as F
 from minidl.testing import gradcheck
 from minidl.training import fit

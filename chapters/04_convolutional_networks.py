@@ -31,8 +31,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import minidl
-from minidl.chapter import Chapter
-from minidl.demos import cnn
+from minidl.course.chapter import Chapter
+from minidl.course.demos import cnn
 from minidl.nn import functional as F
 from minidl.ops.conv import output_size
 from minidl.testing import gradcheck

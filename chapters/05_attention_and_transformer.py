@@ -41,8 +41,8 @@ from matplotlib.figure import Figure
 
 import minidl
 from minidl import nn
-from minidl.chapter import Chapter
-from minidl.demos import attention_maps, seq2seq
+from minidl.course.chapter import Chapter
+from minidl.course.demos import attention_maps, seq2seq
 from minidl.nn import functional as F
 from minidl.testing import gradcheck
 

@@ -35,10 +35,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import minidl
-from minidl.chapter import Chapter
+from minidl.course.chapter import Chapter
 from minidl.data import load_chinese_news, load_chinese_sentiment
 from minidl.data.tokenizer import CharTokenizer
-from minidl.demos.bert import (bag_of_characters_baseline, encoder_features, finetune, logistic_regression,
+from minidl.course.demos.bert import (bag_of_characters_baseline, encoder_features, finetune, logistic_regression,
                                make_model, pretrain, text_windows)
 from minidl.models.masking import mask_tokens
 

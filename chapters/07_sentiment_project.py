@@ -30,7 +30,7 @@ import numpy as np
 
 import minidl
 from minidl import nn
-from minidl.chapter import Chapter
+from minidl.course.chapter import Chapter
 from minidl.data import DataLoader, TensorDataset, load_chinese_sentiment
 from minidl.data.tokenizer import CharTokenizer
 from minidl.training import evaluate, fit, plot_history

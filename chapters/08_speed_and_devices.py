@@ -48,8 +48,8 @@ except ImportError:
     threadpool_limits = None
 
 import minidl
-from minidl.chapter import Chapter
-from minidl.tour import repository
+from minidl.course.chapter import Chapter
+from minidl.course.tour import repository
 
 chapter = Chapter(8, "Speed and devices")
 F = minidl.nn.functional
@@ -265,7 +265,7 @@ chapter.check(np.allclose(by_gemm, by_minidl, atol=1e-5), "im2col + one matmul e
 # into the kernel (a *minor page fault*), which zeroes the page and maps it. For an 8 MiB
 # activation that is up to 2,048 faults (fewer where the kernel maps 2 MiB huge pages),
 # each costing a microsecond or more: easily more than the arithmetic on that buffer.
-# `minidl.backend.keep_freed_memory()`, called when minidl is imported, raises glibc's
+# `minidl.core.backend.keep_freed_memory()`, called when minidl is imported, raises glibc's
 # mmap and trim thresholds (`mallopt`) so freed blocks stay in the process and are reused;
 # `MINIDL_KEEP_FREED_MEMORY=0` switches it off. Below, a loop over an 8 MiB array
 # (`exp`, then a product: two fresh buffers per iteration) runs in two fresh processes.
@@ -438,7 +438,7 @@ chapter.check(0.7 < in_ops <= 1.0, f"minidl's ops account for {in_ops:.0%} of it
 #
 # A tensor's array lives on a device, and each device has an *array module* `xp` with
 # NumPy's interface: `numpy` for `"cpu"`, `cupy` for `"cuda"` (imported only when first
-# asked for, so minidl never needs a GPU to import), and `minidl.strict` for `"strict"`.
+# asked for, so minidl never needs a GPU to import), and `minidl.core.strict` for `"strict"`.
 # Every op's forward and backward is written against `xp`, so the same code runs on all
 # three. Tensors and modules move with `.to(device)`; nothing ever crosses devices silently.
 #

@@ -3,27 +3,31 @@
 Names and semantics follow PyTorch: ``minidl.tensor``, ``minidl.randn``,
 ``x.backward()``, ``minidl.no_grad()`` ...; arrays live on the CPU (NumPy), on
 an NVIDIA GPU (CuPy, ``.to("cuda")``) or on the ``"strict"`` test device.
+
+The layers, from the bottom: ``core`` (Tensor, Function, backward, devices),
+``ops`` (each formula in its textbook form) and ``kernels`` (faster ways to
+compute the same ops, switched with :func:`use_kernels`), then ``nn``,
+``optim``, ``data``, ``io``, ``training`` and ``profiler``; ``testing`` and
+``course`` support the tests and the chapters.
 """
 
-# Import order matters: tensor imports autograd and the ops, which refer back to tensor.
-from minidl.tensor import Tensor
-from minidl.autograd import (Function, detect_anomaly, enable_grad, is_grad_enabled, no_grad,
-                             set_grad_enabled)
-from minidl.backend import Device
-from minidl.backend import Device as device
-from minidl.creation import (arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
-                             full_like, get_rng_state, linspace, manual_seed, ones, ones_like, rand, rand_like,
-                             randint, randn, randn_like, randperm, set_rng_state, tensor, zeros, zeros_like)
-from minidl.dtypes import (bool_, double, float, float16, float32, float64, get_default_dtype, half, int8, int16,
-                           int32, int64, long, set_default_dtype, uint8)
-from minidl.errors import AutogradError, DeviceError, MinidlError, ShapeError
+from minidl.core import (AutogradError, Device, DeviceError, Function, MinidlError, ShapeError, Tensor,
+                         detect_anomaly, enable_grad, is_grad_enabled, kernels_enabled, no_grad, set_grad_enabled,
+                         use_kernels)
+from minidl.core.backend import Device as device
+from minidl.core.creation import (arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
+                                  full_like, get_rng_state, linspace, manual_seed, ones, ones_like, rand, rand_like,
+                                  randint, randn, randn_like, randperm, set_rng_state, tensor, zeros, zeros_like)
+from minidl.core.dtypes import (bool_, double, float, float16, float32, float64, get_default_dtype, half, int8,
+                                int16, int32, int64, long, set_default_dtype, uint8)
 from minidl.ops import (abs, add, allclose, amax, amin, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,
                         clone, concat, concatenate, div, eq, equal, exp, expand, flatten, ge, gt, isfinite, isinf,
                         isnan, le, log, log_softmax, logical_not, logsumexp, lt, matmul, max, maximum, mean, min,
                         minimum, mul, ne, neg, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze,
                         stack, std, sub, sum, tanh, transpose, unflatten, unsqueeze, var, where)
-from minidl import data, nn, optim, parallel, profiler, testing
-from minidl.parallel import get_num_threads, set_num_threads
+from minidl import kernels
+from minidl.kernels.threads import get_num_threads, set_num_threads
+from minidl import data, nn, optim, profiler
 from minidl.io import load, save
 
 __version__ = "0.1.0"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from minidl.errors import MinidlError
+from minidl.core.errors import MinidlError
 
 USER_ERRORS = (MinidlError, ValueError, FileNotFoundError)
 
@@ -31,7 +31,7 @@ def _run_info(args):
 
 
 def _demo_arguments(parser):
-    from minidl import demo
+    from minidl.course import demo
     parser.add_argument("--epochs", type=int, default=demo.EPOCHS,
                         help=f"passes over the training set (default {demo.EPOCHS})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights (default 0)")
@@ -41,7 +41,7 @@ def _demo_arguments(parser):
 
 
 def _run_demo(args):
-    from minidl import demo
+    from minidl.course import demo
     demo.run(epochs=args.epochs, seed=args.seed, out_dir=None if args.no_plot else args.out)
     return 0
 
@@ -51,7 +51,7 @@ def _no_arguments(parser):
 
 
 def _run_chapters(args):
-    from minidl import tour
+    from minidl.course import tour
     for number, path, title in tour.chapters():
         print(f"{number:02d}  {title}\n    {tour.summary(path)}")
     return 0
@@ -63,12 +63,12 @@ def _chapter_arguments(parser):
 
 
 def _run_chapter(args):
-    from minidl import tour
+    from minidl.course import tour
     return tour.run_chapter(args.number, quick=args.quick)
 
 
 def _run_tour(args):
-    from minidl import tour
+    from minidl.course import tour
     return tour.tour()
 
 
@@ -78,7 +78,7 @@ def _bench_arguments(parser):
 
 
 def _run_bench(args):
-    from minidl import tour
+    from minidl.course import tour
     return tour.run_benchmarks(args.arguments)
 
 
@@ -88,7 +88,7 @@ def _profile_arguments(parser):
 
 
 def _run_profile(args):
-    from minidl import tour
+    from minidl.course import tour
     return tour.run_benchmarks(args.arguments, script="breakdown.py")
 
 
@@ -97,8 +97,8 @@ def _gradcheck_arguments(parser):
 
 
 def _run_gradcheck(args):
-    from minidl import gradcheck_table
-    return gradcheck_table.run(args.device)
+    from minidl.testing import table
+    return table.run(args.device)
 
 
 COMMANDS = {

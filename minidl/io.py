@@ -30,8 +30,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from minidl.backend import Device, to_device, to_numpy
-from minidl.tensor import Tensor
+from minidl.core.backend import Device, to_device, to_numpy
+from minidl.core.tensor import Tensor
 
 FORMAT = "minidl.checkpoint"
 VERSION = 1

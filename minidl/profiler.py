@@ -16,16 +16,10 @@ each op to finish before stopping its clock, so the times are the ops' own.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import time
 from dataclasses import dataclass
 
-_active = contextvars.ContextVar("minidl_profiler", default=None)
-
-
-def active():
-    """The profile currently recording, or None (one lookup: the cost of profiling when it is off)."""
-    return _active.get()
+from minidl.core.profiling import active, current
 
 
 @dataclass
@@ -86,11 +80,11 @@ class profile(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name)
         self._tokens = []
 
     def __enter__(self):
-        self._tokens.append(_active.set(self))
+        self._tokens.append(current.set(self))
         return self
 
     def __exit__(self, *exc):
-        _active.reset(self._tokens.pop())
+        current.reset(self._tokens.pop())
         return False
 
     def start(self, arrays):

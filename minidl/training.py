@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from minidl.autograd import no_grad
-from minidl.creation import get_rng_state, set_rng_state
+from minidl.core import no_grad
+from minidl.core.creation import get_rng_state, set_rng_state
 from minidl.io import load, save
 from minidl.nn import functional as F
 

@@ -1,4 +1,4 @@
-"""Every differentiable op declared as data for the harness (minidl.harness).
+"""Every differentiable op declared as data for the harness (minidl.testing.harness).
 
 Each :class:`OpCase` pairs a minidl call (written as a user would: a Tensor method,
 an operator, ``minidl.*`` or ``minidl.nn.functional``) with a plain-NumPy float64
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
-from minidl.harness import OpCase, avoiding, broadcastable, distinct, examples, normal, positive, single
+from minidl.testing.harness import OpCase, avoiding, broadcastable, distinct, examples, normal, positive, single
 
 
 def _torch():

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minidl
-from minidl.autograd import Function, sum_to
-from minidl.errors import AutogradError, ShapeError
+from minidl.core import Function, sum_to
+from minidl.core.errors import AutogradError, ShapeError
 
 
 def leaf(values, dtype=None):

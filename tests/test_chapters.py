@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from minidl import tour
+from minidl.course import tour
 
 CHAPTERS = [entry for entry in tour.chapters()]
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl import cli, demo, info
+from minidl import cli, info
+from minidl.course import demo
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 

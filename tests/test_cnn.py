@@ -160,7 +160,7 @@ def test_small_vgg_eval_ignores_dropout():
 def test_digits_demo_reaches_97_percent(tmp_path):
     if importlib.util.find_spec("sklearn") is None:
         pytest.skip("the digits come with scikit-learn: pip install scikit-learn")
-    from minidl.demos.cnn import run
+    from minidl.course.demos.cnn import run
     result = run(dataset="digits", progress=False, out_dir=tmp_path)
     assert result["test_accuracy"] >= 0.97
     assert len(result["history"]["test_accuracy"]) == len(result["history"]["epoch_loss"]) > 0

@@ -23,12 +23,12 @@ from hypothesis import strategies as st
 
 import minidl
 from minidl import nn
-from minidl.backend import to_numpy
-from minidl.errors import ShapeError
-from minidl.harness import distinct
+from minidl.core.backend import to_numpy
+from minidl.core.errors import ShapeError
+from minidl.testing.harness import distinct
 from minidl.nn import functional as F
 from minidl.ops import conv as conv_ops
-from minidl.tensor import Tensor
+from minidl.core.tensor import Tensor
 from minidl.testing import gradcheck
 
 DEVICES = ["cpu", "strict"]

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl import backend, strict
-from minidl.backend import Device, array_module, device_of, to_device, to_numpy
-from minidl.errors import DeviceError
-from minidl.strict import StrictArray
+from minidl.core import backend, strict
+from minidl.core.backend import Device, array_module, device_of, to_device, to_numpy
+from minidl.core.errors import DeviceError
+from minidl.core.strict import StrictArray
 
 
 @pytest.fixture
@@ -209,7 +209,7 @@ def test_array_module(s):
     assert array_module(1.5) is np
     with pytest.raises(TypeError, match="list"):
         array_module([1.0, 2.0])
-    assert minidl.backend.array_module is array_module
+    assert minidl.core.backend.array_module is array_module
 
 
 def test_device_of_to_device_to_numpy(s):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl.errors import AutogradError, DeviceError, MinidlError, ShapeError
+from minidl.core.errors import AutogradError, DeviceError, MinidlError, ShapeError
 from minidl.testing import gradcheck
 
 

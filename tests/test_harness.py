@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl.autograd import Function
-from minidl.harness import Example, OpCase, check_forward, check_gradient, check_torch, examples, single
+from minidl.core import Function
+from minidl.testing.harness import Example, OpCase, check_forward, check_gradient, check_torch, examples, single
 from minidl.ops.activation import Softmax
 from minidl.ops.linalg import MatMul
 from minidl.testing import GradcheckError, gradcheck

@@ -143,7 +143,7 @@ def test_unavailable_device_suggests_map_location(tmp_path, monkeypatch):
     document["root"]["values"][0]["device"] = "cuda:0"
     archive[STRUCTURE_KEY] = np.frombuffer(json.dumps(document).encode(), np.uint8)
     np.savez(tmp_path / "gpu.npz", **archive)
-    monkeypatch.setattr("minidl.backend._load_cupy", lambda: (_ for _ in ()).throw(minidl.DeviceError("no GPU")))
+    monkeypatch.setattr("minidl.core.backend._load_cupy", lambda: (_ for _ in ()).throw(minidl.DeviceError("no GPU")))
     with pytest.raises(minidl.DeviceError, match="map_location='cpu'"):
         load(tmp_path / "gpu.npz")
     assert load(tmp_path / "gpu.npz", map_location="cpu")["w"].device == "cpu"

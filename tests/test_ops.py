@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minidl.harness import check_forward, check_gradient, check_torch
-from minidl.op_catalog import CASES as CATALOG
+from minidl.testing.harness import check_forward, check_gradient, check_torch
+from minidl.testing.catalog import CASES as CATALOG
 from op_cases import CASES as EXTRA
 
 CASES = list({case.name: case for case in [*CATALOG, *EXTRA]}.values())

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minidl
-from minidl import parallel
+from minidl.kernels import threads as parallel
 from minidl.testing import gradcheck
 
 

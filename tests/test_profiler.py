@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl.autograd import Function
+from minidl.core import Function
 from minidl.profiler import profile
 
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
-from minidl.errors import ShapeError
-from minidl.harness import Example, OpCase, check_forward, check_gradient, check_torch
+from minidl.core.errors import ShapeError
+from minidl.testing.harness import Example, OpCase, check_forward, check_gradient, check_torch
 
 
 def _reference(q, k, v, mask=None, is_causal=False, scale=None):

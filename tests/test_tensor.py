@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl.errors import AutogradError
+from minidl.core.errors import AutogradError
 
 
 @pytest.fixture

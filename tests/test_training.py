@@ -63,7 +63,7 @@ def test_resume_without_checkpoint_file_starts_fresh(tmp_path):
 @pytest.mark.parametrize("epochs", [40])
 def test_digits_mlp_reaches_97_percent(epochs):
     pytest.importorskip("sklearn", reason="the digits come from scikit-learn's data files")
-    from minidl.demos import digits_mlp
+    from minidl.course.demos import digits_mlp
     result = digits_mlp.run(epochs=epochs, out_dir=None, progress=False)
     assert result["test_accuracy"] >= 0.97
 

@@ -13,8 +13,8 @@ import numbers
 
 import numpy as np
 
-from minidl.creation import default_generator, from_numpy, tensor
-from minidl.tensor import Tensor
+from minidl.core.creation import default_generator, from_numpy, tensor
+from minidl.core.tensor import Tensor
 
 
 class Dataset:

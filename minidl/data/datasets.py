@@ -23,7 +23,7 @@ import zlib
 
 import numpy as np
 
-from minidl.errors import MinidlError
+from minidl.core.errors import MinidlError
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 

@@ -14,10 +14,10 @@ import numbers
 
 import numpy as np
 
-from minidl.creation import default_generator, tensor
+from minidl.core.creation import default_generator, tensor
 from minidl.data.dataset import Subset, TensorDataset
 from minidl.ops import stack
-from minidl.tensor import Tensor
+from minidl.core.tensor import Tensor
 
 
 def default_collate(batch):

@@ -18,10 +18,11 @@ output layer starts with logits near zero); the [PAD] row starts at zero.
 
 from __future__ import annotations
 
-from minidl import creation, nn
+from minidl.core import creation
+from minidl import nn
 from minidl.nn import functional as F
 from minidl.nn import init
-from minidl.tensor import Tensor
+from minidl.core.tensor import Tensor
 
 
 def as_ids(ids, device=None):

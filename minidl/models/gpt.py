@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import creation, nn
-from minidl.autograd import no_grad
-from minidl.backend import to_numpy
+from minidl.core import creation
+from minidl import nn
+from minidl.core import no_grad
+from minidl.core.backend import to_numpy
 from minidl.models.bert import as_ids, check_ids, small_normal_
 from minidl.nn import functional as F
 from minidl.nn import init
-from minidl.tensor import Tensor
+from minidl.core.tensor import Tensor
 
 
 class MiniGPT(nn.Module):

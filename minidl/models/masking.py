@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import creation
-from minidl.backend import to_numpy
-from minidl.tensor import Tensor
+from minidl.core import creation
+from minidl.core.backend import to_numpy
+from minidl.core.tensor import Tensor
 
 IGNORE_INDEX = -100
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from minidl import nn
-from minidl.autograd import no_grad
-from minidl.backend import to_numpy
+from minidl.core import no_grad
+from minidl.core.backend import to_numpy
 from minidl.models.bert import as_ids
 from minidl.nn import functional as F
 

@@ -30,9 +30,9 @@ import math
 
 import numpy as np
 
-from minidl import creation
-from minidl.backend import array_module, to_numpy
-from minidl.errors import ShapeError
+from minidl.core import creation
+from minidl.core.backend import array_module, to_numpy
+from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
 from minidl.nn.layers import Linear

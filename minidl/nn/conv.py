@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from minidl import creation
+from minidl.core import creation
 from minidl.nn import functional as F
 from minidl.nn import init
 from minidl.nn.module import Module, Parameter

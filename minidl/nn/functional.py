@@ -1,6 +1,6 @@
 """Functional forms of the layers, with the names of ``torch.nn.functional``."""
 
-from minidl.creation import default_generator
+from minidl.core.creation import default_generator
 from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from minidl.ops.common import wrap
 from minidl.ops.attention import scaled_dot_product_attention
@@ -12,7 +12,7 @@ from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_log
 from minidl.ops.norm import batch_norm, layer_norm
 from minidl.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from minidl.ops.shape import pad
-from minidl.backend import to_device
+from minidl.core.backend import to_device
 
 
 def dropout(input, p=0.5, training=True):  # noqa: A002  (PyTorch's names)

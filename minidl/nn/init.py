@@ -10,9 +10,9 @@ import math
 
 import numpy as np
 
-from minidl.autograd import no_grad
-from minidl.backend import to_device
-from minidl.creation import default_generator
+from minidl.core import no_grad
+from minidl.core.backend import to_device
+from minidl.core.creation import default_generator
 
 
 def _fill(tensor, values):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from minidl import creation, ops
+from minidl.core import creation
+from minidl import ops
 from minidl.nn import functional as F
 from minidl.nn import init
 from minidl.nn.module import Module, Parameter

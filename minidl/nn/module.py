@@ -14,9 +14,9 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from minidl.autograd import no_grad
-from minidl.backend import Device, to_device
-from minidl.tensor import Tensor
+from minidl.core import no_grad
+from minidl.core.backend import Device, to_device
+from minidl.core.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 

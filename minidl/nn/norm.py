@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minidl import creation
+from minidl.core import creation
 from minidl.nn import functional as F
 from minidl.nn.module import Module, Parameter
 

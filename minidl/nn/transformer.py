@@ -24,9 +24,9 @@ import copy
 
 import numpy as np
 
-from minidl import creation
-from minidl.dtypes import get_default_dtype
-from minidl.errors import ShapeError
+from minidl.core import creation
+from minidl.core.dtypes import get_default_dtype
+from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
 from minidl.nn.attention import MultiheadAttention

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from minidl.backend import array_module
-from minidl.tensor import Tensor
+from minidl.core.backend import array_module
+from minidl.core.tensor import Tensor
 
 
 def _grads(parameters):

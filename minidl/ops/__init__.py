@@ -2,12 +2,19 @@
 
 Every op is a ``Function`` subclass (forward and backward side by side) plus a
 functional form with PyTorch's name and arguments. The Tensor methods and the
-``minidl.*`` functions call the functional forms collected here.
+``minidl.*`` functions call the functional forms collected here: at the end of
+this file the package attaches itself to Tensor (the core's one hook,
+:func:`minidl.core.tensor_methods.attach_ops`).
 """
+
+import sys
+
+from minidl.core import tensor_methods
 
 from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from minidl.ops.arithmetic import (abs, add, cast, clamp, clip, clone, div, exp, log, maximum, minimum, mul,
                                    neg, pow, sqrt, sub, transfer, where)
+from minidl.ops.common import as_tensor
 from minidl.ops.compare import (allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_not, lt, ne)
 from minidl.ops.linalg import matmul
 from minidl.ops.reduction import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var
@@ -16,7 +23,7 @@ from minidl.ops.shape import (as_index, broadcast_to, cat, chunk, concat, concat
                               unflatten, unsqueeze)
 
 __all__ = [
-    "abs", "add", "allclose", "amax", "amin", "argmax", "argmin", "as_index", "broadcast_to", "cast", "cat",
+    "abs", "add", "allclose", "amax", "amin", "argmax", "argmin", "as_index", "as_tensor", "broadcast_to", "cast", "cat",
     "chunk", "clamp", "clip", "clone", "concat", "concatenate", "div", "eq", "equal", "exp", "expand",
     "expand_as", "flatten", "ge", "gelu", "getitem", "gt", "isfinite", "isinf", "isnan", "le", "leaky_relu",
     "log", "log_softmax", "logical_not", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
@@ -24,3 +31,5 @@ __all__ = [
     "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "transfer", "transpose", "unflatten",
     "unsqueeze", "var", "where",
 ]
+
+tensor_methods.attach_ops(sys.modules[__name__])

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
-from minidl import parallel
-from minidl.autograd import Function
-from minidl.backend import array_module
+from minidl.kernels import threads as parallel
+from minidl.core import Function
+from minidl.core.backend import array_module
 from minidl.ops.common import fast_sum, normalize_dims, pick_dim, softmax_shift
 from minidl.ops.special import erf
 

@@ -6,8 +6,8 @@ input's shape, so the backward formulas below are written for equal shapes.
 
 from __future__ import annotations
 
-from minidl.autograd import Function
-from minidl.backend import array_module, to_device
+from minidl.core import Function
+from minidl.core.backend import array_module, to_device
 from minidl.ops.common import as_tensor, binary_operands, is_tensor
 
 
@@ -227,7 +227,7 @@ class Transfer(Function):
     """z = x copied to another device;  dz/dx = 1 (the gradient is copied back)"""
 
     def forward(self, x, device):
-        from minidl.backend import device_of
+        from minidl.core.backend import device_of
         self.source = device_of(x)
         return to_device(x, device)
 
@@ -280,7 +280,7 @@ def mul(x, y):
 def div(x, y):
     x, y = binary_operands(x, y)
     if x.data.dtype.kind in "biu" and y.data.dtype.kind in "biu":  # true division gives floats
-        from minidl.dtypes import get_default_dtype
+        from minidl.core.dtypes import get_default_dtype
         x, y = x.to(get_default_dtype()), y.to(get_default_dtype())
     return Div.apply(x, y)
 
@@ -294,7 +294,7 @@ def pow(x, exponent):
     if not is_tensor(exponent) and is_tensor(x):
         exponent = exponent.item() if hasattr(exponent, "item") else exponent
         if x.data.dtype.kind in "biu" and isinstance(exponent, float):
-            from minidl.dtypes import get_default_dtype
+            from minidl.core.dtypes import get_default_dtype
             x = x.to(get_default_dtype())
         return PowScalar.apply(x, exponent=exponent)
     return Pow.apply(*binary_operands(x, exponent))

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import math
 
-from minidl import parallel
-from minidl.autograd import Function
-from minidl.backend import array_module, to_device
-from minidl.creation import default_generator
-from minidl.errors import DeviceError, ShapeError
+from minidl.kernels import threads as parallel
+from minidl.core import Function
+from minidl.core.backend import array_module, to_device
+from minidl.core.creation import default_generator
+from minidl.core.errors import DeviceError, ShapeError
 from minidl.ops.common import as_tensor, fast_sum, softmax_shift
 
 

@@ -6,19 +6,20 @@ import numbers
 
 import numpy as np
 
-from minidl import parallel
-from minidl.backend import array_module
-from minidl.dtypes import get_default_dtype
-from minidl import tensor as tensor_module  # Tensor is read at call time: tensor.py imports the ops
+from minidl.core.backend import array_module
+from minidl.core.creation import tensor
+from minidl.core.dtypes import get_default_dtype
+from minidl.core.tensor import Tensor
+from minidl.kernels import threads as parallel
 
 
 def is_tensor(value):
-    return isinstance(value, tensor_module.Tensor)
+    return isinstance(value, Tensor)
 
 
 def wrap(array):
     """A Tensor (not recorded in any graph) around a raw array."""
-    return tensor_module.Tensor(array)
+    return Tensor(array)
 
 
 def as_tensor(value, like=None):
@@ -43,13 +44,12 @@ def as_tensor(value, like=None):
         else:
             dtype = np.complex128
         return wrap(array_module(like.data).asarray(value, dtype=dtype))
-    from minidl.creation import tensor
     return tensor(value, device=None if like is None else like.device)
 
 
 def binary_operands(a, b):
     """Both operands of a binary op as Tensors on one device, with PyTorch's scalar promotion."""
-    if type(a) is type(b) is tensor_module.Tensor and a.data.dtype == b.data.dtype:
+    if type(a) is type(b) is Tensor and a.data.dtype == b.data.dtype:
         return a, b  # the common case, kept fast
     for operand in (a, b):
         if isinstance(operand, (tuple, list, dict, str)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minidl.backend import array_module
+from minidl.core.backend import array_module
 from minidl.ops.common import binary_operands, wrap
 
 

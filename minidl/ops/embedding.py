@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from minidl.autograd import Function
-from minidl.backend import array_module, scatter_add
+from minidl.core import Function
+from minidl.core.backend import array_module, scatter_add
 
 
 class Embedding(Function):

@@ -24,7 +24,7 @@ Two layouts, chosen by stride:
 
 from __future__ import annotations
 
-from minidl.backend import array_module
+from minidl.core.backend import array_module
 
 
 def offsets(kernel, stride, dilation, out_hw):

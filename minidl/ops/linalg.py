@@ -8,9 +8,9 @@ forward and backward, which is what BLAS is fastest at.
 
 from __future__ import annotations
 
-from minidl.autograd import Function
-from minidl import parallel
-from minidl.errors import ShapeError
+from minidl.core import Function
+from minidl.kernels import threads as parallel
+from minidl.core.errors import ShapeError
 from minidl.ops.common import binary_operands
 
 

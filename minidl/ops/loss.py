@@ -9,9 +9,9 @@ minus one-hot" when q is one-hot.
 
 from __future__ import annotations
 
-from minidl.autograd import Function
-from minidl.backend import array_module
-from minidl.errors import DeviceError
+from minidl.core import Function
+from minidl.core.backend import array_module
+from minidl.core.errors import DeviceError
 from minidl.ops.common import as_tensor, fast_sum, softmax_shift
 
 REDUCTIONS = ("mean", "sum", "none")

@@ -12,9 +12,9 @@ statistics instead, so μ and σ² are constants and dL/dx = g·γ/√(σ²+ε).
 
 from __future__ import annotations
 
-from minidl import parallel
-from minidl.autograd import Function, no_grad
-from minidl.backend import array_module
+from minidl.kernels import threads as parallel
+from minidl.core import Function, no_grad
+from minidl.core.backend import array_module
 from minidl.ops.common import fast_dot_sum, fast_sum, product
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import parallel
-from minidl.autograd import Function
-from minidl.backend import array_module
-from minidl.errors import ShapeError
+from minidl.kernels import threads as parallel
+from minidl.core import Function
+from minidl.core.backend import array_module
+from minidl.core.errors import ShapeError
 from minidl.ops.conv import output_size, pair
 from minidl.ops.im2col import offsets
 

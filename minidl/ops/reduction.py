@@ -10,8 +10,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from minidl.autograd import Function
-from minidl.backend import array_module
+from minidl.core import Function
+from minidl.core.backend import array_module
 from minidl.ops.common import (expand_dims_like, fast_sum, is_tensor, normalize_dims, pick_dim, pick_keepdim,
                                softmax_shift, wrap)
 

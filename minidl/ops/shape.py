@@ -11,9 +11,9 @@ import numbers
 
 import numpy as np
 
-from minidl.autograd import Function
-from minidl.backend import array_module, scatter_add
-from minidl.errors import ShapeError
+from minidl.core import Function
+from minidl.core.backend import array_module, scatter_add
+from minidl.core.errors import ShapeError
 from minidl.ops.common import is_tensor, normalize_dims
 
 

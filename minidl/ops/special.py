@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from minidl.backend import array_module
+from minidl.core.backend import array_module
 
 PIECE_WIDTH = 0.5
 SATURATION = 6.0  # 1 - erf(6) < 3e-17

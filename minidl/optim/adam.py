@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from minidl.backend import array_module
+from minidl.core.backend import array_module
 from minidl.optim.optimizer import Optimizer, check_option
 
 

@@ -11,7 +11,7 @@ that ``state_dict()`` uses, never by ``id()``.
 
 Subclasses implement ``_update(param, grad, state, group)``: it changes the raw
 arrays in place (``param.data``, its state arrays), using the array module of
-the parameter (NumPy, CuPy or minidl.strict), so parameters never get new
+the parameter (NumPy, CuPy or minidl.core.strict), so parameters never get new
 arrays and nothing is recorded by autograd.
 """
 
@@ -21,10 +21,10 @@ import numbers
 
 import numpy as np
 
-from minidl.autograd import enable_grad
-from minidl.backend import array_module, device_of, to_device, to_numpy
-from minidl.errors import DeviceError, ShapeError
-from minidl.tensor import Tensor
+from minidl.core import enable_grad
+from minidl.core.backend import array_module, device_of, to_device, to_numpy
+from minidl.core.errors import DeviceError, ShapeError
+from minidl.core.tensor import Tensor
 
 
 class Optimizer:

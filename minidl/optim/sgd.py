@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minidl.backend import array_module
+from minidl.core.backend import array_module
 from minidl.optim.optimizer import Optimizer, check_option
 
 

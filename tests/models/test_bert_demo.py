@@ -5,7 +5,7 @@ import pytest
 
 import minidl
 from minidl.data.tokenizer import CharTokenizer
-from minidl.demos import bert
+from minidl.course.demos import bert
 from minidl.models.masking import mask_tokens
 
 CONFIG = {"d_model": 16, "nhead": 2, "layers": 1, "dim_feedforward": 32, "max_length": 12, "dropout": 0.0}

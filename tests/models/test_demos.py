@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl.demos import attention_maps, gpt, seq2seq
+from minidl.course.demos import attention_maps, gpt, seq2seq
 from minidl.models.gpt import MiniGPT
 
 try:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl.errors import ShapeError
+from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn.attention import MultiheadAttention, causal_mask, padding_mask
 from minidl.nn.transformer import Transformer

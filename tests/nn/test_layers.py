@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import minidl
 from minidl import nn
-from minidl.errors import ShapeError
+from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.testing import gradcheck
 

@@ -8,7 +8,7 @@ import pytest
 
 import minidl
 from minidl import nn
-from minidl.backend import to_numpy
+from minidl.core.backend import to_numpy
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny tensors: threads only contend for the shared cores

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minidl
-from minidl.errors import ShapeError
+from minidl.core.errors import ShapeError
 from minidl.nn.attention import causal_mask, padding_mask
 from minidl.nn.layers import GELU
 from minidl.nn.norm import LayerNorm

@@ -11,9 +11,9 @@ import numbers
 
 import numpy as np
 
-from minidl.backend import Device, array_module, to_device
-from minidl.dtypes import get_default_dtype
-from minidl.tensor import Tensor
+from minidl.core.backend import Device, array_module, to_device
+from minidl.core.dtypes import get_default_dtype
+from minidl.core.tensor import Tensor
 
 _generator = [np.random.default_rng()]
 

@@ -1,7 +1,8 @@
 """The Tensor: an array, its gradient, and the node that produced it.
 
 A Tensor wraps a NumPy, CuPy or strict array (``.data``). Operators and methods
-call the differentiable ops in ``minidl.ops``; each op records one node of the
+call the differentiable ops in ``minidl.ops`` (through the hook in
+``tensor_methods``, so the core imports nothing above it); each op records one node of the
 graph (``.grad_fn``), and ``backward()`` walks that graph to fill ``.grad`` of
 every leaf that requires grad. Names and semantics follow PyTorch.
 """
@@ -10,10 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl import autograd as _autograd
-from minidl.backend import Device, array_module, device_of, to_device, to_numpy
-from minidl.errors import AutogradError, DeviceError, ShapeError
-from minidl.tensor_methods import TensorMethods, ops
+from minidl.core import tensor_methods
+from minidl.core.backend import Device, array_module, device_of, to_device, to_numpy
+from minidl.core.backward import run_backward
+from minidl.core.errors import AutogradError, DeviceError, ShapeError
+from minidl.core.grad_mode import is_grad_enabled
+from minidl.core.tensor_methods import TensorMethods
+
 
 class Tensor(TensorMethods):
     """A multi-dimensional array that records the operations applied to it for backward().
@@ -21,7 +25,7 @@ class Tensor(TensorMethods):
     Build one with :func:`minidl.tensor`, :func:`minidl.zeros`, :func:`minidl.randn` ...
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_version", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_output", "_version", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor)
 
     def __init__(self, data, requires_grad=False):
@@ -31,6 +35,7 @@ class Tensor(TensorMethods):
         self.data = data
         self.grad = None
         self._node = None
+        self._output = 0
         self._version = [0]
         self._retains_grad = False
         self._requires_grad = False
@@ -38,12 +43,13 @@ class Tensor(TensorMethods):
             self.requires_grad_(True)
 
     @classmethod
-    def _from_op(cls, data, node):
-        """Fast constructor used by Function.apply."""
+    def _from_op(cls, data, node, output=0):
+        """Fast constructor used by Function.apply: output number ``output`` of ``node``."""
         tensor = cls.__new__(cls)
         tensor.data = data
         tensor.grad = None
         tensor._node = node
+        tensor._output = output
         tensor._requires_grad = node is not None
         tensor._version = [0]
         tensor._retains_grad = False
@@ -151,9 +157,9 @@ class Tensor(TensorMethods):
                 dtype = arg
         result = self
         if dtype is not None and np.dtype(dtype) != self.dtype:
-            result = ops.cast(result, np.dtype(dtype))
+            result = tensor_methods.ops.cast(result, np.dtype(dtype))
         if device is not None and Device(device) != self.device:
-            result = ops.transfer(result, Device(device))
+            result = tensor_methods.ops.transfer(result, Device(device))
         return result
 
     def cpu(self):
@@ -207,7 +213,7 @@ class Tensor(TensorMethods):
                 raise AutogradError(f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
                                     f"{self.shape}")
             grad = grad.astype(self.dtype, copy=False)
-        _autograd.run_backward(self, grad, retain_graph=retain_graph)
+        run_backward(self, grad, retain_graph=retain_graph)
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too after backward()."""
@@ -223,7 +229,7 @@ class Tensor(TensorMethods):
 
     # --- in-place operations (never recorded; bump the version counter) -------
     def _check_inplace(self, op):
-        if self._requires_grad and _autograd.is_grad_enabled():
+        if self._requires_grad and is_grad_enabled():
             kind = "a leaf tensor" if self._node is None else "a tensor"
             raise AutogradError(f"{op}: {kind} that requires grad cannot be modified in place while gradients "
                                 "are recorded; wrap the update in `with minidl.no_grad():`")
@@ -296,10 +302,10 @@ class Tensor(TensorMethods):
 
     def __setitem__(self, index, value):
         self._check_inplace("setitem")
-        if isinstance(value, Tensor) and value.requires_grad and _autograd.is_grad_enabled():
+        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
             raise AutogradError("setitem: assigning a tensor that requires grad into another tensor is not "
                                 "differentiable in minidl; build the result with cat, stack or where instead")
-        self.data[ops.as_index(index)] = self._on_device(value, "setitem")
+        self.data[tensor_methods.ops.as_index(index)] = self._on_device(value, "setitem")
         self._modified()
 
     def __iadd__(self, other):

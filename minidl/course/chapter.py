@@ -2,7 +2,7 @@
 
 A chapter in ``chapters/`` starts with::
 
-    from minidl.chapter import Chapter
+    from minidl.course.chapter import Chapter
     chapter = Chapter(1, "Neural networks and autograd")
 
 then uses ``chapter.quick`` to size its runs, ``chapter.figure("name.png")``

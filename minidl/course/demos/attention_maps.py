@@ -1,7 +1,7 @@
 """Where does the Transformer look? Heatmaps of the attention weights P = softmax(QKᵀ/√d_k).
 
-    python -m minidl.demos.attention_maps            # trains the reversal model (30 s, one BLAS thread)
-    python -m minidl.demos.attention_maps --quick    # a shorter training run (10 s)
+    python -m minidl.course.demos.attention_maps            # trains the reversal model (30 s, one BLAS thread)
+    python -m minidl.course.demos.attention_maps --quick    # a shorter training run (10 s)
 
 Row i of a map is the distribution over keys that query i averages the values with.
 For string reversal the decoder's cross-attention should show an anti-diagonal: the
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from minidl.autograd import no_grad
-from minidl.backend import to_numpy
-from minidl.demos import seq2seq as task
+from minidl.core import no_grad
+from minidl.core.backend import to_numpy
+from minidl.course.demos import seq2seq as task
 from minidl.models.bert import as_ids
 
 # --- the plot ------------------------------------------------------------------------------------------

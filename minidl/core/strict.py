@@ -8,7 +8,7 @@ the whole op test suite can run on device ``"strict"`` and catch such bugs on
 any machine.
 
 This module doubles as the array module of the strict device
-(``xp = minidl.strict``): ``xp.zeros``, ``xp.exp``, ``xp.where``,
+(``xp = minidl.core.strict``): ``xp.zeros``, ``xp.exp``, ``xp.where``,
 ``xp.lib.stride_tricks.as_strided`` ... all return strict arrays.
 Allowed, as in CuPy: explicit transfers (``xp.asarray(numpy_array)``,
 ``strict_array.get()``), NumPy scalars, and NumPy integer or boolean arrays as
@@ -160,7 +160,7 @@ def unwrap_index(index):
     return index
 
 
-# --- the module interface: ``minidl.strict`` used like ``numpy`` or ``cupy`` ---
+# --- the module interface: ``minidl.core.strict`` used like ``numpy`` or ``cupy`` ---
 
 _TRANSFERS = {"asarray", "array", "ascontiguousarray", "asanyarray"}
 
@@ -180,7 +180,7 @@ class _Namespace(types.ModuleType):
     """Mirror of a NumPy (sub)module whose functions take and return strict arrays."""
 
     def __init__(self, source):
-        super().__init__(source.__name__.replace("numpy", "minidl.strict"))
+        super().__init__(source.__name__.replace("numpy", "minidl.core.strict"))
         self._source = source
 
     def __getattr__(self, name):
@@ -199,7 +199,7 @@ _numpy_mirror = _Namespace(np)
 
 
 def __getattr__(name):
-    """Module-level attribute access: ``minidl.strict.zeros`` mirrors ``numpy.zeros``."""
+    """Module-level attribute access: ``minidl.core.strict.zeros`` mirrors ``numpy.zeros``."""
     return getattr(_numpy_mirror, name)
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from minidl import nn
-from minidl.autograd import no_grad
-from minidl.backend import to_numpy
-from minidl.tensor import Tensor
+from minidl.core import no_grad
+from minidl.core.backend import to_numpy
+from minidl.core.tensor import Tensor
 
 
 def first_conv(model):

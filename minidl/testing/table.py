@@ -30,8 +30,8 @@ def _size(shape):
 def run(device="cpu"):
     """Check every differentiable op of the catalog on ``device``; returns the exit code."""
     try:
-        from minidl.harness import check_gradient
-        from minidl.op_catalog import CASES
+        from minidl.testing.harness import check_gradient
+        from minidl.testing.catalog import CASES
     except ImportError as error:
         raise ValueError(f"minidl gradcheck needs hypothesis ({error}): pip install -e \".[dev]\"") from None
     from minidl.testing import GradcheckError

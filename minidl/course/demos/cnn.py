@@ -1,8 +1,8 @@
 """A CNN on the 8x8 digits or on Fashion-MNIST: convolution, max pooling, batch norm, Adam.
 
-    python -m minidl.demos.cnn                                  # digits, LeNet
-    python -m minidl.demos.cnn --dataset fashion                # Fashion-MNIST, SmallVGG
-    python -m minidl.demos.cnn --dataset fashion --limit 5000   # a quick look
+    python -m minidl.course.demos.cnn                                  # digits, LeNet
+    python -m minidl.course.demos.cnn --dataset fashion                # Fashion-MNIST, SmallVGG
+    python -m minidl.course.demos.cnn --dataset fashion --limit 5000   # a quick look
 
 Measured on a 2-core laptop-class CPU (float32, seed 0): digits with LeNet reach
 about 98-99% test accuracy in about 10 seconds; Fashion-MNIST with SmallVGG
@@ -22,7 +22,7 @@ import numpy as np
 import minidl
 from minidl.data import DataLoader, TensorDataset
 from minidl.data.datasets import load_digits, load_fashion_mnist
-from minidl.demos.cnn_figures import plot_feature_maps, plot_filters
+from minidl.course.demos.cnn_figures import plot_feature_maps, plot_filters
 from minidl.models.cnn import LeNet, SmallVGG
 from minidl.training import evaluate, fit, plot_history
 
@@ -133,7 +133,7 @@ def _figures(model, history, image, folder, title):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minidl.demos.cnn", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m minidl.course.demos.cnn", description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", choices=sorted(DEFAULT_MODEL), default="digits")
     parser.add_argument("--model", choices=["lenet", "vgg"], default=None,
                         help="default: lenet for digits, vgg for fashion")

@@ -1,7 +1,7 @@
 """Array backends and devices.
 
 minidl computes on raw arrays: NumPy on the CPU, CuPy on an NVIDIA GPU, and a
-*strict* CPU array type (``minidl.strict``) that, like CuPy, refuses implicit
+*strict* CPU array type (``minidl.core.strict``) that, like CuPy, refuses implicit
 conversion to NumPy, so device bugs show up on machines without a GPU.
 
 This is the only module that imports CuPy, and it does so lazily: ``import
@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl.errors import DeviceError
+from minidl.core import strict
+from minidl.core.errors import DeviceError
 
 DEVICE_TYPES = ("cpu", "strict", "cuda")
 
@@ -41,11 +42,6 @@ def _load_cupy():
     _MODULES[cupy.ndarray] = cupy
     _DEVICE_OF_TYPE[cupy.ndarray] = "cuda"
     return cupy
-
-
-def _strict_module():
-    from minidl import strict
-    return strict
 
 
 class Device:
@@ -93,29 +89,25 @@ class Device:
 
     @property
     def xp(self):
-        """The array module of this device (numpy, cupy or minidl.strict)."""
+        """The array module of this device (numpy, cupy or minidl.core.strict)."""
         if self.type == "cpu":
             return np
         if self.type == "strict":
-            return _strict_module()
+            return strict
         return _load_cupy()
 
 
 CPU = Device("cpu")
 
-# array type -> array module and device type; filled lazily for strict and cupy
-_MODULES = {np.ndarray: np}
-_DEVICE_OF_TYPE = {np.ndarray: "cpu"}
+# array type -> array module and device type; cupy's are added when it is first loaded
+_MODULES = {np.ndarray: np, strict.StrictArray: strict}
+_DEVICE_OF_TYPE = {np.ndarray: "cpu", strict.StrictArray: "strict"}
 
 
-def _register_strict():
-    strict = _strict_module()
-    _MODULES[strict.StrictArray] = strict
-    _DEVICE_OF_TYPE[strict.StrictArray] = "strict"
 
 
 def array_module(array):
-    """The module (numpy, cupy or minidl.strict) whose functions work on ``array``."""
+    """The module (numpy, cupy or minidl.core.strict) whose functions work on ``array``."""
     try:
         return _MODULES[type(array)]
     except KeyError:
@@ -142,7 +134,7 @@ def to_device(array, device):
     if device.type == "cpu":
         return host
     if device.type == "strict":
-        return _strict_module().asarray(host)
+        return strict.asarray(host)
     cupy = _load_cupy()
     with cupy.cuda.Device(device.index or 0):
         return cupy.asarray(host)
@@ -180,32 +172,3 @@ def scatter_add(target, index, values):
 
 def _is_row_index(index):
     return hasattr(index, "dtype") and index.dtype.kind in "iu"
-
-
-_register_strict()
-
-
-def keep_freed_memory():
-    """Let glibc reuse freed memory instead of handing it back to the kernel after every step.
-
-    A training step allocates and frees the same large arrays again and again. By default
-    glibc returns freed heap memory to the kernel (and maps big blocks freshly), so the next
-    step pays a page fault for every 4 KiB page it touches: thousands per step, about half
-    the time of the mini-Transformer step. Raising the mmap and trim thresholds keeps that
-    memory in the process for reuse, at the cost of a peak RSS that does not shrink. Set
-    ``MINIDL_KEEP_FREED_MEMORY=0`` to leave the allocator alone. A no-op outside glibc.
-    """
-    import ctypes
-    import os
-    if os.environ.get("MINIDL_KEEP_FREED_MEMORY", "1") == "0":
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and bool(mallopt(m_trim_threshold, 2 ** 31 - 1))
-
-
-keep_freed_memory()

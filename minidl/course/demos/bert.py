@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 import minidl
 from minidl import nn
-from minidl.autograd import no_grad
+from minidl.core import no_grad
 from minidl.data import DataLoader, TensorDataset
 from minidl.models.bert import MiniBERT
 from minidl.models.masking import IGNORE_INDEX, mask_tokens

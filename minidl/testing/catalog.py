@@ -1,6 +1,6 @@
-"""Every differentiable op of minidl declared as data for the test harness (``minidl.harness``).
+"""Every differentiable op of minidl declared as data for the test harness (``minidl.testing.harness``).
 
-Each :class:`~minidl.harness.OpCase` names the op, calls it as a user would, gives an
+Each :class:`~minidl.testing.harness.OpCase` names the op, calls it as a user would, gives an
 independent NumPy reference and the same op in PyTorch, and says how to draw shapes
 and values. ``tests/test_ops.py`` turns the list into forward, gradient, strict-device
 and PyTorch-parity tests; ``minidl gradcheck`` prints one gradient check per case.
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
-from minidl.harness import OpCase, avoiding, broadcastable, dim_of, distinct, examples, positive, single
+from minidl.testing.harness import OpCase, avoiding, broadcastable, dim_of, distinct, examples, positive, single
 
 
 def _softmax(x, dim):

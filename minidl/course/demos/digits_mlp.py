@@ -1,6 +1,6 @@
 """An MLP on the 8x8 digits: forward propagation a = σ(Wa + b), cross-entropy, Adam.
 
-    python -m minidl.demos.digits_mlp      # about 97-98% test accuracy in a few seconds
+    python -m minidl.course.demos.digits_mlp      # about 97-98% test accuracy in a few seconds
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """MiniGPT learns Chinese news text one character at a time, against a unigram baseline.
 
-    python -m minidl.demos.gpt            # the full run (at most about 8.5 minutes)
-    python -m minidl.demos.gpt --quick    # under a minute
+    python -m minidl.course.demos.gpt            # the full run (at most about 8.5 minutes)
+    python -m minidl.course.demos.gpt --quick    # under a minute
 
 The text of ``load_chinese_news()`` is split by position: the first 95% trains, the
 last 5% is the validation text. Lines end in [SEP], and characters that never occur
@@ -31,7 +31,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import minidl
-from minidl.autograd import no_grad
+from minidl.core import no_grad
 from minidl.data.datasets import load_chinese_news
 from minidl.data.tokenizer import CharTokenizer
 from minidl.models.bert import as_ids

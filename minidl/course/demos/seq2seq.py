@@ -1,7 +1,7 @@
 """The encoder-decoder Transformer learns to reverse (or sort) strings of digits.
 
-    python -m minidl.demos.seq2seq            # the full run
-    python -m minidl.demos.seq2seq --quick    # under a minute
+    python -m minidl.course.demos.seq2seq            # the full run
+    python -m minidl.course.demos.seq2seq --quick    # under a minute
 
 Each example is a random string of 3-10 digits; the source is the digits followed by
 [EOS], the target the reversed digits: 4 0 7 → 7 0 4 [EOS]. Training draws fresh random

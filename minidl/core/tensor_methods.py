@@ -3,9 +3,32 @@
 ``Tensor`` inherits these from :class:`TensorMethods`; each one is a thin call
 of the functional form in ``minidl.ops`` (so ``x.exp()`` and ``minidl.exp(x)``
 are the same op), with PyTorch's names and arguments.
+
+The core imports nothing above it, so it cannot import ``minidl.ops``. Instead
+the ops package, once loaded, hands itself to the one hook here,
+:func:`attach_ops`, and the methods call the ops through the module variable
+``ops``. Until then (only while ``minidl.ops`` itself is being imported) a
+method raises a clear error.
 """
 
 from __future__ import annotations
+
+
+class _NotAttached:
+    """Stands in for ``minidl.ops`` until it is attached."""
+
+    def __getattr__(self, name):
+        raise RuntimeError(f"Tensor.{name}: the ops are not attached yet; import minidl first")
+
+
+#: the ``minidl.ops`` package, set by :func:`attach_ops`
+ops = _NotAttached()
+
+
+def attach_ops(module):
+    """The hook: make Tensor's operators and methods call the ops of ``module`` (``minidl.ops``)."""
+    global ops
+    ops = module
 
 
 class TensorMethods:
@@ -42,7 +65,7 @@ class TensorMethods:
         return ops.pow(self, exponent)
 
     def __rpow__(self, base):
-        return ops.pow(ops.common.as_tensor(base, like=self), self)
+        return ops.pow(ops.as_tensor(base, like=self), self)
 
     def __matmul__(self, other):
         return ops.matmul(self, other)
@@ -253,5 +276,3 @@ class TensorMethods:
     def allclose(self, other, rtol=1e-5, atol=1e-8):
         return ops.allclose(self, other, rtol=rtol, atol=atol)
 
-
-from minidl import ops  # noqa: E402  (after the class, so the ops can refer back to this module)

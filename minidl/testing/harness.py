@@ -30,8 +30,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from minidl.backend import to_device, to_numpy
-from minidl.tensor import Tensor
+from minidl.core.backend import to_device, to_numpy
+from minidl.core.tensor import Tensor
 from minidl.testing import gradcheck
 
 

@@ -1,8 +1,12 @@
 """The chapters and benchmarks of a minidl checkout, for the ``minidl`` command.
 
+They are scripts of the repository, not of the installed package, so the
+checkout is located explicitly (:func:`repository`): ``$MINIDL_HOME``, or the
+current folder or one above it.
+
 Chapters are the scripts ``chapters/NN_name.py`` of the repository (Jupytext
 percent format); each one's first markdown line is its title and its
-``result.json`` (written by :class:`minidl.chapter.Chapter`) its summary.
+``result.json`` (written by :class:`minidl.course.chapter.Chapter`) its summary.
 """
 
 from __future__ import annotations
@@ -15,16 +19,30 @@ import sys
 import time
 from pathlib import Path
 
-from minidl.chapter import RUNS
+from minidl.course.chapter import RUNS
 
 
 def repository():
-    """The checkout that holds chapters/ and benchmarks/ (the parent of the installed package)."""
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "chapters").is_dir():
-        raise FileNotFoundError(f"the chapters live in a minidl checkout, but {root} has no chapters/ folder; "
-                                "install minidl from a clone with pip install -e .")
-    return root
+    """The minidl checkout that holds chapters/ and benchmarks/: $MINIDL_HOME if set, else the
+    current folder or the nearest folder above it that has both."""
+    home = os.environ.get("MINIDL_HOME")
+    if home:
+        root = Path(home).expanduser().resolve()
+        if not _is_checkout(root):
+            raise FileNotFoundError(f"MINIDL_HOME={home} is not a minidl checkout: it needs chapters/ and "
+                                    "benchmarks/ folders")
+        return root
+    here = Path.cwd().resolve()
+    for root in (here, *here.parents):
+        if _is_checkout(root):
+            return root
+    raise FileNotFoundError(f"the chapters and benchmarks live in a minidl checkout, and neither {here} nor a "
+                            "folder above it is one; run this command inside the checkout (cd minidl) or set "
+                            "MINIDL_HOME=/path/to/minidl")
+
+
+def _is_checkout(root):
+    return (root / "chapters").is_dir() and (root / "benchmarks").is_dir()
 
 
 def chapters():

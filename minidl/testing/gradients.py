@@ -6,7 +6,7 @@ output vectors* (plus the full Jacobian when the problem is small): checking
 only the gradient of ``out.sum()`` would pass a softmax whose backward returns
 zeros, since the rows of a softmax always sum to one.
 
-The declarative op-test harness built on it lives in ``minidl.harness``.
+The declarative op-test harness built on it lives in ``minidl.testing.harness``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minidl.autograd import no_grad
-from minidl.backend import to_device, to_numpy
-from minidl.tensor import Tensor
+from minidl.core import no_grad
+from minidl.core.backend import to_device, to_numpy
+from minidl.core.tensor import Tensor
 
 
 class GradcheckError(AssertionError):

@@ -1,0 +1,144 @@
+"""The backward pass: visit the graph's nodes in reverse topological order.
+
+Four things happen here centrally, so no op repeats them:
+
+* broadcasting is undone: a gradient is summed back to its input's shape;
+* type promotion is undone: a float32 input of a float64 result gets float32;
+* each gradient is checked for its input's shape, dtype and device (the error
+  names the op, which catches mistakes in new ops);
+* in-place edits of tensors a node saved are detected by version counters.
+
+The order is computed iteratively (no recursion limit), gradients of a node used
+twice are summed, and leaves accumulate into ``.grad`` (PyTorch semantics).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minidl.core import profiling
+from minidl.core.backend import array_module, device_of
+from minidl.core.errors import AutogradError, DeviceError, ShapeError
+from minidl.core.grad_mode import anomaly_enabled
+
+def sum_to(grad, shape):
+    """Sum ``grad`` over broadcast dimensions so that it gets ``shape`` (undoes broadcasting)."""
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise ValueError(f"gradient of shape {grad.shape} has fewer dims than its input {shape}")
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:
+        raise ValueError(f"gradient of shape {grad.shape} cannot be summed to {shape}")
+    return grad
+
+
+def _topological_order(root):
+    """Nodes reachable from ``root`` such that each node comes after every node that uses it."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for tensor in node.inputs:
+            parent = tensor._node
+            if parent is not None and parent not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _checked_gradient(node, index, grad, tensor, out_dtype):
+    """Bring one input gradient to its input's shape and dtype, or explain what is wrong."""
+    data = tensor.data
+    if type(grad) is not type(data):
+        if isinstance(grad, np.generic) and isinstance(data, np.ndarray):
+            grad = np.asarray(grad)
+        else:
+            raise DeviceError(f"{node.name}: backward returned a {type(grad).__name__} gradient for input {index}, "
+                              f"which lives on {device_of(data)} as {type(data).__name__}")
+    if grad.shape != data.shape:
+        try:
+            grad = sum_to(grad, data.shape)
+        except ValueError:
+            raise ShapeError(f"{node.name}: backward returned a gradient of shape {tuple(grad.shape)} "
+                             f"for input {index} of shape {tuple(data.shape)}") from None
+    if grad.dtype != data.dtype:
+        if out_dtype == data.dtype:
+            raise AutogradError(f"{node.name}: backward returned a {grad.dtype} gradient for input {index} "
+                                f"of dtype {data.dtype}")
+        grad = grad.astype(data.dtype)  # the forward promoted this input; undo it
+    return grad
+
+
+def _check_anomaly(node, grads):
+    for index, grad in enumerate(grads):
+        if grad is not None and not bool(array_module(grad).isfinite(grad).all()):
+            where = "".join(node._stack or ["(forward traceback not recorded)\n"])
+            raise AutogradError(f"{node.name}: backward produced NaN or Inf in the gradient of input {index}.\n"
+                                f"Traceback of the forward call that created this node:\n{where}")
+
+
+def run_backward(root, grad, retain_graph=False):
+    """Backpropagate ``grad`` (an array shaped like ``root``) to every leaf that requires grad."""
+    if root._node is None or root._retains_grad:
+        root._accumulate(grad, copy=True)
+    if root._node is None:
+        return
+    anomaly = anomaly_enabled.get()
+    profiler = profiling.current.get()
+    pending = {}  # node -> the gradients of its outputs so far, one slot per output
+    _add_gradient(pending, root._node, root._output, grad)
+    for node in _topological_order(root._node):
+        grad_outs = pending.pop(node, None)
+        if grad_outs is None:
+            continue
+        if node._freed:
+            raise AutogradError(
+                f"{node.name}: trying to backward through the graph a second time (or to use values "
+                "already freed by backward()); pass retain_graph=True to the first backward() if you need to")
+        if node._saved_versions:
+            node._check_versions()
+        started = profiler.start(grad_outs) if profiler else None
+        grads = node.backward(*grad_outs)
+        if profiler:
+            profiler.stop(started, node.name + "_backward", tuple(t.data.shape for t in node.inputs), grads)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(node.inputs):
+            raise AutogradError(f"{node.name}: backward returned {len(grads)} gradients for {len(node.inputs)} inputs")
+        if anomaly:
+            _check_anomaly(node, grads)
+        out_dtype = next(g for g in grad_outs if g is not None).dtype
+        for index, (tensor, input_grad) in enumerate(zip(node.inputs, grads)):
+            if input_grad is None or not node.needs_grad[index]:
+                continue
+            data = tensor.data
+            if type(input_grad) is not type(data) or input_grad.shape != data.shape or input_grad.dtype != data.dtype:
+                input_grad = _checked_gradient(node, index, input_grad, tensor, out_dtype)
+            parent = tensor._node
+            if parent is None or tensor._retains_grad:
+                shared = any(input_grad is g for g in grad_outs) or input_grad.base is not None or \
+                    sum(g is input_grad for g in grads) > 1
+                # a retained non-leaf grad must not share memory with the gradient still flowing upstream
+                tensor._accumulate(input_grad, copy=shared or parent is not None)
+            if parent is not None:
+                _add_gradient(pending, parent, tensor._output, input_grad)
+        if not retain_graph:
+            node.release()
+
+
+def _add_gradient(pending, node, output, grad):
+    """Add ``grad`` to what output ``output`` of ``node`` has received so far."""
+    slots = pending.get(node)
+    if slots is None:
+        slots = pending[node] = [None] * node.outputs
+    slots[output] = grad if slots[output] is None else slots[output] + grad
