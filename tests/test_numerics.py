@@ -8,7 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 import minidl
 import minidl.nn.functional as F
-from minidl.ops.common import fast_dot_sum, fast_sum, softmax_shift
+from minidl.kernels.reduction import fast_dot_sum, fast_sum, softmax_shift
 
 
 def _reference_log_softmax(x, axis):

@@ -5,7 +5,8 @@ to compute the same thing (threads, fused passes, a cache-friendly layout) lives
 in ``minidl/kernels/`` and is *registered* here against the textbook op it
 replaces::
 
-    register(ops.activation.ReLU, kernels.activation.ReLU)
+    @replaces(textbook.ReLU)            # in minidl/kernels/activation.py
+    class ReLU(textbook.ReLU): ...
 
 :func:`choose` is the one place where the choice is made: ``Function.apply``
 asks it which class runs a node, and an optimizer's ``step`` which update runs.
@@ -37,6 +38,11 @@ def register(textbook, kernel):
         kernel.name = textbook.name  # the same op: errors and profiles name it alike
     _kernels[textbook] = kernel
     return kernel
+
+
+def replaces(textbook):
+    """Class decorator: ``@replaces(ops.activation.ReLU)`` registers the class below as that op's kernel."""
+    return lambda kernel: register(textbook, kernel)
 
 
 def choose(textbook):

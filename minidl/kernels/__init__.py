@@ -1,12 +1,25 @@
 """The fast tier: kernels that compute what a textbook op in ``minidl/ops/`` computes, faster.
 
 Each module here covers one formula family and registers each of its kernels against
-the textbook op it replaces (:func:`minidl.core.dispatch.register`); the core chooses
+the textbook op it replaces (:func:`minidl.core.dispatch.replaces`); the core chooses
 between them in one place. ``minidl.use_kernels(False)`` runs everything on the
 textbook path. Tests prove every kernel equal to its op (``tests/kernels/``), and
-``benchmarks/run.py --textbook`` shows what each one buys.
+``benchmarks/run.py`` reports the textbook path too, so each kernel's speedup shows.
 
 Importing this package registers every kernel.
+
+    threads      minidl's compute threads (set_num_threads) and threaded matrix products
+    reduction    fast row sums (BLAS, threads) and the reduction kernels
+    activation   ReLU on threads, softmax and log-softmax with fused row sums
+    loss         cross-entropy with fused row sums
+    norm         batch and layer norm in fewer passes, on threads
+    im2col, conv convolution: row-run im2col, chunks of images in cache, on threads
+    pool         2x2 max pooling on the window corners, on threads
+    linalg       matmul and Linear on minidl's threads
+    attention    scaled dot-product attention with threaded products
+    optim        fused optimizer updates (registered by minidl.optim)
+    memory       opt-in allocator tuning for training loops
 """
 
-from minidl.kernels import threads  # noqa: F401  (minidl's compute threads)
+from minidl.kernels import (activation, attention, conv, im2col, linalg, loss, memory, norm, optim,  # noqa: F401
+                            pool, reduction, threads)

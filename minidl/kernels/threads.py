@@ -70,14 +70,16 @@ _pool = None
 _lock = threading.Lock()          # one parallel section at a time; others (and nested ones) run serially
 _inside = threading.local()       # .active in worker threads
 _blas = None                      # threadpoolctl's handles on NumPy's BLAS libraries, once loaded
+_blas_before = None               # their thread counts before minidl first limited them
 
 
 def set_num_threads(count):
     """Use ``count`` threads for minidl's ops (default: the usable cores), as ``torch.set_num_threads``.
 
-    With more than one, NumPy's BLAS is kept at one thread, for the whole process (minidl shares
-    out its matrix products itself). Without threadpoolctl minidl's ops run on one thread and
-    BLAS keeps its own.
+    minidl then owns the process's BLAS threads, as PyTorch owns MKL's: NumPy's BLAS runs on one
+    thread (minidl shares out its matrix products over its own threads), for the whole process,
+    until :func:`restore_blas`. Without an explicit call the same happens at minidl's first
+    threaded op. Without threadpoolctl minidl's ops run on one thread and BLAS keeps its own.
     """
     global _threads, _pool
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -87,6 +89,20 @@ def set_num_threads(count):
             _pool.close()
             _pool = None
         _threads = count
+    _limit_blas()
+
+
+def restore_blas():
+    """Give NumPy's BLAS back the thread counts it had before minidl limited it to one.
+
+    minidl's next threaded op takes it again, unless ``set_num_threads(1)`` is in force...
+    which itself limits BLAS: call this after it to let NumPy code outside minidl use every core.
+    """
+    global _blas_before
+    if _blas_before is not None:
+        for library, count in zip(_blas, _blas_before):
+            library.set_num_threads(count)
+        _blas_before = None
 
 
 def get_num_threads():
@@ -97,13 +113,15 @@ def get_num_threads():
 def _limit_blas():
     """Keep NumPy's BLAS on one thread (checked each time: other code may have changed it);
     False when threadpoolctl is missing."""
-    global _blas
+    global _blas, _blas_before
     if _blas is None:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:
             return False
         _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+    if _blas_before is None:
+        _blas_before = [library.get_num_threads() for library in _blas]
     for library in _blas:
         if library.get_num_threads() != 1:
             library.set_num_threads(1)

@@ -12,7 +12,8 @@ import math
 from minidl.kernels import threads as parallel
 from minidl.core import Function
 from minidl.core.backend import array_module
-from minidl.ops.common import fast_sum, normalize_dims, pick_dim, softmax_shift
+from minidl.kernels.reduction import fast_sum, softmax_shift
+from minidl.ops.common import normalize_dims, pick_dim
 from minidl.ops.special import erf
 
 

@@ -19,7 +19,8 @@ from minidl.core import Function
 from minidl.core.backend import array_module, to_device
 from minidl.core.creation import default_generator
 from minidl.core.errors import DeviceError, ShapeError
-from minidl.ops.common import as_tensor, fast_sum, softmax_shift
+from minidl.kernels.reduction import fast_sum, softmax_shift
+from minidl.ops.common import as_tensor
 
 
 class ScaledDotProductAttention(Function):

@@ -23,7 +23,7 @@ from minidl.kernels import threads as parallel
 from minidl.core import Function
 from minidl.core.backend import array_module
 from minidl.core.errors import ShapeError
-from minidl.ops.common import fast_sum
+from minidl.kernels.reduction import fast_sum
 from minidl.ops.im2col import layout
 
 

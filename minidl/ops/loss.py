@@ -12,7 +12,8 @@ from __future__ import annotations
 from minidl.core import Function
 from minidl.core.backend import array_module
 from minidl.core.errors import DeviceError
-from minidl.ops.common import as_tensor, fast_sum, softmax_shift
+from minidl.kernels.reduction import fast_sum, softmax_shift
+from minidl.ops.common import as_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from minidl.kernels import threads as parallel
 from minidl.core import Function, no_grad
 from minidl.core.backend import array_module
-from minidl.ops.common import fast_dot_sum, fast_sum, product
+from minidl.kernels.reduction import fast_dot_sum, fast_sum
+from minidl.ops.common import product
 
 
 class Normalize(Function):

@@ -12,8 +12,8 @@ import numpy as np
 
 from minidl.core import Function
 from minidl.core.backend import array_module
-from minidl.ops.common import (expand_dims_like, fast_sum, is_tensor, normalize_dims, pick_dim, pick_keepdim,
-                               softmax_shift, wrap)
+from minidl.kernels.reduction import fast_sum, softmax_shift
+from minidl.ops.common import expand_dims_like, is_tensor, normalize_dims, pick_dim, pick_keepdim, wrap
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 

@@ -1,0 +1,1 @@
+"""Kernels of the im2col family (being written)."""

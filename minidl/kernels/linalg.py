@@ -1,0 +1,1 @@
+"""Kernels of the linalg family (being written)."""

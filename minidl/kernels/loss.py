@@ -1,0 +1,1 @@
+"""Kernels of the loss family (being written)."""

@@ -1,0 +1,1 @@
+"""Kernels of the optim family (being written)."""

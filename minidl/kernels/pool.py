@@ -1,0 +1,1 @@
+"""Kernels of the pool family (being written)."""

@@ -1,0 +1,87 @@
+"""Fast sums: row reductions through BLAS and threads, for the kernels of every family.
+
+NumPy sums short contiguous rows slowly (one small reduction per row). These
+helpers compute the same sums faster; kernels of every family (softmax, norms,
+losses, attention, convolution's bias gradient, the reductions themselves) use them.
+"""
+
+from __future__ import annotations
+
+from minidl.core.backend import array_module
+from minidl.kernels import threads
+from minidl.ops.common import product
+
+
+def _row_plan(shape, axes):
+    """A reduction over sorted ``axes`` that ends with the trailing axes, as rows: (lead shape,
+    row width, the leading axes still to sum); None when the last axis is not reduced."""
+    trailing = 0
+    while trailing < len(axes) and axes[len(axes) - 1 - trailing] == len(shape) - 1 - trailing:
+        trailing += 1
+    if not trailing:
+        return None
+    lead = shape[:len(shape) - trailing]
+    return lead, product(shape) // max(1, product(lead)), axes[:len(axes) - trailing]
+
+
+def _from_rows(row_totals, plan, shape, axes, keepdims):
+    """Finish a row-wise reduction: sum the remaining leading axes, keep dims if asked."""
+    lead, _, rest = plan
+    total = row_totals.reshape(lead)
+    if rest:
+        total = total.sum(axis=rest)
+    if keepdims:
+        total = total.reshape([1 if i in axes else s for i, s in enumerate(shape)])
+    return total
+
+
+def fast_sum(x, axes, keepdims=True):
+    """Σ of a floating array over ``axes`` (non-negative ints), fast.
+
+    NumPy sums short contiguous rows slowly (one small reduction per row); a
+    matrix-vector product with a vector of ones does the same sum through BLAS,
+    vectorised and multithreaded, about ten times faster. So trailing axes of a
+    C-contiguous array go through ``rows @ ones``, any other axes through ``sum``.
+    """
+    axes = tuple(sorted(axes))
+    plan = _row_plan(x.shape, axes)
+    if plan is None or x.dtype.kind != "f" or not x.flags.c_contiguous or x.size == 0:
+        return x.sum(axis=axes, keepdims=keepdims)
+    width = plan[1]
+    row_totals = threads.matmul(x.reshape(-1, width), array_module(x).ones(width, dtype=x.dtype))
+    return _from_rows(row_totals, plan, x.shape, axes, keepdims)
+
+
+def fast_dot_sum(a, b, axes, keepdims=True):
+    """Σ a·b over ``axes``, without building the product a·b when ``axes`` ends with the trailing axes.
+
+    Each contiguous row of a meets its row of b in one dot product (``vecdot``), which reads
+    both once and writes nothing large: about three times faster than ``fast_sum(a * b)``.
+    """
+    xp = array_module(a)
+    axes = tuple(sorted(axes))
+    plan = _row_plan(a.shape, axes)
+    usable = (plan is not None and hasattr(xp, "vecdot") and a.shape == b.shape and a.dtype == b.dtype
+              and a.dtype.kind == "f" and a.flags.c_contiguous and b.flags.c_contiguous and a.size)
+    if not usable:
+        return fast_sum(a * b, axes, keepdims)
+    width = plan[1]
+    a_rows, b_rows = a.reshape(-1, width), b.reshape(-1, width)
+    row_totals = xp.concatenate(threads.map(lambda rows: xp.vecdot(a_rows[rows], b_rows[rows]),
+                                             threads.slices(len(a_rows), a)))
+    return _from_rows(row_totals, plan, a.shape, axes, keepdims)
+
+
+def softmax_shift(x, axis):
+    """A shift c with exp(x - c) safe from overflow, for softmax and log-softmax (both shift-invariant).
+
+    The per-row max is the textbook choice but NumPy computes it slowly over short rows. When
+    every value lies within ``limit`` of the global max (80 for float32, 700 for float64), the
+    global max serves just as well: nothing overflows and no row underflows to all zeros.
+    """
+    xp = array_module(x)
+    if x.size:
+        high, low = x.max(), x.min()
+        if bool(xp.isfinite(high)) and bool(xp.isfinite(low)) and float(high - low) < (80 if x.dtype.itemsize <= 4 else 700):
+            return high
+    return x.max(axis=axis, keepdims=True)
