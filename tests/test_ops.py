@@ -1,4 +1,5 @@
-"""Forward, gradient, strict-device and PyTorch-parity tests generated from the op catalog.
+"""Forward, gradient, strict-device and PyTorch-parity tests generated from the op catalog,
+each on the kernels and on the textbook path.
 
 The catalog (minidl/op_catalog.py) declares every op as data; tests/op_cases.py may add more.
 """
@@ -13,14 +14,14 @@ from op_cases import CASES as EXTRA
 
 CASES = list({case.name: case for case in [*CATALOG, *EXTRA]}.values())
 DEVICES = ["cpu", "strict"]
-SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("case", CASES, ids=str)
 @SETTINGS
 @given(data=st.data())
-def test_forward(case, device, data):
+def test_forward(case, device, kernels, data):
     check_forward(case, data.draw(case.examples), device)
 
 
@@ -28,13 +29,13 @@ def test_forward(case, device, data):
 @pytest.mark.parametrize("case", [c for c in CASES if c.differentiable], ids=str)
 @SETTINGS
 @given(data=st.data())
-def test_gradient(case, device, data):
+def test_gradient(case, device, kernels, data):
     check_gradient(case, data.draw(case.examples), device)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.torch_fn is not None], ids=str)
 @SETTINGS
 @given(data=st.data())
-def test_matches_pytorch(case, data):
+def test_matches_pytorch(case, kernels, data):
     torch = pytest.importorskip("torch")
     check_torch(case, data.draw(case.examples), torch)

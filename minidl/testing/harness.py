@@ -31,8 +31,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from minidl.core.backend import to_device, to_numpy
+from minidl.core.dispatch import use_kernels
+from minidl.core.function import Function
 from minidl.core.tensor import Tensor
-from minidl.testing import gradcheck
+from minidl.testing.gradients import gradcheck
 
 
 @dataclass(frozen=True)
@@ -190,9 +192,85 @@ def check_forward(case, example, device="cpu"):
 
 
 def check_gradient(case, example, device="cpu", **gradcheck_options):
-    """gradcheck in float64 on ``device``, with the example's layout."""
+    """gradcheck in float64 on ``device``, with the example's layout; and every node of the graph
+    keeps its arrays in ``saved`` only (:func:`check_saves`)."""
     inputs = _tensors(case, example, np.float64, device)
+    check_saves(_as_tuple(case.fn(*inputs, **example.params)), case)
     gradcheck(lambda *xs: case.fn(*xs, **example.params), inputs, **gradcheck_options)
+
+
+def graph_nodes(outputs):
+    """Every node that produced ``outputs`` (tensors), each once."""
+    seen, stack = {}, [t._node for t in outputs if isinstance(t, Tensor) and t._node is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node
+        stack.extend(t._node for t in node.inputs if t._node is not None)
+    return list(seen.values())
+
+
+#: what Function.apply itself keeps on a node; everything else is the op's own
+_ENGINE_ATTRIBUTES = {"inputs", "needs_grad", "saved", "outputs", "_saved_versions", "_stack", "_freed"}
+
+
+def _holds_array(value):
+    if isinstance(value, (tuple, list)):
+        return any(_holds_array(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_array(v) for v in value.values())
+    return hasattr(value, "__array_function__") or hasattr(value, "__cuda_array_interface__")
+
+
+def check_saves(outputs, case=""):
+    """Arrays kept for backward go through ``save()`` only: no node holds an array in a plain attribute
+    (where it would escape the in-place check and ``release()``)."""
+    for node in graph_nodes(outputs):
+        stray = sorted(name for name, value in vars(node).items()
+                       if name not in _ENGINE_ATTRIBUTES and _holds_array(value))
+        assert not stray, (f"{case}: {type(node).__module__}.{type(node).__qualname__} keeps arrays outside "
+                           f"save(): {', '.join(stray)}")
+
+
+#: tolerances of a kernel against its textbook op, per dtype: both compute the same formula,
+#: but may add in another order (BLAS row sums, threads' partial sums, a shared softmax shift)
+KERNEL_TOLERANCES = {np.float64: (1e-10, 1e-12), np.float32: (2e-5, 2e-6)}
+
+
+def _run_with_kernels(case, example, dtype, enabled):
+    """Outputs, input gradients (for random upstream gradients) and node classes of one run."""
+    with use_kernels(enabled):
+        inputs = _tensors(case, example, dtype, "cpu")
+        outputs = _as_tuple(case.fn(*inputs, **example.params))
+        classes = {type(node) for node in graph_nodes(outputs)}
+        rng = np.random.default_rng(example.seed + 1)
+        for output in outputs:
+            if output.requires_grad:
+                upstream = rng.standard_normal(output.shape).astype(output.dtype)
+                output.backward(Tensor(upstream), retain_graph=True)
+    grads = [None if t.grad is None else to_numpy(t.grad.data) for t in inputs]
+    return [to_numpy(o.data) for o in outputs], grads, classes
+
+
+def check_kernels(case, example):
+    """Kernels on and off give the same outputs and gradients, in float64 and float32, within
+    KERNEL_TOLERANCES (exactly, where a kernel adds in the textbook's order). Returns the kernel
+    classes the case ran."""
+    kernels_run = set()
+    for dtype, (rtol, atol) in KERNEL_TOLERANCES.items():
+        textbook = _run_with_kernels(case, example, dtype, False)
+        fast = _run_with_kernels(case, example, dtype, True)
+        kernels_run |= fast[2] - textbook[2]
+        for kind, theirs, ours in (("output", textbook[0], fast[0]), ("gradient", textbook[1], fast[1])):
+            for index, (expected, got) in enumerate(zip(theirs, ours)):
+                if expected is None or got is None:
+                    assert expected is got, f"{case}: {kind} {index} is None on one path only"
+                    continue
+                assert got.dtype == expected.dtype, f"{case}: {kind} {index} is {got.dtype} with kernels"
+                np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=(
+                    f"{case}: {kind} {index} differs between kernels and textbook ({np.dtype(dtype)}, {example})"))
+    return {k for k in kernels_run if issubclass(k, Function)}
 
 
 def check_torch(case, example, torch, rtol=1e-7, atol=1e-9):
