@@ -1,4 +1,4 @@
-"""minidl's compute threads (minidl/parallel.py): sharing out must never change what is computed."""
+"""minidl's compute threads (minidl/kernels/threads.py): sharing out must never change what is computed."""
 
 import threading
 
