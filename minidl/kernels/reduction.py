@@ -3,12 +3,15 @@
 NumPy sums short contiguous rows slowly (one small reduction per row). These
 helpers compute the same sums faster; kernels of every family (softmax, norms,
 losses, attention, convolution's bias gradient, the reductions themselves) use them.
+Below them, the kernels of sum, mean and logsumexp.
 """
 
 from __future__ import annotations
 
 from minidl.core.backend import array_module
+from minidl.core.dispatch import replaces
 from minidl.kernels import threads
+from minidl.ops import reduction as textbook
 from minidl.ops.common import product
 
 
@@ -85,3 +88,42 @@ def softmax_shift(x, axis):
         if bool(xp.isfinite(high)) and bool(xp.isfinite(low)) and float(high - low) < (80 if x.dtype.itemsize <= 4 else 700):
             return high
     return x.max(axis=axis, keepdims=True)
+
+
+# --- the reduction kernels -----------------------------------------------------------
+
+@replaces(textbook.Sum)
+class Sum(textbook.Sum):
+    """Σ over dims through fast_sum (BLAS rows of ones)."""
+
+    def forward(self, x, dims, keepdim):
+        self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        return fast_sum(x, dims, keepdim)
+
+
+@replaces(textbook.Mean)
+class Mean(textbook.Mean):
+    """Σ over dims through fast_sum, divided by the count."""
+
+    def forward(self, x, dims, keepdim):
+        self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        self.count = textbook.count(x.shape, dims)
+        if x.dtype.kind != "f" or not self.count:
+            return x.mean(axis=dims, keepdims=keepdim)
+        return fast_sum(x, dims, keepdim) / x.dtype.type(self.count)
+
+
+@replaces(textbook.LogSumExp)
+class LogSumExp(textbook.LogSumExp):
+    """logsumexp with a shared shift where safe and BLAS row sums."""
+
+    def forward(self, x, dims, keepdim):
+        if not x.size:
+            return super().forward(x, dims, keepdim)
+        xp = array_module(x)
+        m = softmax_shift(x, dims)
+        m = xp.where(xp.isfinite(m), m, 0)  # rows of -inf give -inf, not NaN
+        z = xp.log(fast_sum(xp.exp(x - m), dims)) + m
+        self.save(x, z)
+        self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
+        return z if keepdim else z.reshape([s for i, s in enumerate(x.shape) if i not in dims])

@@ -1,18 +1,17 @@
 """Activations: sigmoid, ReLU, tanh, GELU, leaky ReLU, softmax and log-softmax.
 
 Each backward is written in terms of the saved output where that is cheapest
-(σ' = σ(1-σ), tanh' = 1 - tanh²), and softmax / log-softmax are one fused node
-each, with the row max subtracted first for stability.
+(σ' = σ(1-σ), tanh' = 1 - tanh²), and softmax / log-softmax are one node each,
+with the row max subtracted first for stability. Faster forms of ReLU, softmax
+and log-softmax (threads, fused row sums) are in ``minidl/kernels/activation.py``.
 """
 
 from __future__ import annotations
 
 import math
 
-from minidl.kernels import threads as parallel
 from minidl.core import Function
 from minidl.core.backend import array_module
-from minidl.kernels.reduction import fast_sum, softmax_shift
 from minidl.ops.common import normalize_dims, pick_dim
 from minidl.ops.special import erf
 
@@ -40,20 +39,12 @@ class ReLU(Function):
     """relu(x) = max(0, x);  d/dx = 1 where x > 0, else 0 (also at exactly 0)"""
 
     def forward(self, x):
-        xp = array_module(x)
-        self.positive, y = xp.empty(x.shape, dtype=bool), xp.empty_like(x)
-
-        def rows(part):  # slices of the batch, on minidl's threads
-            xp.greater(x[part], 0, out=self.positive[part])
-            xp.maximum(x[part], 0, out=y[part])
-        parallel.map(rows, parallel.batch_slices(x))
-        return y
+        self.save(x > 0)
+        return array_module(x).maximum(x, 0)
 
     def backward(self, g):
-        xp = array_module(g)
-        grad = xp.empty_like(g)
-        parallel.map(lambda part: xp.multiply(g[part], self.positive[part], out=grad[part]), parallel.batch_slices(g))
-        return grad
+        (positive,) = self.saved
+        return g * positive
 
 
 class Tanh(Function):
@@ -73,11 +64,14 @@ class LeakyReLU(Function):
     """leaky_relu(x) = x if x > 0 else a·x;  d/dx = 1 if x > 0 else a"""
 
     def forward(self, x, negative_slope):
-        self.positive, self.slope = x > 0, negative_slope
-        return array_module(x).where(self.positive, x, x * x.dtype.type(negative_slope))
+        positive = x > 0
+        self.save(positive)
+        self.slope = negative_slope
+        return array_module(x).where(positive, x, x * x.dtype.type(negative_slope))
 
     def backward(self, g):
-        return array_module(g).where(self.positive, g, g * g.dtype.type(self.slope))
+        (positive,) = self.saved
+        return array_module(g).where(positive, g, g * g.dtype.type(self.slope))
 
 
 class GELU(Function):
@@ -115,43 +109,35 @@ class GELUTanh(Function):
 
 
 class Softmax(Function):
-    """yᵢ = e^(xᵢ - m) / Σⱼ e^(xⱼ - m), m = max x;  dL/dxᵢ = yᵢ (gᵢ - Σⱼ gⱼ yⱼ)"""
+    """yᵢ = e^(xᵢ - m) / Σⱼ e^(xⱼ - m), m = max x (along dim);  dL/dxᵢ = yᵢ (gᵢ - Σⱼ gⱼ yⱼ)"""
 
     def forward(self, x, dim):
         xp = array_module(x)
-        e = x - softmax_shift(x, dim)
-        xp.exp(e, out=e)
-        e *= 1 / fast_sum(e, (dim,))                # multiplying by the reciprocal: faster than dividing
-        self.save(e)
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        y = e / e.sum(axis=dim, keepdims=True)
+        self.save(y)
         self.dim = dim
-        return e
+        return y
 
     def backward(self, g):
         (y,) = self.saved
-        grad = g * y
-        total = fast_sum(grad, (self.dim,))
-        array_module(g).subtract(g, total, out=grad)
-        grad *= y
-        return grad
+        return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
 
 
 class LogSoftmax(Function):
-    """yᵢ = xᵢ - m - log Σⱼ e^(xⱼ - m);  dL/dxᵢ = gᵢ - softmax(x)ᵢ Σⱼ gⱼ"""
+    """yᵢ = xᵢ - m - log Σⱼ e^(xⱼ - m), m = max x (along dim);  dL/dxᵢ = gᵢ - softmax(x)ᵢ Σⱼ gⱼ"""
 
     def forward(self, x, dim):
         xp = array_module(x)
-        shifted = x - softmax_shift(x, dim)
-        y = xp.exp(shifted)
-        shifted -= xp.log(fast_sum(y, (dim,)))
-        self.save(shifted)
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.save(y)
         self.dim = dim
-        return shifted
+        return y
 
     def backward(self, g):
         (y,) = self.saved
-        grad = array_module(y).exp(y)
-        grad *= fast_sum(g, (self.dim,))
-        return g - grad
+        return g - array_module(y).exp(y) * g.sum(axis=self.dim, keepdims=True)
 
 
 # --- functional forms ----------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 from minidl.core import Function
 from minidl.core.backend import array_module
 from minidl.core.errors import DeviceError
-from minidl.kernels.reduction import fast_sum, softmax_shift
 from minidl.ops.common import as_tensor
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -32,22 +31,20 @@ class CrossEntropy(Function):
 
     def forward(self, x, q, denominator, reduction):
         xp = array_module(x)
-        log_p = x - softmax_shift(x, 1)
-        log_p -= xp.log(fast_sum(xp.exp(log_p), (1,)))
-        self.log_p, self.q, self.denominator, self.reduction = log_p, q, denominator, reduction
-        per_row = -fast_sum(q * log_p, (1,), keepdims=False)
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.save(log_p, q)
+        self.denominator, self.reduction = denominator, reduction
+        per_row = -(q * log_p).sum(axis=1)
         if reduction == "none":
             return per_row
-        total = per_row.sum()
         if reduction == "sum":
-            return total
-        return total / x.dtype.type(denominator) if denominator else xp.full((), xp.nan, dtype=x.dtype)
+            return per_row.sum()
+        return per_row.sum() / x.dtype.type(denominator) if denominator else xp.full((), xp.nan, dtype=x.dtype)
 
     def backward(self, g):
-        xp = array_module(g)
-        grad = xp.exp(self.log_p)
-        grad *= fast_sum(self.q, (1,))
-        grad -= self.q
+        log_p, q = self.saved
+        grad = array_module(g).exp(log_p) * q.sum(axis=1, keepdims=True) - q
         if self.reduction == "none":
             return grad * g[:, None]
         if self.reduction == "mean":  # all targets ignored: nothing contributed, so no gradient
@@ -63,16 +60,15 @@ class BinaryCrossEntropy(Function):
         xp = array_module(p)
         log_p = xp.maximum(xp.log(p), -100)
         log_q = xp.maximum(xp.log1p(-p), -100)
-        self.save(p, y)
-        self.weight = weight
+        self.save(p, y, weight)
         loss = -(y * log_p + (1 - y) * log_q)
         return loss if weight is None else loss * weight
 
     def backward(self, g):
-        p, y = self.saved
+        p, y, weight = self.saved
         xp = array_module(p)
         grad = g * (p - y) / xp.maximum(p * (1 - p), p.dtype.type(1e-12))
-        return (grad if self.weight is None else grad * self.weight), None
+        return (grad if weight is None else grad * weight), None
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -83,16 +79,16 @@ class BinaryCrossEntropyWithLogits(Function):
         xp = array_module(x)
         softplus_neg = xp.log1p(xp.exp(-abs(x))) + xp.maximum(-x, 0)
         scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
-        self.save(x, y)
-        self.scale = scale
+        self.save(x, y, pos_weight)
         return (1 - y) * x + scale * softplus_neg
 
     def backward(self, g):
-        x, y = self.saved
+        x, y, pos_weight = self.saved
         xp = array_module(x)
         e = xp.exp(-abs(x))
         sigmoid_neg = xp.where(x >= 0, e, 1) / (1 + e)  # σ(-x), stable
-        return g * ((1 - y) - self.scale * sigmoid_neg), None
+        scale = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+        return g * ((1 - y) - scale * sigmoid_neg), None
 
 
 def _same_device(op, input, *others):

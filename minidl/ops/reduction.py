@@ -12,7 +12,6 @@ import numpy as np
 
 from minidl.core import Function
 from minidl.core.backend import array_module
-from minidl.kernels.reduction import fast_sum, softmax_shift
 from minidl.ops.common import expand_dims_like, is_tensor, normalize_dims, pick_dim, pick_keepdim, wrap
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
@@ -23,7 +22,7 @@ class Sum(Function):
 
     def forward(self, x, dims, keepdim):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
-        return fast_sum(x, dims, keepdim)
+        return x.sum(axis=dims, keepdims=keepdim)
 
     def backward(self, g):
         g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim)
@@ -35,11 +34,8 @@ class Mean(Function):
 
     def forward(self, x, dims, keepdim):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
-        self.count = _count(x.shape, dims)
-        if x.dtype.kind != "f":
-            return x.mean(axis=dims, keepdims=keepdim)
-        return fast_sum(x, dims, keepdim) / x.dtype.type(self.count) if self.count else x.mean(axis=dims,
-                                                                                               keepdims=keepdim)
+        self.count = count(x.shape, dims)
+        return x.mean(axis=dims, keepdims=keepdim)
 
     def backward(self, g):
         g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim) / g.dtype.type(self.count)
@@ -66,19 +62,21 @@ class Extreme(Function):
 
 
 class ExtremeAlongDim(Function):
-    """values = x at the max (or min) index along dim;  the gradient goes to that one index"""
+    """(values, indices) = max (or min) of x along dim;  the gradient goes to that one index"""
 
-    def forward(self, x, dim, keepdim, indices, name="max"):
-        self.name = name
-        self.in_shape, self.dim, self.keepdim, self.indices = x.shape, dim, keepdim, indices
-        values = array_module(x).take_along_axis(x, indices, axis=dim)
-        return values if keepdim else values.squeeze(dim)
+    def forward(self, x, dim, keepdim, largest, name="max"):
+        xp = array_module(x)
+        self.name, self.in_shape, self.dim, self.keepdim = name, x.shape, dim, keepdim
+        indices = xp.expand_dims(x.argmax(axis=dim) if largest else x.argmin(axis=dim), dim).astype("int64")
+        values = xp.take_along_axis(x, indices, axis=dim)
+        self.save(indices)
+        return (values, indices) if keepdim else (values.squeeze(dim), indices.squeeze(dim))
 
-    def backward(self, g):
+    def backward(self, g, g_indices):
         xp = array_module(g)
+        (indices,) = self.saved
         grad = xp.zeros(self.in_shape, dtype=g.dtype)
-        g = g if self.keepdim else xp.expand_dims(g, self.dim)
-        xp.put_along_axis(grad, self.indices, g, axis=self.dim)
+        xp.put_along_axis(grad, indices, g if self.keepdim else xp.expand_dims(g, self.dim), axis=self.dim)
         return grad
 
 
@@ -90,13 +88,13 @@ class Var(Function):
         centered = x - mean
         self.save(centered)
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
-        self.divisor = _count(x.shape, dims) - correction
+        self.divisor = count(x.shape, dims) - correction
         squares = centered * centered
         with _divide_by_zero_quietly(x):
             return squares.sum(axis=dims, keepdims=keepdim) / x.dtype.type(self.divisor)
 
     def backward(self, g):
-        (centered,) = self.saved
+        centered = self.saved[0]
         g = expand_dims_like(g, self.in_shape, self.dims, self.keepdim)
         return g * centered * g.dtype.type(2.0 / self.divisor if self.divisor > 0 else float("nan"))
 
@@ -105,12 +103,14 @@ class Std(Var):
     """s = √(Σᵢ (xᵢ - x̄)² / (n - c));  ds/dxᵢ = (xᵢ - x̄) / ((n - c)·s), taken as 0 where s = 0 (as PyTorch)"""
 
     def forward(self, x, dims, keepdim, correction):
-        self.std = array_module(x).sqrt(super().forward(x, dims, keepdim, correction))
-        return self.std
+        std = array_module(x).sqrt(super().forward(x, dims, keepdim, correction))
+        self.save(self.saved[0], std)
+        return std
 
     def backward(self, g):
+        std = self.saved[1]
         with _divide_by_zero_quietly(g):
-            scaled = array_module(g).where(self.std == 0, g.dtype.type(0), g / (2 * self.std))
+            scaled = array_module(g).where(std == 0, g.dtype.type(0), g / (2 * std))
         return super().backward(scaled)
 
 
@@ -121,9 +121,9 @@ class LogSumExp(Function):
 
     def forward(self, x, dims, keepdim):
         xp = array_module(x)
-        m = softmax_shift(x, dims)
+        m = x.max(axis=dims, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, dtype=x.dtype)
         m = xp.where(xp.isfinite(m), m, 0)  # rows of -inf give -inf, not NaN
-        z = xp.log(fast_sum(xp.exp(x - m), dims)) + m
+        z = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
         self.save(x, z)
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
         return z if keepdim else z.reshape([s for i, s in enumerate(x.shape) if i not in dims])
@@ -134,7 +134,7 @@ class LogSumExp(Function):
         return g * array_module(x).exp(x - z)
 
 
-def _count(shape, dims):
+def count(shape, dims):
     count = 1
     for d in dims:
         count *= shape[d]
@@ -186,9 +186,7 @@ def _extreme(x, dim, keepdim, largest, name):
     (d,) = normalize_dims(dim, x.ndim, name)
     if x.shape[d] == 0:
         raise ValueError(f"{name}: cannot reduce over dim {dim} of size 0 (shape {x.shape})")
-    indices = _arg(x.data, d, largest)
-    values = ExtremeAlongDim.apply(x, dim=d, keepdim=keepdim, indices=indices, name=name)
-    return MaxMin(values, wrap(indices if keepdim else indices.squeeze(d)))
+    return MaxMin(*ExtremeAlongDim.apply(x, dim=d, keepdim=keepdim, largest=largest, name=name))
 
 
 def _arg(data, dim, largest):
