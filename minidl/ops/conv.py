@@ -6,25 +6,22 @@ learning, computed as cross-correlation: output pixel (o, i, j) is
     out[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q] · x[n, c, i·s + p·d, j·s + q·d]
 
 (s = stride, d = dilation, x zero-padded). Laying every receptive field out
-as a column (im2col, a strided *view* of x made by ``as_strided`` and copied
-once, see im2col.py) turns the sum into one matrix product per group:
+as a column (im2col, kh·kw strided slices of the padded input, see im2col.py)
+turns the sum into one matrix product per group:
 ``out = W (O, C·kh·kw) @ cols (C·kh·kw, N·Ho·Wo)``. The backward is two more
 products, dW = G @ colsᵀ and dcols = Wᵀ @ G, and col2im: dcols is added back
 onto the padded input, one slice per kernel offset (kh·kw adds, never
-``np.add.at``). All of it runs over chunks of a few images, so each chunk's
-columns are multiplied while they are still in cache (``Conv2d``).
+``np.add.at``). The kernel in ``minidl/kernels/conv.py`` computes the same in
+chunks of a few images on minidl's threads, with faster column layouts.
 """
 
 from __future__ import annotations
 
 import numbers
 
-from minidl.kernels import threads as parallel
 from minidl.core import Function
-from minidl.core.backend import array_module
 from minidl.core.errors import ShapeError
-from minidl.kernels.reduction import fast_sum
-from minidl.ops.im2col import layout
+from minidl.ops.im2col import col2im, im2col
 
 
 def pair(value, name, op):
@@ -47,96 +44,30 @@ def output_size(size, kernel, stride, pad_total, dilation, ceil_mode=False, pad_
     return max(count, 0)
 
 
-#: im2col columns are built for a few images at a time, about this many bytes of columns per
-#: chunk: small enough to stay in the processor's cache between being written and being
-#: multiplied, large enough that each chunk's matrix product runs at full speed.
-CHUNK_BYTES = 6 * 2**20
-#: the forward keeps up to this many bytes of columns (the first chunks') for the backward, which
-#: needs them for dW; the other chunks' columns are rebuilt there, so memory stays bounded.
-KEEP_COLUMNS_BYTES = 32 * 2**20
-
-
-def image_chunks(layout, n, itemsize):
-    """Consecutive slices of the batch, of equal size, whose im2col columns take at most about
-    CHUNK_BYTES each (equal, so that no small last chunk runs its matrix products slowly)."""
-    per_image = layout.columns_bytes(itemsize) // max(layout.x_shape[0], 1)
-    count = -(-n // max(1, CHUNK_BYTES // max(per_image, 1)))
-    size = max(1, -(-n // max(count, 1)))
-    return [slice(first, min(first + size, n)) for first in range(0, n, size)]
-
-
 class Conv2d(Function):
-    """out = W ⋆ x + b (cross-correlation, see the module docstring);
-    dL/dW = G @ colsᵀ,  dL/dx = col2im(Wᵀ @ G),  dL/db = Σ_{n,i,j} G
-
-    The batch is processed in chunks of a few images (``image_chunks``): each chunk's
-    columns are written and multiplied while still in cache. The forward keeps the columns
-    of as many chunks as fit in KEEP_COLUMNS_BYTES for the backward, which rebuilds the rest
-    rather than keeping the whole batch's columns (kh·kw times the input) alive in between.
-    """
+    """out = W ⋆ x + b (cross-correlation, see the module docstring), as one product per group:
+    out = W @ cols + b;  dL/dW = G @ colsᵀ,  dL/dx = col2im(Wᵀ @ G),  dL/db = Σ_{n,i,j} G"""
 
     def forward(self, x, weight, bias=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1,
                 out_hw=None):
-        xp = array_module(x)
-        self.layout = layout(x.shape, weight.shape[2:], stride, pads, dilation, out_hw)
-        self.weight = weight.reshape(groups, weight.shape[0] // groups, -1)
-        self.weight_shape = weight.shape
-        self.save(x)
-        out = xp.empty((x.shape[0], weight.shape[0]) + tuple(out_hw), dtype=x.dtype)
-        self.chunks = image_chunks(self.layout, x.shape[0], x.dtype.itemsize)
-        needs_columns = len(self.needs_grad) > 1 and self.needs_grad[1]     # only dL/dW reads the columns
-        chunk_images = self.chunks[0].stop - self.chunks[0].start  # no chunk is larger than the first
-        chunk_bytes = self.layout.columns_bytes(x.dtype.itemsize) * chunk_images // max(x.shape[0], 1)
-        kept = min(len(self.chunks), KEEP_COLUMNS_BYTES // max(chunk_bytes, 1)) if needs_columns else 0
-
-        def forward_chunk(index):  # chunks are independent: they run on minidl's threads
-            chunk = self.chunks[index]
-            cols = self._columns(x[chunk])
-            wide = self._matmul(self.weight, cols).reshape(weight.shape[0], -1)  # one GEMM per group
-            if bias is not None:  # one long row per output channel: far faster than adding it to out
-                wide += bias.reshape(-1, 1)
-            out[chunk] = self.layout.to_output(wide.reshape(weight.shape[0], -1, self.layout.run))
-            return cols if index < kept else None  # the first chunks' columns are kept
-
-        self.kept = parallel.map(forward_chunk, range(len(self.chunks)))[:kept]
-        return out
-
-    def _matmul(self, a, b):
-        """A chunk's matrix product: shared out over the threads when there is a single chunk."""
-        return parallel.matmul(a, b) if len(self.chunks) == 1 else array_module(a).matmul(a, b)
-
-    def _columns(self, x):
-        """im2col of a chunk of images as (groups, C/groups·kh·kw, n·M)."""
-        cols = self.layout.columns(x)                                       # (C, kh·kw, n, M)
-        return cols.reshape(self.weight.shape[0], -1, cols.shape[2] * cols.shape[3])
+        self.geometry = (x.shape, weight.shape, stride, pads, dilation, groups, out_hw)
+        cols = im2col(x, weight.shape[2:], stride, pads, dilation, out_hw)     # (C·kh·kw, N·Ho·Wo)
+        w = weight.reshape(groups, weight.shape[0] // groups, -1)             # (groups, O/groups, C/groups·kh·kw)
+        out = w @ cols.reshape(groups, w.shape[2], -1)                        # (groups, O/groups, N·Ho·Wo)
+        out = out.reshape((weight.shape[0], x.shape[0]) + tuple(out_hw)).transpose(1, 0, 2, 3)
+        self.save(cols, weight)
+        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
     def backward(self, g):
-        xp = array_module(g)
-        (x,) = self.saved
-        groups, per_group = self.weight.shape[:2]
-        grads = [None] * len(self.needs_grad)
-        if len(grads) > 2 and self.needs_grad[2]:
-            grads[2] = fast_sum(g, (0, 2, 3), keepdims=False)
-        d_x = xp.empty(x.shape, dtype=g.dtype) if self.needs_grad[0] else None
-
-        def backward_chunk(index):  # returns the chunk's part of dL/dW; writes its part of dL/dx
-            chunk = self.chunks[index]
-            g_wide = self.layout.from_output(g[chunk]).reshape(groups, per_group, -1)
-            if d_x is not None:
-                d_cols = self._matmul(self.weight.transpose(0, 2, 1), g_wide)
-                d_x[chunk] = self.layout.scatter(d_cols.reshape(x.shape[1], -1, g_wide.shape[2] // self.layout.run,
-                                                                self.layout.run))
-            if self.needs_grad[1]:  # dWᵀ = cols Gᵀ: BLAS runs this order faster than G colsᵀ
-                cols = self.kept[index] if index < len(self.kept) else self._columns(x[chunk])
-                return self._matmul(cols, g_wide.transpose(0, 2, 1))
-            return None
-
-        d_weights = parallel.map(backward_chunk, range(len(self.chunks)))
-        self.kept = []
-        grads[0] = d_x
-        if self.needs_grad[1]:  # the chunks' parts, added in chunk order
-            grads[1] = sum(d_weights[1:], d_weights[0]).transpose(0, 2, 1).reshape(self.weight_shape)
-        return tuple(grads)
+        cols, weight = self.saved
+        x_shape, weight_shape, stride, pads, dilation, groups, out_hw = self.geometry
+        w = weight.reshape(groups, weight_shape[0] // groups, -1)
+        g_wide = g.transpose(1, 0, 2, 3).reshape(groups, w.shape[1], -1)     # (groups, O/groups, N·Ho·Wo)
+        cols = cols.reshape(groups, w.shape[2], -1)
+        weight_grad = (g_wide @ cols.transpose(0, 2, 1)).reshape(weight_shape)
+        d_cols = (w.transpose(0, 2, 1) @ g_wide).reshape(-1, g_wide.shape[2])
+        x_grad = col2im(d_cols, x_shape, weight_shape[2:], stride, pads, dilation, out_hw)
+        return (x_grad, weight_grad, g.sum(axis=(0, 2, 3)))[:len(self.needs_grad)]
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002

@@ -4,17 +4,18 @@ Pooling reads the same receptive fields as convolution but reduces each one on
 its own: the maximum (the gradient goes to the single position that held it)
 or the mean (the gradient is shared equally). Both walk the kh·kw kernel
 offsets, each a strided view of the padded input with one value per output
-position, so no window is ever copied (``offsets`` in im2col.py).
+position (``offsets`` in im2col.py).
 
 Ties in max pooling: the first maximum in row-major order inside the window
 wins, the same rule as PyTorch's CPU kernel, and only it gets the gradient.
+The kernel in ``minidl/kernels/pool.py`` computes the same without copying the
+windows, and 2×2 pooling on the window corners on minidl's threads.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from minidl.kernels import threads as parallel
 from minidl.core import Function
 from minidl.core.backend import array_module
 from minidl.core.errors import ShapeError
@@ -47,7 +48,9 @@ def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
     return kernel, stride, padding, dilation, out_hw, extent
 
 
-def _padded(x, padding, extent, fill):
+def padded_input(x, padding, extent, fill):
+    """x with ``padding`` rows and columns of ``fill`` on the top and left, and on the bottom and right up to
+    the size the windows read (``extent``); x itself when nothing is added."""
     xp = array_module(x)
     ph, pw = padding
     if extent == x.shape[2:] and not any(padding):
@@ -58,141 +61,44 @@ def _padded(x, padding, extent, fill):
 
 
 class MaxPool2d(Function):
-    """out = max over each window;  dL/dx: the window's gradient goes to the argmax only
+    """out = max over each window;  dL/dx: each window's gradient goes to its argmax only
 
-    The windows are never copied: the maximum runs over the kh·kw strided views
-    padded[..., p·d : : s, q·d : : s], one per kernel offset (2×2 windows with stride 2
-    take a pairwise path over the four window corners, ``_forward_2x2``). Backward walks the offsets
-    in row-major order and hands each window's gradient to the first offset that holds
-    the maximum (the single-index rule for ties, as PyTorch's CPU kernel). NaN counts as
-    larger than any number: a window holding NaN has the maximum NaN, and its gradient and
-    index go to the window's last NaN in row-major order, as in PyTorch.
+    The kh·kw values of every window are laid out side by side (one strided view of the padded
+    input per kernel offset) and reduced with argmax, so ties go to the first maximum in row-major
+    order, as in PyTorch. NaN counts as larger than any number: a window holding NaN has the
+    maximum NaN, and its index and gradient go to the window's last NaN, as in PyTorch.
+    Returns (out, indices) when asked for the indices (flat positions in each (H, W) plane).
     """
 
-    def forward(self, x, kernel, stride, padding, dilation, out_hw, extent):
+    def forward(self, x, kernel, stride, padding, dilation, out_hw, extent, return_indices=False):
         xp = array_module(x)
-        self.geometry = (x.shape, kernel, stride, padding, dilation, out_hw)
-        self.pairs = None
-        if (kernel, stride, padding, dilation) == ((2, 2), (2, 2), (0, 0), (1, 1)) and \
-                (2 * out_hw[0], 2 * out_hw[1]) == x.shape[2:]:
-            return self._forward_2x2(x, out_hw)
-        padded = _padded(x, padding, extent, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
-        views = [padded[:, :, rows, cols] for _, _, rows, cols in offsets(kernel, stride, dilation, out_hw)]
-        best = views[0].copy()
-        for values in views[1:]:
-            xp.maximum(best, values, out=best)
-        self.save(padded, best)
-        return best
+        padded = padded_input(x, padding, extent, -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min)
+        windows = xp.stack([padded[:, :, rows, cols] for _, _, rows, cols in offsets(kernel, stride, dilation, out_hw)])
+        winner = windows.argmax(axis=0)
+        is_nan = windows != windows
+        last_nan = len(windows) - 1 - is_nan[::-1].argmax(axis=0)
+        winner = xp.where(is_nan.any(axis=0), last_nan, winner)       # (N, C, Ho, Wo): the offset that won
+        out = xp.take_along_axis(windows, winner[None], axis=0)[0]
+        self.save(winner)
+        self.geometry = (x.shape, padded.shape, kernel, stride, padding, dilation, out_hw)
+        return (out, _flat_indices(winner, *self.geometry)) if return_indices else out
 
-    def _forward_2x2(self, x, out_hw):
-        """2×2 windows tiling the input (the usual CNN pooling). One transposing copy lays the
-        four corners of every window out as four contiguous arrays, corners[p, q][..., i, j] =
-        x[..., 2i + p, 2j + q]; the comparisons then run over long contiguous rows instead of
-        short strided ones. The larger of the two columns in each row, then the larger of the
-        two rows, remembering which side won; ties keep the left column and the top row, so the
-        first maximum in row-major order wins, as on the general path. A NaN beats everything
-        before it, so the last NaN wins."""
-        xp = array_module(x)
-        n, c = x.shape[:2]
-        best = xp.empty((n, c) + tuple(out_hw), dtype=x.dtype)
-        right_wins, bottom_wins = [xp.empty(best.shape, dtype=bool) for _ in (0, 1)], xp.empty(best.shape, dtype=bool)
-
-        def images(part):  # slices of the batch, on minidl's threads
-            corners = xp.empty((2, 2) + best[part].shape, dtype=x.dtype)
-            corners[...] = x[part].reshape(-1, c, out_hw[0], 2, out_hw[1], 2).transpose(3, 5, 0, 1, 2, 4)
-            for p in (0, 1):
-                xp.greater(corners[p, 1], corners[p, 0], out=right_wins[p][part])
-            top, bottom = (xp.maximum(corners[p, 0], corners[p, 1]) for p in (0, 1))
-            xp.greater(bottom, top, out=bottom_wins[part])
-            xp.maximum(top, bottom, out=best[part])
-            if bool((best[part] != best[part]).any()):  # NaN windows: the right column, then the bottom row
-                for p in (0, 1):                          # win if NaN
-                    right_wins[p][part] |= corners[p, 1] != corners[p, 1]
-                bottom_wins[part] |= bottom != bottom
-        parallel.map(images, parallel.slices(n, x))
-        self.pairs = (right_wins, bottom_wins)  # all the backward needs: the output's values are not saved
-        return best
-
-    def _backward_2x2(self, g):
-        """Each window's gradient to the winner of _forward_2x2."""
-        xp = array_module(g)
-        right_wins, bottom_wins = self.pairs
-        x_shape, out_hw = self.geometry[0], self.geometry[-1]
-        grad = xp.empty(x_shape, dtype=g.dtype)
-        tiles = grad.reshape(x_shape[0], x_shape[1], out_hw[0], 2, out_hw[1], 2)
-
-        def images(part):  # slices of the batch, on minidl's threads
-            for p, row_wins in ((0, ~bottom_wins[part]), (1, bottom_wins[part])):
-                right = row_wins & right_wins[p][part]
-                xp.multiply(g[part], right, out=tiles[part, :, :, p, :, 1])
-                xp.greater(row_wins, right_wins[p][part], out=right)  # the row wins and its left column does
-                xp.multiply(g[part], right, out=tiles[part, :, :, p, :, 0])
-        parallel.map(images, parallel.slices(x_shape[0], grad))
-        return grad
-
-    def _corner_2x2(self):
-        """Which corner (p, q) of each 2×2 window holds the maximum that _forward_2x2 chose."""
-        right_wins, bottom_wins = self.pairs
-        xp = array_module(bottom_wins)
-        return bottom_wins.astype(xp.int64), xp.where(bottom_wins, right_wins[1], right_wins[0]).astype(xp.int64)
-
-    def _hits(self):
-        """For each offset in order: where it holds the window's maximum and no earlier offset did
-        (in a window whose maximum is NaN: where it holds the window's last NaN)."""
-        padded, best = self.saved
-        x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
-        xp = array_module(best)
-        windows = [(rows, cols) for _, _, rows, cols in offsets(kernel, stride, dilation, out_hw)]
-        last_nan = None
-        if bool((best != best).any()):
-            last_nan = xp.full(best.shape, -1)
-            for k, (rows, cols) in enumerate(windows):
-                values = padded[:, :, rows, cols]
-                last_nan[values != values] = k
-        free = xp.ones(best.shape, dtype=bool)
-        for k, (rows, cols) in enumerate(windows):
-            hit = padded[:, :, rows, cols] == best
-            if last_nan is not None:
-                hit |= last_nan == k
-            hit &= free
-            free &= ~hit
-            yield rows, cols, hit
-
-    def release(self):
-        super().release()
-        self.pairs = None
-
-    def backward(self, g):
-        if self.pairs is not None:
-            return self._backward_2x2(g)
-        xp = array_module(g)
-        padded, _ = self.saved
-        x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
-        grad = xp.zeros(padded.shape, dtype=g.dtype)
-        disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-        for rows, cols, hit in self._hits():
-            if disjoint:  # each input position lies in one window: write, don't add
-                xp.multiply(g, hit, out=grad[:, :, rows, cols])
-            else:
-                grad[:, :, rows, cols] += g * hit
+    def backward(self, g, g_indices=None):
+        (winner,) = self.saved
+        x_shape, padded_shape, kernel, stride, padding, dilation, out_hw = self.geometry
+        grad = array_module(g).zeros(padded_shape, dtype=g.dtype)
+        for k, (_, _, rows, cols) in enumerate(offsets(kernel, stride, dilation, out_hw)):
+            grad[:, :, rows, cols] += g * (winner == k)
         return grad[:, :, padding[0]:padding[0] + x_shape[2], padding[1]:padding[1] + x_shape[3]]
 
-    def indices(self):
-        """PyTorch's return_indices: the flat position of each maximum within its (H, W) plane."""
-        x_shape, kernel, stride, padding, dilation, out_hw = self.geometry
-        if self.pairs is not None:
-            p, q = self._corner_2x2()
-            xp = array_module(p)
-        else:
-            best = self.saved[-1]
-            xp = array_module(best)
-            choice = xp.zeros(best.shape, dtype=np.int64)
-            for k, (_, _, hit) in enumerate(self._hits()):
-                choice[hit] = k
-            p, q = xp.divmod(choice, kernel[1])
-        rows = xp.arange(out_hw[0])[:, None] * stride[0] + p * dilation[0] - padding[0]
-        cols = xp.arange(out_hw[1])[None, :] * stride[1] + q * dilation[1] - padding[1]
-        return rows * x_shape[3] + cols
+
+def _flat_indices(winner, x_shape, padded_shape, kernel, stride, padding, dilation, out_hw):
+    """PyTorch's return_indices: the position of each window's winner in its (H, W) plane, row-major."""
+    xp = array_module(winner)
+    p, q = xp.divmod(winner, kernel[1])
+    rows = xp.arange(out_hw[0])[:, None] * stride[0] + p * dilation[0] - padding[0]
+    cols = xp.arange(out_hw[1])[None, :] * stride[1] + q * dilation[1] - padding[1]
+    return (rows * x_shape[3] + cols).astype("int64")
 
 
 class AvgPool2d(Function):
@@ -201,19 +107,20 @@ class AvgPool2d(Function):
 
     def forward(self, x, kernel, stride, padding, out_hw, extent, divisor):
         xp = array_module(x)
-        padded = _padded(x, padding, extent, 0)
+        padded = padded_input(x, padding, extent, 0)
         total = xp.zeros(x.shape[:2] + out_hw, dtype=x.dtype)
         for _, _, rows, cols in offsets(kernel, stride, (1, 1), out_hw):
             total += padded[:, :, rows, cols]
-        self.divisor = xp.asarray(divisor, dtype=x.dtype)
+        divisor = xp.asarray(divisor, dtype=x.dtype)
+        self.save(divisor)
         self.geometry = (x.shape, padded.shape, kernel, stride, padding, out_hw)
-        total /= self.divisor
-        return total
+        return total / divisor
 
     def backward(self, g):
         xp = array_module(g)
         x_shape, padded_shape, kernel, stride, padding, out_hw = self.geometry
-        share = g / self.divisor
+        (divisor,) = self.saved
+        share = g / divisor
         grad = xp.zeros(padded_shape, dtype=g.dtype)
         for _, _, rows, cols in offsets(kernel, stride, (1, 1), out_hw):
             grad[:, :, rows, cols] += share
@@ -246,16 +153,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     """Maximum over each kernel_size window (stride defaults to kernel_size), as in PyTorch."""
     kernel, stride, padding, dilation, out_hw, extent = _geometry(input, kernel_size, stride, padding, dilation,
                                                                   ceil_mode, "max_pool2d")
-    out = MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
-                          out_hw=out_hw, extent=extent)
-    if not return_indices:
-        return out
-    node = out._node
-    if node is None:  # not recorded: compute the argmax again to report indices
-        node = MaxPool2d()
-        node.forward(input.data, kernel, stride, padding, dilation, out_hw, extent)
-    from minidl.ops.common import wrap
-    return out, wrap(node.indices())
+    return MaxPool2d.apply(input, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                           out_hw=out_hw, extent=extent, return_indices=bool(return_indices))
 
 
 @_batched
@@ -282,12 +181,13 @@ class AdaptiveAvgPool2d(Function):
 
     def forward(self, x, rows, cols):
         xp = array_module(x)
-        self.rows, self.cols = xp.asarray(rows, dtype=x.dtype), xp.asarray(cols, dtype=x.dtype)
-        return xp.matmul(xp.matmul(self.rows, x), self.cols.T)
+        rows, cols = xp.asarray(rows, dtype=x.dtype), xp.asarray(cols, dtype=x.dtype)
+        self.save(rows, cols)
+        return rows @ x @ cols.T
 
     def backward(self, g):
-        xp = array_module(g)
-        return xp.matmul(xp.matmul(self.rows.T, g), self.cols)
+        rows, cols = self.saved
+        return rows.T @ g @ cols
 
 
 def _averaging_matrix(size, out_size):

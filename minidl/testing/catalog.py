@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 import minidl
 import minidl.nn.functional as F
-from minidl.testing.harness import OpCase, avoiding, broadcastable, dim_of, distinct, examples, positive, single
+from minidl.testing.harness import (OpCase, avoiding, broadcastable, dim_of, distinct, examples, normal, positive,
+                                   single)
 
 
 def _softmax(x, dim):
@@ -271,6 +272,13 @@ CASES = [
            examples(st.tuples(st.integers(2, 4), st.integers(1, 3), st.integers(1, 4)).map(
                lambda s: ((s[0], s[1], s[2]), (s[1],), (s[1],)))),
            torch_fn=lambda x, w, b: __import__("torch").nn.functional.batch_norm(x, None, None, w, b, training=True)),
+    OpCase("batch_norm_eval", lambda x, w, b, m, v: F.batch_norm(x, m, v, w, b, training=False),
+           lambda x, w, b, m, v: (x - m[:, None]) / np.sqrt(v[:, None] + 1e-5) * w[:, None] + b[:, None],
+           examples(st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 4)).map(
+               lambda s: ((s[0], s[1], s[2]), (s[1],), (s[1],), (s[1],), (s[1],)))),
+           make=(normal, normal, normal, normal, positive), grad_inputs=(0, 1, 2),
+           torch_fn=lambda x, w, b, m, v: __import__("torch").nn.functional.batch_norm(x, m, v, w, b,
+                                                                                     training=False)),
     OpCase("mse_loss", lambda x, y: F.mse_loss(x, y), lambda x, y: ((x - y) ** 2).mean(),
            examples(single().map(lambda s: (s[0], s[0]))),
            torch_fn=lambda x, y: __import__("torch").nn.functional.mse_loss(x, y)),

@@ -193,7 +193,7 @@ def _model_outputs(threads_count):
 
 
 def test_a_cnn_computes_the_same_on_one_thread_and_on_two(monkeypatch):
-    from minidl.ops import conv
+    from minidl.kernels import conv
     monkeypatch.setattr(conv, "CHUNK_BYTES", 30_000)        # several convolution chunks
     monkeypatch.setattr(parallel, "MIN_BYTES", 1)
     monkeypatch.setattr(parallel, "MIN_MULTIPLY_ADDS", 1)
