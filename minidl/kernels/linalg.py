@@ -1,1 +1,71 @@
-"""Kernels of the linalg family (being written)."""
+"""Kernels of the matrix products: matmul and the dense layer on minidl's threads.
+
+The products are the textbook's, shared out by ``threads.matmul`` (rows, the stack of a
+batched product, or the inner dimension) and, in a backward, ``threads.matmuls`` (the two
+products side by side, one hand-off instead of two).
+"""
+
+from __future__ import annotations
+
+from minidl.core.dispatch import replaces
+from minidl.kernels import threads
+from minidl.ops import linalg as textbook
+
+
+@replaces(textbook.MatMul)
+class MatMul(textbook.MatMul):
+    """matmul with its products shared out over minidl's threads; (..., n) @ (n, m) as one GEMM."""
+
+    def forward(self, a, b):
+        self.save(a, b)
+        if a.ndim > 2 and b.ndim == 2:  # (..., n) @ (n, m): one GEMM over all rows
+            return threads.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+        return threads.matmul(a, b)
+
+    def backward(self, g):
+        a, b = self.saved
+        if a.ndim == 1 and b.ndim == 1:  # dot product: g is a scalar
+            return (g * b if self.needs_grad[0] else None), (g * a if self.needs_grad[1] else None)
+        if a.ndim == 1:  # (n,) @ (..., n, m) -> (..., m)
+            g2 = g[..., None, :]
+            ga = threads.matmul(g2, b.swapaxes(-1, -2)).reshape(-1, a.shape[0]) if self.needs_grad[0] else None
+            gb = a[:, None] * g2 if self.needs_grad[1] else None
+            return (ga.sum(axis=0) if ga is not None else None), gb
+        if b.ndim == 1:  # (..., n, m) @ (m,) -> (..., n)
+            g2 = g[..., None]
+            ga = g2 * b if self.needs_grad[0] else None
+            gb = threads.matmul(a.swapaxes(-1, -2), g2)[..., 0].reshape(-1, b.shape[0]).sum(axis=0) if self.needs_grad[1] else None
+            return ga, gb
+        if a.ndim > 2 and b.ndim == 2:
+            rows, grows = a.reshape(-1, a.shape[-1]), g.reshape(-1, g.shape[-1])
+            ga, gb = threads.matmuls([(grows, b.T) if self.needs_grad[0] else None,
+                                       (rows.T, grows) if self.needs_grad[1] else None])
+            return (ga.reshape(a.shape) if ga is not None else None), gb
+        # the two products side by side, on minidl's threads
+        return tuple(threads.matmuls([(g, b.swapaxes(-1, -2)) if self.needs_grad[0] else None,
+                                       (a.swapaxes(-1, -2), g) if self.needs_grad[1] else None]))
+
+
+@replaces(textbook.Linear)
+class Linear(textbook.Linear):
+    """the dense layer with its GEMMs shared out over minidl's threads."""
+
+    def forward(self, x, weight, bias=None):
+        self.save(x, weight)
+        rows = x.reshape(-1, x.shape[-1])
+        z = threads.matmul(rows, weight.T)
+        if bias is not None:
+            z += bias
+        return z.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    def backward(self, g):
+        x, weight = self.saved
+        g_rows = g.reshape(-1, g.shape[-1])
+        products = [(g_rows, weight) if self.needs_grad[0] else None,
+                    (g_rows.T, x.reshape(-1, x.shape[-1])) if self.needs_grad[1] else None]
+        gx, gw = threads.matmuls(products)  # the two products side by side, on minidl's threads
+        gx = gx.reshape(x.shape) if gx is not None else None
+        if len(self.needs_grad) == 2:
+            return gx, gw
+        gb = g_rows.sum(axis=0) if self.needs_grad[2] else None
+        return gx, gw, gb

@@ -37,7 +37,7 @@ from minidl.nn import functional as F
 from minidl.nn import init
 from minidl.nn.layers import Linear
 from minidl.nn.module import Module, Parameter
-from minidl.ops import cat
+from minidl.ops.attention import attention_with_weights
 from minidl.ops.common import is_tensor, wrap
 
 
@@ -158,12 +158,11 @@ class MultiheadAttention(Module):
         q, k, v = self._project(query, key, value, batch_first)
         mask = self._merged_mask(attn_mask, key_padding_mask, q, k.shape[-2], batched)
         dropout_p = self.dropout if self.training else 0.0
-        if need_weights:
-            out, weights = _attention_with_weights(q, k, v, mask, dropout_p)
-            if average_attn_weights:
-                weights = weights.mean(dim=1)
-        else:
-            out, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p), None
+        out, weights = attention_with_weights(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+        if not need_weights:
+            weights = None
+        elif average_attn_weights:
+            weights = weights.mean(dim=1)
         out = self.out_proj(_merge_heads(out, batch_first))
         if not batched:
             out = out.squeeze(1)
@@ -269,18 +268,3 @@ def _merge_heads(out, batch_first):
     """Concat(head_1, ..., head_h): (B, h, L, d_k) to (L, B, h·d_k), or (B, L, h·d_k)."""
     out = out.permute(0, 2, 1, 3) if batch_first else out.permute(2, 0, 1, 3)
     return out.reshape(out.shape[:2] + (-1,))
-
-
-def _attention_with_weights(q, k, v, mask, dropout_p):
-    """Attention output and weights P from one SDPA node.
-
-    With values [V | I] (I the S×S identity) the node computes P [V | I] = [P V | P]:
-    the output and the weights share one softmax, one dropout mask (PyTorch also returns
-    the weights after dropout) and the node's closed-form backward, and a fully
-    masked row gives zeros in both.
-    """
-    source, head_dim = k.shape[-2], v.shape[-1]
-    identity = wrap(array_module(v.data).eye(source, dtype=v.dtype))
-    values = cat([v, identity.expand(v.shape[:-2] + (source, source))], dim=-1)
-    both = F.scaled_dot_product_attention(q, k, values, attn_mask=mask, dropout_p=dropout_p)
-    return both[..., :head_dim], both[..., head_dim:]

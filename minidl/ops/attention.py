@@ -8,63 +8,64 @@ Backward, with G = dL/dO:
     dV = Pᵀ G,   dP = G Vᵀ,   dS = P ⊙ (dP - rowsum(dP ⊙ P)),
     dQ = dS K · scale,   dK = dSᵀ Q · scale,   dM = dS (for a float mask that requires grad).
 With dropout, P is replaced by P ⊙ D/(1-p) in O and the same mask scales dP.
+The node returns the weights too (after dropout, as PyTorch's MultiheadAttention
+reports them): a gradient reaching them is added to dP. The kernel in
+``minidl/kernels/attention.py`` computes the same with threaded products and
+fewer passes.
 """
 
 from __future__ import annotations
 
 import math
 
-from minidl.kernels import threads as parallel
 from minidl.core import Function
 from minidl.core.backend import array_module, to_device
 from minidl.core.creation import default_generator
 from minidl.core.errors import DeviceError, ShapeError
-from minidl.kernels.reduction import fast_sum, softmax_shift
 from minidl.ops.common import as_tensor
 
 
 class ScaledDotProductAttention(Function):
-    """O = softmax(Q Kᵀ·scale + M) V;  see the module docstring for the backward"""
+    """(O, P) = (softmax(Q Kᵀ·scale + M) V, the weights P);  see the module docstring for the backward"""
 
     def forward(self, q, k, v, learned_mask=None, mask=None, scale=1.0, keep=None, mask_from_bool=False):
         xp = array_module(q)
         mask = learned_mask if learned_mask is not None else mask
-        scores = parallel.matmul(q, k.swapaxes(-1, -2))
-        scores *= q.dtype.type(scale)
-        shift = softmax_shift(scores, -1) if mask is None or mask_from_bool else None
+        scores = (q @ k.swapaxes(-1, -2)) * q.dtype.type(scale)
         if mask is not None:
             scores = scores + mask
-        if shift is None:  # a float mask: shift after adding it; a row masked entirely has shift -inf
-            shift = softmax_shift(scores, -1)
-            shift = xp.where(xp.isfinite(shift), shift, 0)
-        weights = xp.exp(scores - shift)
-        totals = fast_sum(weights, (weights.ndim - 1,))
-        weights /= xp.where(totals == 0, 1, totals)  # a row masked entirely gets zeros
+        row_max = scores.max(axis=-1, keepdims=True)
+        e = xp.exp(scores - xp.where(xp.isfinite(row_max), row_max, 0))  # a row masked entirely: all zeros
+        totals = e.sum(axis=-1, keepdims=True)
+        weights = e / xp.where(totals == 0, 1, totals)
         used = weights if keep is None else weights * keep
-        self.save(q, k, v)
-        self.weights, self.used, self.keep, self.scale = weights, used, keep, scale
-        return parallel.matmul(used, v)
+        self.save(q, k, v, weights, keep)
+        self.scale = scale
+        return used @ v, used
 
-    def backward(self, g):
-        xp = array_module(g)
-        q, k, v = self.saved
-        weights, scale = self.weights, g.dtype.type(self.scale)
-        grad_v = parallel.matmul(self.used.swapaxes(-1, -2), g) if self.needs_grad[2] else None
-        d_weights = parallel.matmul(g, v.swapaxes(-1, -2))
-        if self.keep is not None:
-            d_weights *= self.keep
-        d_scores = weights * (d_weights - fast_sum(d_weights * weights, (weights.ndim - 1,)))
-        grad_q = parallel.matmul(d_scores, k) * scale if self.needs_grad[0] else None
-        grad_k = parallel.matmul(d_scores.swapaxes(-1, -2), q) * scale if self.needs_grad[1] else None
-        grads = (grad_q, grad_k, grad_v)
-        if len(self.needs_grad) > 3:
-            grads += (d_scores if self.needs_grad[3] else None,)
-        return grads
+    def backward(self, g, g_weights):
+        q, k, v, weights, keep = self.saved
+        xp = array_module(q)
+        scale = q.dtype.type(self.scale)
+        used = weights if keep is None else weights * keep
+        d_used = xp.zeros_like(weights) if g is None else g @ v.swapaxes(-1, -2)
+        if g_weights is not None:
+            d_used = d_used + g_weights
+        d_weights = d_used if keep is None else d_used * keep
+        d_scores = weights * (d_weights - (d_weights * weights).sum(axis=-1, keepdims=True))
+        grad_v = xp.zeros_like(v) if g is None else used.swapaxes(-1, -2) @ g
+        grads = (d_scores @ k * scale, d_scores.swapaxes(-1, -2) @ q * scale, grad_v)
+        return grads + (d_scores,) if len(self.needs_grad) > 3 else grads
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
                                  scale=None):
-    """softmax(Q Kᵀ/√E + mask) V with PyTorch's arguments.
+    """softmax(Q Kᵀ/√E + mask) V with PyTorch's arguments (see :func:`attention_with_weights`)."""
+    return attention_with_weights(query, key, value, attn_mask, dropout_p, is_causal, scale)[0]
+
+
+def attention_with_weights(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """(softmax(Q Kᵀ/√E + mask) V, the attention weights after dropout), both differentiable.
 
     ``attn_mask``: a bool mask where True means *take part in attention* (PyTorch's SDPA
     convention; note MultiheadAttention's is the opposite), or a float mask added to the

@@ -2,14 +2,14 @@
 
 ``matmul`` follows NumPy/PyTorch: 1-D operands are promoted to a row or column
 vector and the extra dim dropped afterwards; leading (batch) dims broadcast.
-A stack of rows times one matrix, (..., n) @ (n, m), runs as one large 2-D GEMM
-forward and backward, which is what BLAS is fastest at.
+The dense layer is one large 2-D GEMM over all rows, forward and backward, which
+is what BLAS is fastest at. The kernels in ``minidl/kernels/linalg.py`` share the
+products out over minidl's threads.
 """
 
 from __future__ import annotations
 
 from minidl.core import Function
-from minidl.kernels import threads as parallel
 from minidl.core.errors import ShapeError
 from minidl.ops.common import binary_operands
 
@@ -21,32 +21,19 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.save(a, b)
-        if a.ndim > 2 and b.ndim == 2:  # (..., n) @ (n, m): one GEMM over all rows
-            return parallel.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
-        return parallel.matmul(a, b)
+        return a @ b
 
     def backward(self, g):
         a, b = self.saved
         if a.ndim == 1 and b.ndim == 1:  # dot product: g is a scalar
-            return (g * b if self.needs_grad[0] else None), (g * a if self.needs_grad[1] else None)
-        if a.ndim == 1:  # (n,) @ (..., n, m) -> (..., m)
-            g2 = g[..., None, :]
-            ga = parallel.matmul(g2, b.swapaxes(-1, -2)).reshape(-1, a.shape[0]) if self.needs_grad[0] else None
-            gb = a[:, None] * g2 if self.needs_grad[1] else None
-            return (ga.sum(axis=0) if ga is not None else None), gb
-        if b.ndim == 1:  # (..., n, m) @ (m,) -> (..., n)
-            g2 = g[..., None]
-            ga = g2 * b if self.needs_grad[0] else None
-            gb = parallel.matmul(a.swapaxes(-1, -2), g2)[..., 0].reshape(-1, b.shape[0]).sum(axis=0) if self.needs_grad[1] else None
-            return ga, gb
-        if a.ndim > 2 and b.ndim == 2:
-            rows, grows = a.reshape(-1, a.shape[-1]), g.reshape(-1, g.shape[-1])
-            ga, gb = parallel.matmuls([(grows, b.T) if self.needs_grad[0] else None,
-                                       (rows.T, grows) if self.needs_grad[1] else None])
-            return (ga.reshape(a.shape) if ga is not None else None), gb
-        # the two products side by side, on minidl's threads
-        return tuple(parallel.matmuls([(g, b.swapaxes(-1, -2)) if self.needs_grad[0] else None,
-                                       (a.swapaxes(-1, -2), g) if self.needs_grad[1] else None]))
+            return g * b, g * a
+        if a.ndim == 1:  # (n,) @ (..., n, m) -> (..., m): a is a row, summed over b's batch
+            g = g[..., None, :]
+            return (g @ b.swapaxes(-1, -2))[..., 0, :], a[:, None] * g
+        if b.ndim == 1:  # (..., n, m) @ (m,) -> (..., n): b is a column, summed over a's batch
+            g = g[..., None]
+            return g * b, (a.swapaxes(-1, -2) @ g)[..., 0]
+        return g @ b.swapaxes(-1, -2), a.swapaxes(-1, -2) @ g
 
     def shape_error(self, arrays, error):
         a, b = arrays
@@ -75,23 +62,17 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         self.save(x, weight)
-        rows = x.reshape(-1, x.shape[-1])
-        z = parallel.matmul(rows, weight.T)
+        z = x.reshape(-1, x.shape[-1]) @ weight.T
         if bias is not None:
-            z += bias
+            z = z + bias
         return z.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def backward(self, g):
         x, weight = self.saved
         g_rows = g.reshape(-1, g.shape[-1])
-        products = [(g_rows, weight) if self.needs_grad[0] else None,
-                    (g_rows.T, x.reshape(-1, x.shape[-1])) if self.needs_grad[1] else None]
-        gx, gw = parallel.matmuls(products)  # the two products side by side, on minidl's threads
-        gx = gx.reshape(x.shape) if gx is not None else None
-        if len(self.needs_grad) == 2:
-            return gx, gw
-        gb = g_rows.sum(axis=0) if self.needs_grad[2] else None
-        return gx, gw, gb
+        x_grad = (g_rows @ weight).reshape(x.shape)
+        weight_grad = g_rows.T @ x.reshape(-1, x.shape[-1])
+        return (x_grad, weight_grad, g_rows.sum(axis=0))[:len(self.needs_grad)]
 
     def shape_error(self, arrays, error):
         x, weight = arrays[0], arrays[1]
