@@ -7,7 +7,8 @@ input's shape, so the backward formulas below are written for equal shapes.
 from __future__ import annotations
 
 from minidl.core import Function
-from minidl.core.backend import array_module, to_device
+from minidl.core.backend import array_module, device_of, to_device
+from minidl.core.dtypes import get_default_dtype
 from minidl.ops.common import as_tensor, binary_operands, is_tensor
 
 
@@ -201,15 +202,14 @@ class Where(Function):
     """z = x where c else y;  dz/dx = [c],  dz/dy = [not c]  (c is not differentiable)"""
 
     def forward(self, condition, x, y):
-        self.condition = condition
+        self.save(condition)
         return array_module(x).where(condition, x, y)
 
     def backward(self, g):
+        (condition,) = self.saved
         zero = g.dtype.type(0)
         xp = array_module(g)
-        gx = xp.where(self.condition, g, zero) if self.needs_grad[1] else None
-        gy = xp.where(self.condition, zero, g) if self.needs_grad[2] else None
-        return None, gx, gy
+        return None, xp.where(condition, g, zero), xp.where(condition, zero, g)
 
 
 class Cast(Function):
@@ -227,7 +227,6 @@ class Transfer(Function):
     """z = x copied to another device;  dz/dx = 1 (the gradient is copied back)"""
 
     def forward(self, x, device):
-        from minidl.core.backend import device_of
         self.source = device_of(x)
         return to_device(x, device)
 
@@ -280,7 +279,6 @@ def mul(x, y):
 def div(x, y):
     x, y = binary_operands(x, y)
     if x.data.dtype.kind in "biu" and y.data.dtype.kind in "biu":  # true division gives floats
-        from minidl.core.dtypes import get_default_dtype
         x, y = x.to(get_default_dtype()), y.to(get_default_dtype())
     return Div.apply(x, y)
 
@@ -294,7 +292,6 @@ def pow(x, exponent):
     if not is_tensor(exponent) and is_tensor(x):
         exponent = exponent.item() if hasattr(exponent, "item") else exponent
         if x.data.dtype.kind in "biu" and isinstance(exponent, float):
-            from minidl.core.dtypes import get_default_dtype
             x = x.to(get_default_dtype())
         return PowScalar.apply(x, exponent=exponent)
     return Pow.apply(*binary_operands(x, exponent))

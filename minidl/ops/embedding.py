@@ -11,12 +11,14 @@ class Embedding(Function):
     (the row ``padding_idx``, if given, gets no gradient)"""
 
     def forward(self, weight, ids, padding_idx=None):
-        self.ids, self.padding_idx, self.weight_shape = ids, padding_idx, weight.shape
+        self.save(ids)
+        self.padding_idx, self.weight_shape = padding_idx, weight.shape
         return weight[ids]
 
     def backward(self, g):
+        (ids,) = self.saved
         grad = array_module(g).zeros(self.weight_shape, dtype=g.dtype)
-        scatter_add(grad, self.ids.reshape(-1), g.reshape(-1, self.weight_shape[1]))
+        scatter_add(grad, ids.reshape(-1), g.reshape(-1, self.weight_shape[1]))
         if self.padding_idx is not None:
             grad[self.padding_idx] = 0
         return grad, None

@@ -13,6 +13,7 @@ from minidl.core import Function
 from minidl.core.backend import array_module
 from minidl.core.errors import DeviceError
 from minidl.ops.common import as_tensor
+from minidl.ops.shape import getitem
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -179,7 +180,6 @@ def _index_targets(xp, target, input, rows, w, ignore_index, smoothing, classes,
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
     """Negative log-likelihood of log-probabilities ``input`` (N, C[, d...]) at class indices ``target``."""
     check_reduction(reduction, "nll_loss")
-    from minidl.ops.shape import getitem
     rows, out_shape = _rows(input, "nll_loss")
     xp = array_module(rows.data)
     _same_device("nll_loss", input, as_tensor(target), weight)

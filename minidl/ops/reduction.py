@@ -12,6 +12,7 @@ import numpy as np
 
 from minidl.core import Function
 from minidl.core.backend import array_module
+from minidl.ops.arithmetic import maximum, minimum
 from minidl.ops.common import expand_dims_like, is_tensor, normalize_dims, pick_dim, pick_keepdim, wrap
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
@@ -198,7 +199,6 @@ def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):  # noqa: A001
     """``max(x)``: the largest element; ``max(x, dim)``: (values, indices) along dim;
     ``max(x, other_tensor)``: the elementwise maximum."""
     if is_tensor(dim):
-        from minidl.ops.arithmetic import maximum
         return maximum(x, dim)
     return _extreme(x, pick_dim(dim, axis), pick_keepdim(keepdim, keepdims), True, "max")
 
@@ -206,7 +206,6 @@ def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):  # noqa: A001
 def min(x, dim=None, keepdim=False, *, axis=None, keepdims=False):  # noqa: A001
     """Like :func:`max`, for the smallest element."""
     if is_tensor(dim):
-        from minidl.ops.arithmetic import minimum
         return minimum(x, dim)
     return _extreme(x, pick_dim(dim, axis), pick_keepdim(keepdim, keepdims), False, "min")
 

@@ -67,17 +67,19 @@ class GetItem(Function):
     name = "getitem"
 
     def forward(self, x, index):
-        self.in_shape, self.index = x.shape, index
+        self.in_shape = x.shape
         self.advanced = any(_is_array_index(i) for i in (index if isinstance(index, tuple) else (index,)))
         self.returns_view = not self.advanced  # basic slicing gives a view
+        self.save(index)  # may hold index arrays
         return x[index]
 
     def backward(self, g):
+        (index,) = self.saved
         grad = array_module(g).zeros(self.in_shape, dtype=g.dtype)
         if self.advanced:
-            scatter_add(grad, self.index, g)  # repeated indices must accumulate
+            scatter_add(grad, index, g)  # repeated indices must accumulate
         else:
-            grad[self.index] = g
+            grad[index] = g
         return grad
 
     def shape_error(self, arrays, error):
@@ -141,22 +143,20 @@ class IndexPad(Function):
     dz/dx: the gradient scattered back through the same map (repeated indices add up)"""
 
     def forward(self, x, index_maps):
-        self.in_shape, self.index_maps = x.shape, index_maps
+        self.in_shape = x.shape
+        self.save(*index_maps)  # (axis, positions) pairs: positions are arrays
         for axis, positions in index_maps:
             x = x.take(positions, axis=axis)
         return x
 
     def backward(self, g):
         xp = array_module(g)
-        for (axis, positions), size in reversed(list(zip(self.index_maps, self._sizes()))):
+        for axis, positions in reversed(self.saved):
             moved = xp.moveaxis(g, axis, 0)
-            grad = xp.zeros((size,) + moved.shape[1:], dtype=g.dtype)
+            grad = xp.zeros((self.in_shape[axis],) + moved.shape[1:], dtype=g.dtype)
             scatter_add(grad, positions, moved)
             g = xp.moveaxis(grad, 0, axis)
         return g
-
-    def _sizes(self):
-        return [self.in_shape[axis] for axis, _ in self.index_maps]
 
 
 # --- index helpers -----------------------------------------------------------------
