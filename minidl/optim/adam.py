@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 from minidl.core.backend import array_module
+from minidl.core.dispatch import register
+from minidl.kernels import optim as fused
 from minidl.optim.optimizer import Optimizer, check_option
 
 
@@ -44,39 +46,25 @@ class Adam(Optimizer):
         xp = array_module(param)
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(param)
-            state["exp_avg_sq"] = xp.zeros_like(param)
+            state.update(step=0, exp_avg=xp.zeros_like(param), exp_avg_sq=xp.zeros_like(param))
         if group["amsgrad"] and "max_exp_avg_sq" not in state:
             state["max_exp_avg_sq"] = xp.zeros_like(param)
         state["step"] += 1
-        step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-
-        if self._decoupled:
-            if weight_decay:
-                xp.multiply(param, 1 - lr * weight_decay, out=param)
+        t = state["step"]
+        if self._decoupled:  # AdamW: decay θ itself, outside the moments
+            param *= 1 - lr * weight_decay
             weight_decay = 0
-        g = self._gradient(param, grad, weight_decay, group["maximize"])
-        work = self._work(param, 1)
-
-        xp.subtract(g, m, out=work)          # m ← m + (1 − β1)(g − m), PyTorch's lerp
-        xp.multiply(work, 1 - beta1, out=work)
-        xp.add(m, work, out=m)
-        xp.multiply(g, 1 - beta2, out=work)  # v ← β2·v + (1 − β2)·g·g
-        xp.multiply(work, g, out=work)
-        xp.multiply(v, beta2, out=v)
-        xp.add(v, work, out=v)
+        g = -grad if group["maximize"] else grad
+        if weight_decay:
+            g = g + weight_decay * param
+        m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
+        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
         if group["amsgrad"]:
-            xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
+            v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
+        param -= lr / (1 - beta1 ** t) * m / (xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps)
 
-        step_size = lr / (1 - beta1 ** step)
-        xp.sqrt(v, out=work)                 # denominator √v̂ / √(1 − β2ᵗ) + ε
-        xp.divide(work, math.sqrt(1 - beta2 ** step), out=work)
-        xp.add(work, eps, out=work)
-        xp.divide(m, work, out=work)
-        xp.multiply(work, step_size, out=work)
-        xp.subtract(param, work, out=param)
+
+register(Adam._update, fused.adam_update)
 
 
 class AdamW(Adam):

@@ -9,10 +9,12 @@ Adam's moments). Unlike PyTorch it is keyed by the parameter's **position**
 in the flattened group order (0, 1, 2 ... across groups), the same numbering
 that ``state_dict()`` uses, never by ``id()``.
 
-Subclasses implement ``_update(param, grad, state, group)``: it changes the raw
-arrays in place (``param.data``, its state arrays), using the array module of
-the parameter (NumPy, CuPy or minidl.core.strict), so parameters never get new
-arrays and nothing is recorded by autograd.
+Subclasses implement ``_update(param, grad, state, group)``, the textbook update:
+it changes the raw array ``param`` (the parameter's ``.data``) in place and keeps
+its state arrays in ``state``, using the array module of the parameter (NumPy,
+CuPy or minidl.core.strict), so parameters never get new arrays and nothing is
+recorded by autograd. A fused kernel may be registered against it
+(``minidl.core.dispatch.register``); ``step`` runs the kernel while kernels are on.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import numbers
 
 import numpy as np
 
-from minidl.core import enable_grad
-from minidl.core.backend import array_module, device_of, to_device, to_numpy
+from minidl.core import dispatch, enable_grad
+from minidl.core.backend import device_of, to_device, to_numpy
 from minidl.core.errors import DeviceError, ShapeError
 from minidl.core.tensor import Tensor
 
@@ -39,7 +41,7 @@ class Optimizer:
         self._check_options(self.defaults)
         self.param_groups = []
         self.state = {}      # position in the flattened group order -> dict of arrays and numbers
-        self._scratch = {}   # reusable work arrays, keyed by (array type, device, shape, dtype)
+        self._scratch = {}   # work arrays of the fused updates (minidl/kernels/optim.py)
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params should be an iterable of Tensors or dicts, but got "
                             "a Tensor; pass [tensor] or model.parameters()")
@@ -114,6 +116,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        update = dispatch.choose(type(self)._update)  # the textbook update, or its fused kernel
         for index, group, param in self._indexed_params():
             if param.grad is None:
                 continue
@@ -121,36 +124,13 @@ class Optimizer:
             state = self.state.get(index)
             if state is None:
                 state = self.state[index] = {}
-            self._update(param.data, param.grad.data, state, group)
+            update(self, param.data, param.grad.data, state, group)
             param._modified()
         return loss
 
     def _update(self, param, grad, state, group):
         """Update the array ``param`` in place from the array ``grad`` (subclasses implement)."""
         raise NotImplementedError(f"{type(self).__name__} must implement _update()")
-
-    def _gradient(self, param, grad, weight_decay, maximize):
-        """``g = ±grad + weight_decay·param`` (− when maximizing); ``grad`` itself when neither applies.
-
-        ``param.grad`` is never changed: a modified gradient goes to scratch slot 0.
-        """
-        if not weight_decay and not maximize:
-            return grad
-        xp, g = array_module(param), self._work(param, 0)
-        if weight_decay:
-            xp.multiply(param, weight_decay, out=g)
-            (xp.subtract if maximize else xp.add)(g, grad, out=g)
-        else:
-            xp.negative(grad, out=g)
-        return g
-
-    def _work(self, like, slot=0):
-        """A scratch array shaped like ``like``, reused across parameters and steps (contents undefined)."""
-        key = (type(like), str(device_of(like)), tuple(like.shape), like.dtype.str, slot)
-        array = self._scratch.get(key)
-        if array is None:
-            array = self._scratch[key] = array_module(like).empty_like(like)
-        return array
 
     # --- state dicts ---------------------------------------------------------------------
     def state_dict(self):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from minidl.core.backend import array_module
+from minidl.core.dispatch import register
+from minidl.kernels import optim as fused
 from minidl.optim.optimizer import Optimizer, check_option
 
 
@@ -34,26 +35,16 @@ class SGD(Optimizer):
                              f"{options['momentum']!r} and dampening={options['dampening']!r}")
 
     def _update(self, param, grad, state, group):
-        xp = array_module(param)
-        momentum = group["momentum"]
-        g = self._gradient(param, grad, group["weight_decay"], group["maximize"])
-        work = self._work(param, 1)
+        momentum, lr, weight_decay = group["momentum"], group["lr"], group["weight_decay"]
+        g = -grad if group["maximize"] else grad
+        if weight_decay:
+            g = g + weight_decay * param
         if momentum != 0:
             buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
-            else:
-                xp.multiply(buf, momentum, out=buf)
-                if group["dampening"] == 0:
-                    xp.add(buf, g, out=buf)
-                else:
-                    xp.multiply(g, 1 - group["dampening"], out=work)
-                    xp.add(buf, work, out=buf)
-            if group["nesterov"]:
-                xp.multiply(buf, momentum, out=work)
-                xp.add(g, work, out=work)
-                g = work
-            else:
-                g = buf
-        xp.multiply(g, group["lr"], out=work)
-        xp.subtract(param, work, out=param)
+            buf = g.copy() if buf is None else momentum * buf + (1 - group["dampening"]) * g
+            state["momentum_buffer"] = buf
+            g = g + momentum * buf if group["nesterov"] else buf
+        param -= lr * g
+
+
+register(SGD._update, fused.sgd_update)

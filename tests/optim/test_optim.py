@@ -93,7 +93,7 @@ CASES = [
 @needs_torch
 @pytest.mark.parametrize("cls, kwargs", CASES, ids=lambda v: v.__name__ if isinstance(v, type) else
                          ",".join(f"{k}={x}" for k, x in v.items()))
-def test_trajectory_matches_pytorch(cls, kwargs):
+def test_trajectory_matches_pytorch(cls, kwargs, kernels):
     ours = minidl_trajectory(cls, kwargs)
     assert_same_trajectory(ours, torch_trajectory(cls, kwargs))
     assert not np.allclose(ours[-1][0], W0)  # the parameters really moved
@@ -102,7 +102,7 @@ def test_trajectory_matches_pytorch(cls, kwargs):
 @needs_torch
 @pytest.mark.parametrize("cls, kwargs", [(SGD, dict(lr=0.01, momentum=0.9)), (Adam, dict(lr=0.01)),
                                          (AdamW, dict(lr=0.01, weight_decay=0.5))])
-def test_param_groups_with_their_own_options_match_pytorch(cls, kwargs):
+def test_param_groups_with_their_own_options_match_pytorch(cls, kwargs, kernels):
     groups = [([0], dict(lr=0.1)), ([1], {"weight_decay": 0.2} if cls is not SGD else {"momentum": 0.5})]
     ours = minidl_trajectory(cls, kwargs, groups=groups)
     assert_same_trajectory(ours, torch_trajectory(cls, kwargs, groups=groups))
@@ -160,7 +160,7 @@ def test_parameters_without_grad_are_skipped(cls):
 
 
 @needs_torch
-def test_adam_state_matches_pytorch_layout_and_values():
+def test_adam_state_matches_pytorch_layout_and_values(kernels):
     W, b = Parameter(W0.copy()), Parameter(B0.copy())
     optimizer = Adam([W, b], lr=0.05, amsgrad=True)
     tW, tb = torch.tensor(W0.copy(), requires_grad=True), torch.tensor(B0.copy(), requires_grad=True)
@@ -192,7 +192,7 @@ def _only_plain_values(value):
                                          (SGD, dict(lr=0.1)),
                                          (Adam, dict(lr=0.05, amsgrad=True, weight_decay=0.1)),
                                          (AdamW, dict(lr=0.05))])
-def test_state_dict_round_trip_continues_the_same_trajectory(cls, kwargs):
+def test_state_dict_round_trip_continues_the_same_trajectory(cls, kwargs, kernels):
     full = minidl_trajectory(cls, kwargs, steps=12)
 
     W, b = Parameter(W0.copy()), Parameter(B0.copy())
@@ -319,7 +319,7 @@ def test_bad_params():
                                          (SGD, dict(lr=0.1, momentum=0.9, dampening=0.5, weight_decay=0.1)),
                                          (Adam, dict(lr=0.1, amsgrad=True, weight_decay=0.1, maximize=True)),
                                          (AdamW, dict(lr=0.1))])
-def test_step_updates_arrays_in_place_and_leaves_grads_alone(cls, kwargs):
+def test_step_updates_arrays_in_place_and_leaves_grads_alone(cls, kwargs, kernels):
     W, b = Parameter(W0.copy()), Parameter(B0.copy())
     optimizer = cls([W, b], **kwargs)
     arrays = (W.data, b.data)
@@ -335,7 +335,7 @@ def test_step_updates_arrays_in_place_and_leaves_grads_alone(cls, kwargs):
     assert (W._version[0], b._version[0]) == (versions[0] + 3, versions[1] + 3)  # one bump per step
 
 
-def test_float32_parameters_stay_float32():
+def test_float32_parameters_stay_float32(kernels):
     W, b = Parameter(W0.astype(np.float32)), Parameter(B0.astype(np.float32))
     for optimizer in (SGD([W, b], lr=0.1, momentum=0.9, weight_decay=0.1), AdamW([W, b], lr=0.1)):
         for _ in range(2):
@@ -350,7 +350,7 @@ def test_float32_parameters_stay_float32():
 @pytest.mark.parametrize("cls, kwargs", [(SGD, dict(lr=0.1, momentum=0.9, dampening=0.2, weight_decay=0.1)),
                                          (Adam, dict(lr=0.05, amsgrad=True, weight_decay=0.1, maximize=True)),
                                          (AdamW, dict(lr=0.05))])
-def test_strict_device_gives_the_cpu_trajectory(cls, kwargs):
+def test_strict_device_gives_the_cpu_trajectory(cls, kwargs, kernels):
     """The strict device refuses NumPy mixing, as CuPy does: the updates use the parameter's array module."""
     cpu = minidl_trajectory(cls, kwargs, steps=4)
     W = Parameter(minidl.tensor(W0, device="strict"))
