@@ -23,3 +23,17 @@ def force_threads(monkeypatch):
     threads.set_num_threads(2)
     yield
     threads.set_num_threads(previous)
+
+
+@pytest.fixture(params=["one-thread", "shared-out"])
+def thread_modes(request, monkeypatch):
+    """Run the test once on one thread and once with every pass shared out over two threads."""
+    previous = threads.get_num_threads()
+    if request.param == "shared-out":
+        monkeypatch.setattr(threads, "MIN_BYTES", 0)
+        monkeypatch.setattr(threads, "MIN_MULTIPLY_ADDS", 0)
+        threads.set_num_threads(2)
+    else:
+        threads.set_num_threads(1)
+    yield request.param
+    threads.set_num_threads(previous)

@@ -238,19 +238,39 @@ def check_saves(outputs, case=""):
 KERNEL_TOLERANCES = {np.float64: (1e-10, 1e-12), np.float32: (2e-5, 2e-6)}
 
 
-def _run_with_kernels(case, example, dtype, enabled):
-    """Outputs, input gradients (for random upstream gradients) and node classes of one run."""
+def _run_path(fn, arrays, requires_grad, enabled, seed):
+    """Outputs, input gradients (for random upstream gradients) and node classes of one run of fn."""
     with use_kernels(enabled):
-        inputs = _tensors(case, example, dtype, "cpu")
-        outputs = _as_tuple(case.fn(*inputs, **example.params))
+        inputs = [Tensor(a, requires_grad=flag)
+                  for a, flag in zip(arrays, requires_grad)]
+        outputs = _as_tuple(fn(*inputs))
         classes = {type(node) for node in graph_nodes(outputs)}
-        rng = np.random.default_rng(example.seed + 1)
+        rng = np.random.default_rng(seed)
         for output in outputs:
             if output.requires_grad:
                 upstream = rng.standard_normal(output.shape).astype(output.dtype)
-                output.backward(Tensor(upstream), retain_graph=True)
+                output.backward(Tensor(to_device(upstream, output.device)), retain_graph=True)
     grads = [None if t.grad is None else to_numpy(t.grad.data) for t in inputs]
     return [to_numpy(o.data) for o in outputs], grads, classes
+
+
+def compare_paths(fn, arrays, requires_grad=None, rtol=0.0, atol=0.0, seed=0, what="fn"):
+    """Run ``fn`` on tensors of ``arrays`` with kernels off and on; outputs and input gradients (for the
+    same random upstream gradients) must agree within rtol/atol (0, 0: exactly). Returns the kernel
+    Function classes that ran."""
+    requires_grad = [a.dtype.kind == "f" for a in arrays] if requires_grad is None else requires_grad
+    textbook = _run_path(fn, arrays, requires_grad, False, seed)
+    fast = _run_path(fn, arrays, requires_grad, True, seed)
+    for kind, theirs, ours in (("output", textbook[0], fast[0]), ("gradient", textbook[1], fast[1])):
+        for index, (expected, got) in enumerate(zip(theirs, ours)):
+            if expected is None or got is None:
+                assert expected is got, f"{what}: {kind} {index} is None on one path only"
+                continue
+            assert got.dtype == expected.dtype, f"{what}: {kind} {index} is {got.dtype} with kernels"
+            assert got.shape == expected.shape, f"{what}: {kind} {index} has shape {got.shape} with kernels"
+            np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=(
+                f"{what}: {kind} {index} differs between kernels and textbook"))
+    return {k for k in fast[2] - textbook[2] if issubclass(k, Function)}
 
 
 def check_kernels(case, example):
@@ -259,18 +279,11 @@ def check_kernels(case, example):
     classes the case ran."""
     kernels_run = set()
     for dtype, (rtol, atol) in KERNEL_TOLERANCES.items():
-        textbook = _run_with_kernels(case, example, dtype, False)
-        fast = _run_with_kernels(case, example, dtype, True)
-        kernels_run |= fast[2] - textbook[2]
-        for kind, theirs, ours in (("output", textbook[0], fast[0]), ("gradient", textbook[1], fast[1])):
-            for index, (expected, got) in enumerate(zip(theirs, ours)):
-                if expected is None or got is None:
-                    assert expected is got, f"{case}: {kind} {index} is None on one path only"
-                    continue
-                assert got.dtype == expected.dtype, f"{case}: {kind} {index} is {got.dtype} with kernels"
-                np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=(
-                    f"{case}: {kind} {index} differs between kernels and textbook ({np.dtype(dtype)}, {example})"))
-    return {k for k in kernels_run if issubclass(k, Function)}
+        arrays = [_layout(a.astype(dtype), example.noncontiguous) for a in case.arrays(example)]
+        kernels_run |= compare_paths(lambda *xs: case.fn(*xs, **example.params), arrays,
+                                     [case.requires_grad(i) for i in range(len(arrays))], rtol, atol,
+                                     example.seed + 1, f"{case} ({np.dtype(dtype)}, {example})")
+    return kernels_run
 
 
 def check_torch(case, example, torch, rtol=1e-7, atol=1e-9):
