@@ -213,7 +213,8 @@ def matmul(a, b):
     over a long inner dimension, like a convolution's weight gradient) the inner dimension,
     whose partial products are added in order. Stacks of equal batch shape: the stack.
     """
-    if not _active() or type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 1:
+    if not _active() or type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 1 \
+            or a.size == 0 or b.size == 0:
         return a @ b
     m, k = a.shape[-2:]
     n = b.shape[-1] if b.ndim > 1 else 1
