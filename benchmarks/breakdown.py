@@ -4,8 +4,8 @@
     python benchmarks/breakdown.py T --steps 10 --ops 15
     python benchmarks/breakdown.py C --json        # one JSON object instead of the tables
 
-Each implementation runs in a fresh process with the benchmark's 2 threads and 3
-warm-up steps, then profiles ``--steps`` steps: minidl with ``minidl.profiler``,
+Each implementation runs in a fresh process with the benchmark's threads (``--threads``,
+default 2; ``--textbook`` adds minidl's textbook path) and 3 warm-up steps, then profiles ``--steps`` steps: minidl with ``minidl.profiler``,
 PyTorch with ``torch.profiler`` (self time of every ATen op, so nothing counts
 twice). Ops are gathered into stages of the model (convolution, normalisation,
 pooling, ...); "outside ops" is the rest of the step's wall time: Python, autograd
@@ -15,13 +15,13 @@ bookkeeping and, for PyTorch, the profiler's own overhead (tens of µs per op).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import subprocess
 import sys
 import time
 
-from run import THREADS, WARMUP, WORKLOADS, _thread_setup  # benchmarks/run.py, beside this script
+from engines import available, prepare  # benchmarks/engines.py and run.py, beside this script
+from run import WARMUP, WORKLOADS
 
 #: stage -> substrings of op names (minidl's op names, PyTorch's aten:: names); the first match wins
 STAGES = [
@@ -41,16 +41,15 @@ def stage_of(op):
     return next((stage for stage, keys in STAGES if any(key in name for key in keys)), "other ops")
 
 
-def profile_child(implementation, workload, steps):
+def profile_child(implementation, workload, steps, threads):
     """Per-op seconds over ``steps`` profiled steps, and the steps' wall time, in this process."""
     from data import workload_data
     from workloads import build
-    fw = importlib.import_module({"minidl": "minidl", "pytorch": "torch"}[implementation])
-    limits = _thread_setup(implementation, fw)(THREADS)  # noqa: F841  (kept alive for the whole run)
+    fw, keep_alive = prepare(implementation, threads)  # noqa: F841  (kept alive for the whole run)
     step = build(workload, workload_data(workload), fw)
     for _ in range(WARMUP):
         step()
-    if implementation == "minidl":
+    if implementation in ("minidl", "textbook"):
         with fw.profiler.profile() as prof:
             start = time.perf_counter()
             for _ in range(steps):
@@ -101,21 +100,25 @@ def main(argv=None):
     parser.add_argument("workload", nargs="?", choices=[w for w in WORKLOADS if w in ("T", "C", "M")])
     parser.add_argument("--steps", type=int, default=20, help="profiled steps per implementation (default 20)")
     parser.add_argument("--ops", type=int, default=8, help="slowest ops listed per implementation (default 8)")
+    parser.add_argument("--threads", type=int, default=2, help="compute threads of each engine (default 2)")
+    parser.add_argument("--textbook", action="store_true", help="profile minidl's textbook path (no kernels) too")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    parser.add_argument("--child", nargs=3, metavar=("IMPL", "WORKLOAD", "STEPS"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, metavar=("IMPL", "WORKLOAD", "STEPS", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(profile_child(args.child[0], args.child[1], int(args.child[2]))))
+        implementation, workload, steps, threads = args.child
+        print(json.dumps(profile_child(implementation, workload, int(steps), int(threads))))
         return 0
     if args.workload is None:
         parser.error("name a training workload: T, C or M")
     if args.steps < 1:
         parser.error(f"--steps must be at least 1, got {args.steps}")
-    implementations = ["minidl"] + (["pytorch"] if importlib.util.find_spec("torch") else [])
+    implementations = ["minidl"] + (["textbook"] if args.textbook else []) + \
+        (["pytorch"] if available("pytorch") else [])
     results = []
     for implementation in implementations:
-        done = subprocess.run([sys.executable, __file__, "--child", implementation, args.workload, str(args.steps)],
-                              capture_output=True, text=True)
+        done = subprocess.run([sys.executable, __file__, "--child", implementation, args.workload, str(args.steps),
+                               str(args.threads)], capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{implementation} {args.workload} failed:\n{done.stderr.strip()[-2000:]}")
         results.append(json.loads(done.stdout.strip().splitlines()[-1]))

@@ -1,14 +1,15 @@
-"""Run the benchmark workloads: minidl next to PyTorch (and JAX when installed).
+"""Run the benchmark workloads: minidl (kernels on), its textbook path, PyTorch (and JAX when installed).
 
-Every (workload, implementation, round) runs in a fresh process, one at a
-time, interleaved: round 1 runs every implementation of every workload, then
-round 2, and so on. Each process uses 2 compute threads, does 3 untimed
-warm-up steps and 20 timed ones, and prints one JSON line. The summary gives,
-per workload, the median of the per-run medians, the fastest step, the ratio
-to PyTorch, and the workload's memory (peak RSS minus RSS after imports).
+Every (workload, thread count, implementation, round) runs in a fresh process, one at a
+time, interleaved: round 1 runs every implementation of every workload at every thread
+count, then round 2, and so on. Each process sets its threads (``engines.prepare``), does
+3 untimed warm-up steps and 20 timed ones, and prints one JSON line. The summary gives, per
+workload and thread count, the median of the per-run medians, the fastest step, the ratio to
+PyTorch, the kernels' speedup (textbook ÷ minidl) and the workload's memory (peak RSS minus
+RSS after imports).
 
-    python benchmarks/run.py                    # every workload, 3 rounds
-    python benchmarks/run.py M matmul --rounds 5
+    python benchmarks/run.py                        # every workload, 1 and 2 threads, 3 rounds
+    python benchmarks/run.py M matmul --rounds 5 --threads 2
     python benchmarks/run.py --list
 
 Results go to benchmarks/results/latest.json and latest.png.
@@ -17,7 +18,6 @@ Results go to benchmarks/results/latest.json and latest.png.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import resource
 import statistics
@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from engines import IMPLEMENTATIONS, available, prepare  # benchmarks/engines.py, beside this script
 
 WORKLOADS = {
     "T": "mini-Transformer encoder classifier, 2 layers d=128, batch 32x64 tokens, Adam",
@@ -35,8 +37,6 @@ WORKLOADS = {
     "softmax": "softmax over the last dim of 32x4x64x64, forward + backward",
     "layernorm": "layer_norm over 128 of 32x64x128, forward + backward",
 }
-IMPLEMENTATIONS = {"minidl": "minidl", "pytorch": "torch", "jax": "jax"}
-THREADS = 2
 WARMUP, TIMED = 3, 20
 RESULTS = Path(__file__).parent / "results"
 
@@ -54,19 +54,18 @@ def _rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(implementation, workload):
+def run_child(implementation, workload, threads):
     """Build and time one workload in this process; return the measurements as a dict."""
     from data import workload_data
+    rss_import = _rss_mb()
+    framework, keep_alive = prepare(implementation, threads)  # noqa: F841  (kept alive for the whole run)
+    data = workload_data(workload)
     if implementation == "jax":
-        from jax_workloads import build, setup_threads
+        from jax_workloads import build
+        step = build(workload, data)
     else:
         from workloads import build
-        fw = importlib.import_module(IMPLEMENTATIONS[implementation])
-        setup_threads = _thread_setup(implementation, fw)
-    rss_import = _rss_mb()
-    limits = setup_threads(THREADS)  # noqa: F841  (kept alive for the whole run)
-    data = workload_data(workload)
-    step = build(workload, data) if implementation == "jax" else build(workload, data, fw)
+        step = build(workload, data, framework)
     start = time.perf_counter()
     losses = [step()]
     first_step_s = time.perf_counter() - start
@@ -76,83 +75,86 @@ def run_child(implementation, workload):
         start = time.perf_counter()
         losses.append(step())
         times.append((time.perf_counter() - start) * 1e3)
-    return {"implementation": implementation, "workload": workload, "median_ms": statistics.median(times),
-            "min_ms": min(times), "max_ms": max(times), "first_step_s": first_step_s,
-            "rss_import_mb": rss_import, "rss_peak_mb": _rss_mb(),
+    return {"implementation": implementation, "workload": workload, "threads": threads,
+            "median_ms": statistics.median(times), "min_ms": min(times), "max_ms": max(times),
+            "first_step_s": first_step_s, "rss_import_mb": rss_import, "rss_peak_mb": _rss_mb(),
             "loss_first": losses[0], "loss_last": losses[-1]}
 
 
-def _thread_setup(implementation, fw):
-    """The framework's own thread setting: ``set_num_threads`` in both PyTorch and minidl (which
-    shares its ops out over its threads itself and runs NumPy's BLAS on one thread)."""
-    return fw.set_num_threads
+def runs_workload(implementation, workload):
+    if implementation != "jax":
+        return True
+    from jax_workloads import WORKLOADS as JAX_WORKLOADS
+    return workload in JAX_WORKLOADS
 
 
-def available(implementation):
-    return importlib.util.find_spec(IMPLEMENTATIONS[implementation]) is not None
-
-
-def measure(implementation, workload):
+def measure(implementation, workload, threads):
     """Run one measurement in a fresh process."""
-    done = subprocess.run([sys.executable, __file__, "--child", implementation, workload],
+    done = subprocess.run([sys.executable, __file__, "--child", implementation, workload, str(threads)],
                           capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"{implementation} {workload} failed:\n{done.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"{implementation} {workload} ({threads} threads) failed:\n{done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def summarise(runs, implementations, workloads):
-    """Per workload and implementation: median of medians, min, ratio to PyTorch, memory."""
+def summarise(runs):
+    """{threads: {workload: {implementation: row}}}: median of medians, min, memory, ratios."""
     summary = {}
-    for workload in workloads:
-        rows = {}
-        for implementation in implementations:
-            mine = [r for r in runs if r["workload"] == workload and r["implementation"] == implementation]
-            if not mine:
-                continue
-            rows[implementation] = {
-                "median_ms": statistics.median(r["median_ms"] for r in mine),
-                "min_ms": min(r["min_ms"] for r in mine),
-                "memory_mb": statistics.median(r["rss_peak_mb"] - r["rss_import_mb"] for r in mine),
-                "loss_first": mine[0]["loss_first"], "loss_last": mine[0]["loss_last"],
-                "runs": len(mine)}
-        reference = rows.get("pytorch")
-        for row in rows.values():
-            row["ratio"] = row["median_ms"] / reference["median_ms"] if reference else None
-            row["memory_ratio"] = (row["memory_mb"] / reference["memory_mb"]
-                                   if reference and reference["memory_mb"] > 0 else None)
-        summary[workload] = rows
+    for run in runs:
+        summary.setdefault(run["threads"], {}).setdefault(run["workload"], {}).setdefault(run["implementation"], [])
+        summary[run["threads"]][run["workload"]][run["implementation"]].append(run)
+    order = list(IMPLEMENTATIONS)
+    for by_workload in summary.values():
+        for workload, by_implementation in by_workload.items():
+            rows = {name: {"median_ms": statistics.median(r["median_ms"] for r in mine),
+                           "min_ms": min(r["min_ms"] for r in mine),
+                           "memory_mb": statistics.median(r["rss_peak_mb"] - r["rss_import_mb"] for r in mine),
+                           "loss_first": mine[0]["loss_first"], "loss_last": mine[0]["loss_last"], "runs": len(mine)}
+                    for name, mine in sorted(by_implementation.items(), key=lambda item: order.index(item[0]))}
+            reference = rows.get("pytorch")
+            for row in rows.values():
+                row["ratio"] = row["median_ms"] / reference["median_ms"] if reference else None
+                row["memory_ratio"] = (row["memory_mb"] / reference["memory_mb"]
+                                       if reference and reference["memory_mb"] > 0 else None)
+            if "minidl" in rows and "textbook" in rows:
+                rows["minidl"]["kernel_speedup"] = rows["textbook"]["median_ms"] / rows["minidl"]["median_ms"]
+            by_workload[workload] = rows
     return summary
 
 
 def print_table(summary):
-    print(f"\n{'workload':<10}{'implementation':<16}{'median ms':>11}{'min ms':>9}{'ratio':>7}"
-          f"{'memory MB':>11}{'mem ratio':>10}{'loss first → last':>22}")
-    for workload, rows in summary.items():
-        for implementation, row in rows.items():
-            ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
-            memory_ratio = f"{row['memory_ratio']:.2f}" if row["memory_ratio"] is not None else "-"
-            losses = "" if row["loss_first"] is None else f"{row['loss_first']:.3f} → {row['loss_last']:.4f}"
-            print(f"{workload:<10}{implementation:<16}{row['median_ms']:>11.2f}{row['min_ms']:>9.2f}{ratio:>7}"
-                  f"{row['memory_mb']:>11.0f}{memory_ratio:>10}{losses:>22}")
+    print(f"\n{'workload':<10}{'threads':>7}  {'implementation':<16}{'median ms':>10}{'min ms':>9}{'ratio':>7}"
+          f"{'kernels':>9}{'memory MB':>11}{'mem ratio':>10}{'loss first → last':>22}")
+    for threads, by_workload in sorted(summary.items()):
+        for workload, rows in by_workload.items():
+            for implementation, row in rows.items():
+                ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+                speedup = f"{row['kernel_speedup']:.2f}x" if "kernel_speedup" in row else ""
+                memory_ratio = f"{row['memory_ratio']:.2f}" if row["memory_ratio"] is not None else "-"
+                losses = "" if row["loss_first"] is None else f"{row['loss_first']:.3f} → {row['loss_last']:.4f}"
+                print(f"{workload:<10}{threads:>7}  {implementation:<16}{row['median_ms']:>10.2f}{row['min_ms']:>9.2f}"
+                      f"{ratio:>7}{speedup:>9}{row['memory_mb']:>11.0f}{memory_ratio:>10}{losses:>22}")
+    print("ratio: median step time / PyTorch's at the same thread count; kernels: textbook / minidl")
 
 
 def plot(summary, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    workloads = [w for w, rows in summary.items() if "pytorch" in rows]
-    implementations = sorted({i for w in workloads for i in summary[w]}, key=list(IMPLEMENTATIONS).index)
-    fig, ax = plt.subplots(figsize=(1.8 + 1.4 * len(workloads), 3.6))
-    width = 0.8 / max(len(implementations), 1)
-    for k, implementation in enumerate(implementations):
-        ratios = [summary[w].get(implementation, {}).get("ratio") or 0 for w in workloads]
-        ax.bar([i + k * width for i in range(len(workloads))], ratios, width, label=implementation)
-    ax.axhline(1.0, color="gray", linewidth=0.8)
-    ax.set_xticks([i + width * (len(implementations) - 1) / 2 for i in range(len(workloads))], workloads)
-    ax.set_ylabel("step time / PyTorch's")
-    ax.set_title(f"median step time relative to PyTorch ({THREADS} threads)")
-    ax.legend()
+    fig, axes = plt.subplots(1, len(summary), figsize=(2 + 3.2 * len(summary), 3.6), squeeze=False)
+    for ax, (threads, by_workload) in zip(axes[0], sorted(summary.items())):
+        workloads = [w for w, rows in by_workload.items() if "pytorch" in rows]
+        names = [i for i in IMPLEMENTATIONS if any(i in by_workload[w] for w in workloads)]
+        width = 0.8 / max(len(names), 1)
+        for k, name in enumerate(names):
+            ratios = [by_workload[w].get(name, {}).get("ratio") or 0 for w in workloads]
+            ax.bar([i + k * width for i in range(len(workloads))], ratios, width, label=name)
+        ax.axhline(1.0, color="gray", linewidth=0.8)
+        ax.set_xticks([i + width * (len(names) - 1) / 2 for i in range(len(workloads))], workloads)
+        ax.set_title(f"{threads} thread{'s' if threads > 1 else ''}")
+        ax.set_ylabel("step time / PyTorch's")
+        ax.legend(fontsize=8)
+    fig.suptitle("median step time relative to PyTorch")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -162,11 +164,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="minidl benchmarks against PyTorch and JAX")
     parser.add_argument("workloads", nargs="*", help=f"workloads to run (default: all of {', '.join(WORKLOADS)})")
     parser.add_argument("--rounds", type=int, default=3, help="measurements per implementation (at least 2)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default: 1 2)")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
-    parser.add_argument("--child", nargs=2, metavar=("IMPL", "WORKLOAD"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, metavar=("IMPL", "WORKLOAD", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(run_child(*args.child)))
+        print(json.dumps(run_child(args.child[0], args.child[1], int(args.child[2]))))
         return 0
     if args.list:
         for name, description in WORKLOADS.items():
@@ -174,20 +177,26 @@ def main(argv=None):
         return 0
     workloads = args.workloads or list(WORKLOADS)
     unknown = [w for w in workloads if w not in WORKLOADS]
-    if unknown:
-        parser.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
+    if unknown or min(args.threads) < 1:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}" if unknown
+                     else f"--threads must be positive, got {args.threads}")
     implementations = [i for i in IMPLEMENTATIONS if available(i)]
-    for missing in [i for i in IMPLEMENTATIONS if i not in implementations]:
-        print(f"note: {missing} is not installed, so it is skipped (pip install {IMPLEMENTATIONS[missing]})")
+    for missing in dict.fromkeys(IMPLEMENTATIONS[i] for i in IMPLEMENTATIONS if i not in implementations):
+        print(f"note: {missing} is not installed, so it is skipped (pip install {missing})")
+    if "jax" in implementations:
+        skipped = [w for w in workloads if not runs_workload("jax", w)]
+        if skipped:
+            print(f"note: JAX runs only the workloads of benchmarks/jax_workloads.py; skipped: {', '.join(skipped)}")
     runs = []
     for round_number in range(1, max(args.rounds, 2) + 1):
         for workload in workloads:
-            for implementation in implementations:
-                result = measure(implementation, workload)
-                runs.append(result)
-                print(f"round {round_number}: {workload:<8}{implementation:<10}{result['median_ms']:8.2f} ms",
-                      flush=True)
-    summary = summarise(runs, implementations, workloads)
+            for threads in args.threads:
+                for implementation in (i for i in implementations if runs_workload(i, workload)):
+                    result = measure(implementation, workload, threads)
+                    runs.append(result)
+                    print(f"round {round_number}: {workload:<8}{threads} thread(s) {implementation:<10}"
+                          f"{result['median_ms']:8.2f} ms", flush=True)
+    summary = summarise(runs)
     print_table(summary)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=2))

@@ -32,12 +32,14 @@
 
 # %%
 import importlib.util
+import inspect
 import json
 import os
 import subprocess
 import sys
 import time
 from contextlib import nullcontext
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -49,11 +51,10 @@ except ImportError:
 
 import minidl
 from minidl.course.chapter import Chapter
-from minidl.course.tour import repository
 
 chapter = Chapter(8, "Speed and devices")
 F = minidl.nn.functional
-ROOT = repository()
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: this chapter and benchmarks/ live there
 
 
 def load_benchmark(name):
@@ -230,6 +231,44 @@ print(f"softmax forward + backward: fused {fused_ms:.2f} ms, composed from 5 ops
 chapter.record("softmax_composed_over_fused", round(composed_ms / fused_ms, 2))
 
 # %% [markdown]
+# ## Two tiers: the formula and its kernel
+#
+# Every op in `minidl/ops/` is written as its formula reads: ReLU's forward is
+# `maximum(x, 0)` and its backward `g * (x > 0)`. A faster way to compute the same thing
+# lives beside it in `minidl/kernels/`, as a subclass of the op registered against it
+# (`@replaces(textbook.ReLU)`): ReLU on minidl's threads writing into preallocated buffers,
+# softmax with BLAS row sums, batch norm in fewer passes, convolution in cache-sized chunks.
+# `Function.apply` asks `minidl.core.dispatch.choose` which class runs, the one place where
+# the choice is made, and `minidl.use_kernels(False)` (a call, or a `with` block) runs
+# everything on the textbook path. Tests run every op case on both paths and compare them.
+
+# %%
+print(inspect.getsource(minidl.ops.activation.ReLU))
+print("registered kernels:", len(minidl.core.dispatch.registered()))
+
+
+def softmax_step():
+    x.grad = None
+    F.softmax(x, dim=-1).backward(g)
+    return x.grad.numpy().copy()
+
+
+with minidl.use_kernels(False):
+    textbook_grad = softmax_step()
+chapter.check(np.allclose(softmax_step(), textbook_grad, atol=1e-6),
+              "the softmax kernel and the textbook softmax give the same gradient")
+
+
+def softmax_textbook():
+    with minidl.use_kernels(False):
+        return softmax_step()
+
+
+kernel_ms, textbook_ms = best_ms(softmax_step, softmax_textbook, repeats=REPEATS)
+print(f"softmax forward + backward: kernel {kernel_ms:.2f} ms, textbook {textbook_ms:.2f} ms")
+chapter.record("softmax_textbook_over_kernel", round(textbook_ms / kernel_ms, 2))
+
+# %% [markdown]
 # ## Convolution as one matrix product (im2col)
 #
 # A convolution sums, for every output pixel, a $C \times k_h \times k_w$ window of the input
@@ -265,14 +304,17 @@ chapter.check(np.allclose(by_gemm, by_minidl, atol=1e-5), "im2col + one matmul e
 # into the kernel (a *minor page fault*), which zeroes the page and maps it. For an 8 MiB
 # activation that is up to 2,048 faults (fewer where the kernel maps 2 MiB huge pages),
 # each costing a microsecond or more: easily more than the arithmetic on that buffer.
-# `minidl.core.backend.keep_freed_memory()`, called when minidl is imported, raises glibc's
-# mmap and trim thresholds (`mallopt`) so freed blocks stay in the process and are reused;
-# `MINIDL_KEEP_FREED_MEMORY=0` switches it off. Below, a loop over an 8 MiB array
+# `minidl.kernels.memory.keep_freed_memory()` raises glibc's mmap and trim thresholds
+# (`mallopt`) so freed blocks stay in the process and are reused. It changes the allocator of
+# the whole process, so minidl never does it on its own: the chapters (through their
+# `Chapter`), the `minidl` command and the benchmarks call it, and a training script may too;
+# `keep_freed_memory(False)` gives glibc its defaults back. Below, a loop over an 8 MiB array
 # (`exp`, then a product: two fresh buffers per iteration) runs in two fresh processes.
 
 # %%
 FAULT_LOOP = """
-import resource, time, numpy as np, minidl
+import resource, sys, time, numpy as np, minidl
+minidl.kernels.memory.keep_freed_memory(sys.argv[1] == "1")
 x = np.random.default_rng(0).standard_normal((2048, 1024), dtype=np.float32)
 def faults(): return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(3): y = np.exp(x); z = y * x; del y, z
@@ -281,8 +323,8 @@ for _ in range(50): y = np.exp(x); z = y * x; del y, z
 print((faults() - before) / 50, (time.perf_counter() - start) / 50 * 1e3)
 """
 for keep in ("0", "1"):
-    output = subprocess.run([sys.executable, "-c", FAULT_LOOP], capture_output=True, text=True, check=True,
-                            env=dict(os.environ, MINIDL_KEEP_FREED_MEMORY=keep)).stdout
+    output = subprocess.run([sys.executable, "-c", FAULT_LOOP, keep], capture_output=True, text=True,
+                            check=True).stdout
     faults, ms = map(float, output.split())
     label = "kept" if keep == "1" else "returned"
     print(f"freed memory {label:<9}: {faults:7.0f} page faults and {ms:5.2f} ms per iteration")
@@ -390,7 +432,7 @@ for name in summary:
 # oneDNN's direct convolution kernels (about 225 GFLOP/s on the second layer); minidl runs
 # im2col and OpenBLAS's GEMM on thin matrices and pays for the copies around it: the columns,
 # the reorder between NCHW and channel-major, col2im. What brought minidl level with PyTorch
-# on this step is its own compute threads (`minidl.set_num_threads`, `minidl/parallel.py`):
+# on this step is its own compute threads (`minidl.set_num_threads`, `minidl/kernels/threads.py`):
 # NumPy runs each pass on one core, so minidl splits the big passes of its heavy ops into
 # slices of the batch (convolution chunks, batch norm, ReLU, max pooling) and runs them on
 # both cores, and shares out its matrix products itself, with NumPy's BLAS on one thread.

@@ -27,7 +27,7 @@ from minidl.ops import (abs, add, allclose, amax, amin, argmax, argmin, broadcas
                         stack, std, sub, sum, tanh, transpose, unflatten, unsqueeze, var, where)
 from minidl import kernels
 from minidl.kernels.threads import get_num_threads, set_num_threads
-from minidl import data, nn, optim, profiler
+from minidl import data, nn, optim, profiler, testing
 from minidl.io import load, save
 
 __version__ = "0.1.0"

@@ -19,7 +19,7 @@ import contextlib
 import time
 from dataclasses import dataclass
 
-from minidl.core.profiling import active, current
+from minidl.core.profiling import active, current  # noqa: F401  (active: the profile recording now)
 
 
 @dataclass

@@ -1,20 +1,16 @@
-"""Forward, gradient, strict-device and PyTorch-parity tests generated from the op catalog,
-each on the kernels and on the textbook path.
-
-The catalog (minidl/op_catalog.py) declares every op as data; tests/op_cases.py may add more.
-"""
+"""Forward, gradient, strict-device and PyTorch-parity tests generated from the op catalogue
+(minidl/testing/catalog/), each on the kernels and on the textbook path."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from minidl.testing.catalog import CASES
 from minidl.testing.harness import check_forward, check_gradient, check_torch
-from minidl.testing.catalog import CASES as CATALOG
-from op_cases import CASES as EXTRA
 
-CASES = list({case.name: case for case in [*CATALOG, *EXTRA]}.values())
 DEVICES = ["cpu", "strict"]
-SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=10, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -33,7 +29,7 @@ def test_gradient(case, device, kernels, data):
     check_gradient(case, data.draw(case.examples), device)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.torch_fn is not None], ids=str)
+@pytest.mark.parametrize("case", [c for c in CASES if c.torch_call() is not None], ids=str)
 @SETTINGS
 @given(data=st.data())
 def test_matches_pytorch(case, kernels, data):

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from minidl.kernels.memory import keep_freed_memory
+
 RUNS = Path(os.environ.get("MINIDL_RUNS", "runs")) / "chapters"  # MINIDL_RUNS moves every output
 
 
@@ -45,6 +47,7 @@ class Chapter:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.results, self.figures, self.checks = {}, [], []
         self.started = time.perf_counter()
+        keep_freed_memory()  # chapters train real models: reuse freed memory instead of page-faulting it back
         print(f"Chapter {self.number:02d}: {title} ({'quick' if self.quick else 'full'} mode)")
 
     def figure(self, name):

@@ -30,6 +30,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import minidl
 from minidl.core.backend import to_device, to_numpy
 from minidl.core.dispatch import use_kernels
 from minidl.core.function import Function
@@ -75,13 +76,33 @@ def distinct(rng, shape, spacing=0.05):
     return values.reshape(shape)
 
 
+#: ``OpCase.torch_fn``'s default: run the case's own ``fn`` on PyTorch tensors
+SAME_AS_FN = "same as fn"
+
+
+def library(tensor):
+    """The framework a tensor belongs to, ``minidl`` or ``torch``: lets one ``fn`` serve both
+    (``library(x).cat([x, y])``)."""
+    if type(tensor).__module__.startswith("torch"):
+        import torch  # only ever reached with a torch tensor in hand: torch is installed
+        return torch
+    return minidl
+
+
+def functional(tensor):
+    """``nn.functional`` of the framework a tensor belongs to (``functional(x).conv2d(x, w)``)."""
+    return library(tensor).nn.functional
+
+
 @dataclass
 class OpCase:
     """An op declared as data.
 
     ``fn(*tensors, **params)`` is the minidl op, ``reference(*arrays, **params)``
     the same in plain NumPy (float64), ``torch_fn(*torch_tensors, **params)``
-    the same in PyTorch (optional). ``examples`` is a hypothesis strategy of
+    the same in PyTorch: by default ``fn`` itself (written with methods, operators,
+    :func:`library` and :func:`functional`, it runs on both); None when PyTorch has no
+    such op. ``examples`` is a hypothesis strategy of
     :class:`Example`; ``make`` (one function, or one per input) fills inputs
     with values. Only the inputs listed in ``grad_inputs`` (default: all)
     require grad.
@@ -92,7 +113,7 @@ class OpCase:
     reference: Callable
     examples: st.SearchStrategy
     make: Callable | tuple = normal
-    torch_fn: Callable | None = None
+    torch_fn: Callable | str | None = SAME_AS_FN
     grad_inputs: tuple | None = None
     differentiable: bool = True
     rtol: float = 1e-6
@@ -106,6 +127,10 @@ class OpCase:
         rng = np.random.default_rng(example.seed)
         makers = self.make if isinstance(self.make, tuple) else (self.make,) * len(example.shapes)
         return [np.asarray(make(rng, shape), dtype=np.float64) for make, shape in zip(makers, example.shapes)]
+
+    def torch_call(self):
+        """The call to run on PyTorch tensors (None: no parity check)."""
+        return self.fn if self.torch_fn == SAME_AS_FN else self.torch_fn
 
     def requires_grad(self, index):
         return self.differentiable and (self.grad_inputs is None or index in self.grad_inputs)
@@ -292,7 +317,7 @@ def check_torch(case, example, torch, rtol=1e-7, atol=1e-9):
     ours = [Tensor(a.copy(), requires_grad=case.requires_grad(i)) for i, a in enumerate(arrays)]
     theirs = [torch.tensor(a, requires_grad=case.requires_grad(i)) for i, a in enumerate(arrays)]
     our_outputs = _as_tuple(case.fn(*ours, **example.params))
-    their_outputs = _as_tuple(case.torch_fn(*theirs, **example.params))
+    their_outputs = _as_tuple(case.torch_call()(*theirs, **example.params))
     rng = np.random.default_rng(example.seed + 1)
     for mine, reference in zip(our_outputs, their_outputs):
         expected = reference.detach().numpy()

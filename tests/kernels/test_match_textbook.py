@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 from minidl.core import dispatch
 from minidl.core.function import Function
 from minidl.testing.harness import check_kernels
-from test_ops import CASES
+from minidl.testing.catalog import CASES
 
-SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=10, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)

@@ -1,0 +1,20 @@
+"""Every op of minidl declared as data for the test harness (``minidl.testing.harness``).
+
+Each :class:`~minidl.testing.harness.OpCase` pairs a minidl call, written as a user would
+(a Tensor method, an operator, ``minidl.*`` or ``minidl.nn.functional``), with a plain-NumPy
+float64 reference written from the mathematical definition (never from minidl's code), a
+hypothesis strategy of shapes and parameters (size-1 and broadcast dims, negative dims,
+tuples of dims, keepdim both ways) and value makers that keep inputs away from kinks and
+ties. The same call runs on PyTorch tensors for the parity check (calls written with
+``library(x)`` and ``functional(x)`` serve both); a case names another ``torch_fn`` only
+where PyTorch spells the call differently.
+
+``tests/test_ops.py`` turns each case into forward, gradient, strict-device and PyTorch-parity
+tests, on the kernels and on the textbook path; ``tests/kernels/test_match_textbook.py``
+compares the two paths case by case; ``minidl gradcheck`` prints one gradient check per case.
+Requires hypothesis (``pip install -e ".[dev]"``).
+"""
+
+from minidl.testing.catalog import elementwise, layers, reductions, shapes
+
+CASES = elementwise.CASES + reductions.CASES + shapes.CASES + layers.CASES
