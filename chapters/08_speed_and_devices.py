@@ -335,13 +335,14 @@ for keep in ("0", "1"):
 #
 # `benchmarks/run.py` measures each workload of `benchmarks.md` (the same code builds the
 # minidl and the PyTorch model, see `benchmarks/workloads.py`) in a fresh process per
-# implementation and round, rounds interleaved, with 2 compute threads (`set_num_threads(2)` in
-# both engines), 3 warm-up and 20 timed
-# steps. The ratio is minidl's median step time over PyTorch's **in the same run**: absolute
+# implementation, thread count and round, rounds interleaved, at 1 and 2 compute threads
+# (`set_num_threads(n)` in both engines), 3 warm-up and 20 timed steps. Beside minidl and
+# PyTorch it runs minidl's textbook path (`use_kernels(False)`, NumPy's BLAS on the same n
+# threads), so each workload shows what the kernels buy. The ratio is minidl's median step time over PyTorch's **in the same run**: absolute
 # times depend on the machine and on who else is using it, ratios much less. The runner
 # also reports each workload's memory: the process's peak resident memory minus what it
 # held right after its imports. Quick mode runs the matmul micro-op and the MLP (M) twice
-# each; the full run covers every workload, three rounds. The runner is started as its own
+# each at 2 threads; the full run covers every workload at 1 and 2 threads, three rounds. The runner is started as its own
 # small process (not called from this one): a child's peak-memory counter starts from its
 # parent's size, which would swamp the measurement.
 
@@ -354,10 +355,11 @@ if threadpool_limits is None:  # minidl.set_num_threads keeps NumPy's BLAS on on
     print("benchmark skipped: the runner needs threadpoolctl (pip install threadpoolctl)")
     chapter.record("benchmark", "skipped")
 else:
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *workloads, "--rounds", str(rounds)],
-                   check=True, env=dict(os.environ, MPLBACKEND="Agg"))
+    threads = ["2"] if chapter.quick else ["1", "2"]
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), *workloads, "--rounds", str(rounds),
+                    "--threads", *threads], check=True, env=dict(os.environ, MPLBACKEND="Agg"))
     benchmark = json.loads((ROOT / "benchmarks" / "results" / "latest.json").read_text())
-    summary = benchmark["summary"]
+    summary = benchmark["summary"]["2"]  # the table below: 2 threads; latest.json holds every count
     (chapter.folder / "benchmark.json").write_text(json.dumps(benchmark, indent=2))
 if "pytorch" not in implementations:
     print("PyTorch is not installed (pip install torch): minidl's times only, no ratios")
