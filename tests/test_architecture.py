@@ -134,3 +134,17 @@ def test_the_graph_sees_imports_inside_functions_and_names_imported_from_package
     _, edges = graph()
     assert "minidl.course.tour" in {target for target, _ in edges["minidl.cli"]}       # inside a function
     assert "minidl.core.dispatch" in {target for target, _ in edges["minidl.optim.optimizer"]}  # from a import b
+
+
+def test_every_textbook_op_reads_on_one_screen():
+    """Forward and backward of each op in minidl/ops/, with its docstring formula, within 40 lines."""
+    long = []
+    for name, path in modules().items():
+        if layer(name) != "ops":
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            methods = {item.name for item in getattr(node, "body", []) if isinstance(item, ast.FunctionDef)}
+            if isinstance(node, ast.ClassDef) and {"forward", "backward"} <= methods:
+                if node.end_lineno - node.lineno + 1 > 40:
+                    long.append(f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert not long, "ops longer than a screen: " + ", ".join(long)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from minidl.core import Function
 from minidl.core.backend import array_module, device_of, to_device
 from minidl.core.dtypes import get_default_dtype
-from minidl.ops.common import as_tensor, binary_operands, is_tensor
+from minidl.ops.common import as_tensor, binary_operands, is_tensor, quietly
 
 
 class Add(Function):
@@ -100,7 +100,7 @@ class Pow(Function):
         gx = g * y * x ** (y - 1) if self.needs_grad[0] else None
         gy = None
         if self.needs_grad[1]:
-            with _quiet(xp):
+            with quietly(g):
                 gy = g * xp.where(x == 0, 0, z * xp.log(xp.where(x == 0, 1, x)))
         return gx, gy
 
@@ -242,20 +242,6 @@ class Clone(Function):
 
     def backward(self, g):
         return g
-
-
-class _quiet:
-    """Silence NumPy's divide/invalid warnings inside a block (a no-op for other backends)."""
-
-    def __init__(self, xp):
-        self.xp = xp
-
-    def __enter__(self):
-        self.state = self.xp.seterr(divide="ignore", invalid="ignore") if hasattr(self.xp, "seterr") else None
-
-    def __exit__(self, *exc):
-        if self.state is not None:
-            self.xp.seterr(**self.state)
 
 
 # --- functional forms -------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 
 import numpy as np
@@ -110,3 +111,15 @@ def product(shape):
     for size in shape:
         result *= size
     return result
+
+
+@contextlib.contextmanager
+def quietly(array):
+    """Silence divide-by-zero and invalid-value warnings inside a block (a no-op for backends without seterr)."""
+    seterr = getattr(array_module(array), "seterr", None)
+    state = seterr(divide="ignore", invalid="ignore") if seterr else None
+    try:
+        yield
+    finally:
+        if state is not None:
+            seterr(**state)

@@ -13,7 +13,7 @@ import numpy as np
 from minidl.core import Function
 from minidl.core.backend import array_module
 from minidl.ops.arithmetic import maximum, minimum
-from minidl.ops.common import expand_dims_like, is_tensor, normalize_dims, pick_dim, pick_keepdim, wrap
+from minidl.ops.common import expand_dims_like, is_tensor, normalize_dims, pick_dim, pick_keepdim, quietly, wrap
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
@@ -91,7 +91,7 @@ class Var(Function):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
         self.divisor = count(x.shape, dims) - correction
         squares = centered * centered
-        with _divide_by_zero_quietly(x):
+        with quietly(x):
             return squares.sum(axis=dims, keepdims=keepdim) / x.dtype.type(self.divisor)
 
     def backward(self, g):
@@ -110,7 +110,7 @@ class Std(Var):
 
     def backward(self, g):
         std = self.saved[1]
-        with _divide_by_zero_quietly(g):
+        with quietly(g):
             scaled = array_module(g).where(std == 0, g.dtype.type(0), g / (2 * std))
         return super().backward(scaled)
 
@@ -140,19 +140,6 @@ def count(shape, dims):
     for d in dims:
         count *= shape[d]
     return count
-
-
-class _divide_by_zero_quietly:
-    def __init__(self, x):
-        xp = array_module(x)
-        self.seterr = getattr(xp, "seterr", None)
-
-    def __enter__(self):
-        self.state = self.seterr(divide="ignore", invalid="ignore") if self.seterr else None
-
-    def __exit__(self, *exc):
-        if self.state is not None:
-            self.seterr(**self.state)
 
 
 # --- functional forms -------------------------------------------------------------
