@@ -1,9 +1,60 @@
-"""Fixtures and helpers shared by the whole test suite."""
+"""Fixtures and helpers shared by the whole test suite (test modules import the helpers:
+``from conftest import leaf, as_numpy``)."""
 
 import pytest
 
 import minidl
+from minidl.core.backend import to_numpy
 from minidl.kernels import threads
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def leaf(values, dtype=None):
+    """A leaf tensor that requires grad: of ``dtype``, else of the values' own dtype (arrays) or
+    minidl's default (lists)."""
+    return minidl.tensor(values, dtype=dtype, requires_grad=True)
+
+
+def as_numpy(tensor):
+    """A tensor's values (minidl's on any device, or PyTorch's) as a NumPy array, detached and on the host."""
+    detached = tensor.detach()
+    return to_numpy(detached.data) if isinstance(detached, minidl.Tensor) else detached.numpy()
+
+
+def copy_weights(theirs, ours):
+    """Load PyTorch module ``theirs``'s state dict (parameters and buffers) into minidl module ``ours``;
+    the keys must match one to one, in order. Returns ours."""
+    state = {key: value.detach().numpy() for key, value in theirs.state_dict().items()}
+    assert list(ours.state_dict()) == list(state)
+    ours.load_state_dict(state)
+    return ours
+
+
+def with_params(module, names):
+    """fn(call, *tensors): runs call() with the named parameters of module (dotted names reach into
+    submodules) replaced by tensors, for gradcheck."""
+    slots = []
+    for name in names:
+        *path, attr = name.split(".")
+        owner = module
+        for part in path:
+            owner = getattr(owner, part)
+        slots.append((owner, attr))
+
+    def run(call, *tensors):
+        saved = [owner._parameters[attr] for owner, attr in slots]
+        for (owner, attr), tensor in zip(slots, tensors):
+            owner._parameters[attr] = tensor
+        try:
+            return call()
+        finally:
+            for (owner, attr), param in zip(slots, saved):
+                owner._parameters[attr] = param
+    return run
+
+
+# --- fixtures ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(params=[True, False], ids=["kernels", "textbook"])

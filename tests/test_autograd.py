@@ -16,10 +16,7 @@ from hypothesis.extra import numpy as hnp
 import minidl
 from minidl.core import Function, sum_to
 from minidl.core.errors import AutogradError, ShapeError
-
-
-def leaf(values, dtype=None):
-    return minidl.tensor(values, dtype=dtype, requires_grad=True)
+from conftest import leaf
 
 
 def as_list(t):

@@ -17,6 +17,7 @@ import minidl
 from minidl import nn
 from minidl.models.cnn import LeNet, SmallVGG
 from minidl.nn import functional as F
+from conftest import copy_weights
 
 try:
     import torch
@@ -60,13 +61,6 @@ def torch_small_vgg(in_channels=1, num_classes=10, image_size=8, width=4, dropou
         features=n.Sequential(*block(in_channels, width), *block(width, 2 * width)),
         classifier=n.Sequential(n.Flatten(), n.Dropout(dropout), n.Linear(2 * width * side * side, 128), n.ReLU(),
                                 n.Dropout(dropout), n.Linear(128, num_classes))))
-
-
-def copy_weights(theirs, mine):
-    """PyTorch's state_dict (parameters and BatchNorm buffers) into minidl; the keys must match one to one."""
-    state = {key: value.detach().numpy() for key, value in theirs.state_dict().items()}
-    assert list(mine.state_dict()) == list(state)
-    mine.load_state_dict(state)
 
 
 def batches(shape, steps, seed=0):

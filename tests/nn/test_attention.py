@@ -11,6 +11,7 @@ from minidl.nn import functional as F
 from minidl.nn.attention import MultiheadAttention, causal_mask, padding_mask
 from minidl.nn.transformer import Transformer
 from minidl.testing import gradcheck
+from conftest import as_numpy, leaf, with_params
 
 try:
     import torch
@@ -21,14 +22,6 @@ needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed
 E, H, L, S, B = 4, 2, 3, 4, 2  # embed_dim, heads, target length, source length, batch
 
 
-def leaf(array):
-    return minidl.tensor(array, requires_grad=True)
-
-
-def numpy_of(t):
-    return t.detach().numpy()
-
-
 def mha_pair(batch_first=False, bias=True, embed_dim=8, heads=2):
     """A float64 torch MHA and a minidl MHA holding the same weights (eval mode)."""
     torch.manual_seed(0)
@@ -36,29 +29,6 @@ def mha_pair(batch_first=False, bias=True, embed_dim=8, heads=2):
     ours = MultiheadAttention(embed_dim, heads, bias=bias, batch_first=batch_first, dtype=np.float64).eval()
     ours.load_state_dict({k: v.detach().numpy() for k, v in reference.state_dict().items()})
     return reference, ours
-
-
-def with_params(module, names):
-    """fn(call, *tensors): runs call() with the named parameters of module replaced by tensors (for gradcheck)."""
-    slots = []
-    for name in names:
-        *path, attr = name.split(".")
-        owner = module
-        for part in path:
-            owner = getattr(owner, part)
-        slots.append((owner, attr))
-
-    def run(call, *tensors):
-        saved = [owner._parameters[attr] for owner, attr in slots]
-        for (owner, attr), tensor in zip(slots, tensors):
-            owner._parameters[attr] = tensor
-        try:
-            return call()
-        finally:
-            for (owner, attr), param in zip(slots, saved):
-                owner._parameters[attr] = param
-
-    return run
 
 
 # --- masks in the MultiheadAttention convention (True = masked); every query keeps key 0 ------------------
@@ -125,7 +95,7 @@ def _run_both(reference, ours, query, key, value, masks, options, rng, same=()):
 
 def _assert_pairs(pairs, atol=1e-10):
     for name, expected, actual in pairs:
-        np.testing.assert_allclose(numpy_of(actual), expected.detach().numpy(), atol=atol, rtol=1e-8, err_msg=name)
+        np.testing.assert_allclose(as_numpy(actual), expected.detach().numpy(), atol=atol, rtol=1e-8, err_msg=name)
 
 
 # --- PyTorch parity ----------------------------------------------------------------------------------------
@@ -206,7 +176,7 @@ def _small_mha(**options):
 
 
 def _param_leaves(module):
-    return [leaf(numpy_of(p).copy()) for p in module.parameters()]
+    return [leaf(as_numpy(p).copy()) for p in module.parameters()]
 
 
 def test_gradcheck_cross_attention_with_weights():
@@ -247,14 +217,14 @@ def test_fully_masked_keys_give_zeros_and_finite_gradients():
     padding = padding_mask([S, 0], max_len=S)  # batch element 1: every key is padding
     for need_weights in (True, False):
         out, weights = mha(q, k, k, key_padding_mask=padding, need_weights=need_weights)
-        assert np.all(numpy_of(out[:, 1]) == 0) and np.isfinite(numpy_of(out)).all()
+        assert np.all(as_numpy(out[:, 1]) == 0) and np.isfinite(as_numpy(out)).all()
         if need_weights:
-            assert np.all(numpy_of(weights[1]) == 0)
-            np.testing.assert_allclose(numpy_of(weights[0]).sum(-1), 1.0)
+            assert np.all(as_numpy(weights[1]) == 0)
+            np.testing.assert_allclose(as_numpy(weights[0]).sum(-1), 1.0)
         out.sum().backward()
         for grad in (q.grad, k.grad, *(p.grad for p in mha.parameters())):
-            assert np.isfinite(numpy_of(grad)).all()
-        assert np.all(numpy_of(q.grad[:, 1]) == 0)
+            assert np.isfinite(as_numpy(grad)).all()
+        assert np.all(as_numpy(q.grad[:, 1]) == 0)
         q.grad = k.grad = None
         mha.zero_grad()
 
@@ -276,11 +246,11 @@ def test_projection_uses_one_gemm_for_self_attention(monkeypatch):
 def test_initialisation_follows_pytorch():
     minidl.manual_seed(0)
     mha = MultiheadAttention(64, 4)
-    w = numpy_of(mha.in_proj_weight)
+    w = as_numpy(mha.in_proj_weight)
     assert np.abs(w).max() <= math.sqrt(6 / (64 + 192)) and w.std() == pytest.approx(math.sqrt(2 / 256), rel=0.05)
-    out_w = numpy_of(mha.out_proj.weight)  # Linear's default init: U(-1/√fan_in, 1/√fan_in)
+    out_w = as_numpy(mha.out_proj.weight)  # Linear's default init: U(-1/√fan_in, 1/√fan_in)
     assert np.abs(out_w).max() <= 1 / 8 and out_w.std() == pytest.approx(1 / 8 / math.sqrt(3), rel=0.05)
-    assert not numpy_of(mha.in_proj_bias).any() and not numpy_of(mha.out_proj.bias).any()
+    assert not as_numpy(mha.in_proj_bias).any() and not as_numpy(mha.out_proj.bias).any()
 
 
 def test_attention_dropout_only_in_training():
@@ -288,11 +258,11 @@ def test_attention_dropout_only_in_training():
     mha = MultiheadAttention(8, 2, dropout=0.5)
     x = minidl.randn(6, 3, 8)
     out, weights = mha(x, x, x, average_attn_weights=False)
-    assert (numpy_of(weights) == 0).mean() > 0.2  # weights are returned after dropout, as in PyTorch
+    assert (as_numpy(weights) == 0).mean() > 0.2  # weights are returned after dropout, as in PyTorch
     mha.eval()
     out, weights = mha(x, x, x)
-    np.testing.assert_allclose(numpy_of(weights).sum(-1), 1.0, rtol=1e-5)
-    assert np.array_equal(numpy_of(mha(x, x, x)[0]), numpy_of(out))
+    np.testing.assert_allclose(as_numpy(weights).sum(-1), 1.0, rtol=1e-5)
+    assert np.array_equal(as_numpy(mha(x, x, x)[0]), as_numpy(out))
 
 
 def test_runs_on_the_strict_device():

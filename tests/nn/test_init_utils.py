@@ -9,6 +9,7 @@ import pytest
 import minidl
 from minidl import nn
 from minidl.nn import init
+from conftest import as_numpy
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny tensors: threads only contend for the shared cores
@@ -19,10 +20,6 @@ def seeded():
     """Deterministic draws: the statistical bounds below are wide (≥ 5 sigma) but need not be luck."""
     minidl.manual_seed(0)
     torch.manual_seed(0)
-
-
-def arr(tensor):
-    return tensor.detach().numpy()
 
 
 def check_uniform(values, bound, reference=None):
@@ -55,9 +52,9 @@ def test_linear_default_init_matches_torch():
     torch.manual_seed(0)
     ours, theirs = nn.Linear(200, 300), torch.nn.Linear(200, 300)
     bound = 1 / math.sqrt(200)  # kaiming_uniform(a=√5) = U(-1/√fan_in, 1/√fan_in)
-    check_uniform(arr(ours.weight), bound, arr(theirs.weight))
+    check_uniform(as_numpy(ours.weight), bound, as_numpy(theirs.weight))
     wide_ours, wide_theirs = nn.Linear(200, 20000), torch.nn.Linear(200, 20000)
-    check_uniform(arr(wide_ours.bias), bound, arr(wide_theirs.bias))
+    check_uniform(as_numpy(wide_ours.bias), bound, as_numpy(wide_theirs.bias))
 
 
 @pytest.mark.parametrize("groups", [1, 4])
@@ -67,15 +64,15 @@ def test_conv2d_default_init_matches_torch(groups):
     ours, theirs = nn.Conv2d(16, 256, 3, groups=groups), torch.nn.Conv2d(16, 256, 3, groups=groups)
     assert ours.weight.shape == tuple(theirs.weight.shape)
     bound = 1 / math.sqrt(16 // groups * 9)  # fan_in = C_in/groups · kH · kW
-    check_uniform(arr(ours.weight), bound, arr(theirs.weight))
+    check_uniform(as_numpy(ours.weight), bound, as_numpy(theirs.weight))
     wide = nn.Conv2d(16, 20000, 3, groups=groups)
-    check_uniform(arr(wide.bias), bound, arr(torch.nn.Conv2d(16, 20000, 3, groups=groups).bias))
+    check_uniform(as_numpy(wide.bias), bound, as_numpy(torch.nn.Conv2d(16, 20000, 3, groups=groups).bias))
 
 
 def test_embedding_default_init_is_standard_normal_like_torch():
     minidl.manual_seed(0)
     torch.manual_seed(0)
-    check_normal(arr(nn.Embedding(500, 200).weight), 1.0, reference=arr(torch.nn.Embedding(500, 200).weight))
+    check_normal(as_numpy(nn.Embedding(500, 200).weight), 1.0, reference=as_numpy(torch.nn.Embedding(500, 200).weight))
 
 
 @pytest.mark.parametrize("make", [lambda m: m.LayerNorm(7), lambda m: m.LayerNorm((2, 7)), lambda m: m.BatchNorm1d(7),
@@ -84,16 +81,16 @@ def test_embedding_default_init_is_standard_normal_like_torch():
 def test_norm_layers_start_at_gamma_one_beta_zero(make):
     ours, theirs = make(nn), make(torch.nn)
     for (name, mine), (_, reference) in zip(ours.named_parameters(), theirs.named_parameters()):
-        np.testing.assert_array_equal(arr(mine), reference.detach().numpy(), err_msg=name)
-    np.testing.assert_array_equal(arr(ours.weight), 1)
-    np.testing.assert_array_equal(arr(ours.bias), 0)
+        np.testing.assert_array_equal(as_numpy(mine), reference.detach().numpy(), err_msg=name)
+    np.testing.assert_array_equal(as_numpy(ours.weight), 1)
+    np.testing.assert_array_equal(as_numpy(ours.bias), 0)
 
 
 def test_default_init_is_reproducible_with_manual_seed():
     minidl.manual_seed(7)
-    first = arr(nn.Linear(5, 4).weight).copy()
+    first = as_numpy(nn.Linear(5, 4).weight).copy()
     minidl.manual_seed(7)
-    np.testing.assert_array_equal(arr(nn.Linear(5, 4).weight), first)
+    np.testing.assert_array_equal(as_numpy(nn.Linear(5, 4).weight), first)
 
 
 # --- the init functions -------------------------------------------------------------------------------------------
@@ -113,7 +110,7 @@ def test_xavier_uniform_bound_and_std(shape, gain):
     fan_in, fan_out = fans(shape)
     tensor = init.xavier_uniform_(minidl.empty(*shape), gain=gain)
     reference = torch.nn.init.xavier_uniform_(torch.empty(shape), gain=gain)
-    check_uniform(arr(tensor), gain * math.sqrt(6 / (fan_in + fan_out)), reference.numpy())
+    check_uniform(as_numpy(tensor), gain * math.sqrt(6 / (fan_in + fan_out)), reference.numpy())
 
 
 @pytest.mark.parametrize("gain", [1.0, 2.5])
@@ -123,7 +120,7 @@ def test_xavier_normal_std(shape, gain):
     fan_in, fan_out = fans(shape)
     tensor = init.xavier_normal_(minidl.empty(*shape), gain=gain)
     reference = torch.nn.init.xavier_normal_(torch.empty(shape), gain=gain)
-    check_normal(arr(tensor), gain * math.sqrt(2 / (fan_in + fan_out)), reference=reference.numpy())
+    check_normal(as_numpy(tensor), gain * math.sqrt(2 / (fan_in + fan_out)), reference=reference.numpy())
 
 
 KAIMING = [{}, {"a": math.sqrt(5)}, {"mode": "fan_out"}, {"nonlinearity": "relu"},
@@ -139,7 +136,7 @@ def test_kaiming_uniform_bound(shape, options):
     gain = torch.nn.init.calculate_gain(options.get("nonlinearity", "leaky_relu"), options.get("a", 0))
     tensor = init.kaiming_uniform_(minidl.empty(*shape), **options)
     reference = torch.nn.init.kaiming_uniform_(torch.empty(shape), **options)
-    check_uniform(arr(tensor), gain * math.sqrt(3 / fan), reference.numpy())
+    check_uniform(as_numpy(tensor), gain * math.sqrt(3 / fan), reference.numpy())
 
 
 @pytest.mark.parametrize("options", KAIMING, ids=[str(o) for o in KAIMING])
@@ -151,24 +148,24 @@ def test_kaiming_normal_std(shape, options):
     gain = torch.nn.init.calculate_gain(options.get("nonlinearity", "leaky_relu"), options.get("a", 0))
     tensor = init.kaiming_normal_(minidl.empty(*shape), **options)
     reference = torch.nn.init.kaiming_normal_(torch.empty(shape), **options)
-    check_normal(arr(tensor), gain / math.sqrt(fan), reference=reference.numpy())
+    check_normal(as_numpy(tensor), gain / math.sqrt(fan), reference=reference.numpy())
 
 
 def test_basic_fills_work_in_place_and_keep_dtype_and_leaf():
     param = nn.Parameter(minidl.empty(400, 300))
     assert init.uniform_(param, -2.0, 3.0) is param
-    values = arr(param)
+    values = as_numpy(param)
     assert values.dtype == np.float32 and values.min() >= -2 and values.max() <= 3
     np.testing.assert_allclose(values.mean(), 0.5, atol=0.02)
     init.normal_(param, 1.5, 0.5)
-    check_normal(arr(param), 0.5, mean=1.5)
+    check_normal(as_numpy(param), 0.5, mean=1.5)
     assert param.requires_grad and param.grad is None and param.grad_fn is None
     init.constant_(param, 0.25)
-    np.testing.assert_array_equal(arr(param), 0.25)
+    np.testing.assert_array_equal(as_numpy(param), 0.25)
     init.zeros_(param)
-    np.testing.assert_array_equal(arr(param), 0)
+    np.testing.assert_array_equal(as_numpy(param), 0)
     init.ones_(param)
-    np.testing.assert_array_equal(arr(param), 1)
+    np.testing.assert_array_equal(as_numpy(param), 1)
     double = init.normal_(minidl.empty(3, dtype=minidl.float64))
     assert double.dtype == np.float64
 

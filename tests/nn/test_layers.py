@@ -15,6 +15,7 @@ from minidl import nn
 from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.testing import gradcheck
+from conftest import as_numpy, copy_weights, leaf, with_params
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny tensors: threads only contend for the shared cores
@@ -24,41 +25,12 @@ SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[Healt
 
 # --- helpers ------------------------------------------------------------------------------------------------
 
-def leaf(array, dtype=np.float64):
-    return minidl.tensor(np.asarray(array, dtype=dtype), requires_grad=True)
-
-
-def arr(tensor):
-    """A minidl tensor's values as a NumPy array (detached)."""
-    return tensor.detach().numpy()
-
-
-def copy_weights(theirs, ours):
-    """Load torch module ``theirs``'s state dict into minidl module ``ours``; returns ours."""
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    return ours
-
-
-def with_params(module, names):
-    """fn(call, *tensors): calls call() with the named parameters of module replaced by tensors (for gradcheck)."""
-    def run(call, *tensors):
-        saved = [module._parameters[name] for name in names]
-        for name, tensor in zip(names, tensors):
-            module._parameters[name] = tensor
-        try:
-            return call()
-        finally:
-            for name, param in zip(names, saved):
-                module._parameters[name] = param
-    return run
-
-
 def check_parity(ours, theirs, x_array, seed=0, rtol=1e-10, atol=1e-12, x_grad=True):
     """Same input and upstream gradient through both modules: compare output, input grad, parameter grads."""
     x_ours = minidl.tensor(x_array, requires_grad=x_grad)
     x_theirs = torch.tensor(x_array, requires_grad=x_grad)
     out_ours, out_theirs = ours(x_ours), theirs(x_theirs)
-    np.testing.assert_allclose(arr(out_ours), out_theirs.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(as_numpy(out_ours), out_theirs.detach().numpy(), rtol=rtol, atol=atol)
     upstream = np.random.default_rng(seed).standard_normal(tuple(out_theirs.shape))
     out_ours.backward(minidl.tensor(upstream.astype(out_ours.dtype)))
     out_theirs.backward(torch.tensor(upstream, dtype=out_theirs.dtype))
@@ -83,7 +55,7 @@ def test_linear_gradcheck_input_and_parameters(bias, lead):
     names = ["weight", "bias"] if bias else ["weight"]
     run = with_params(layer, names)
     x = leaf(np.random.default_rng(1).standard_normal(lead + (3,)))
-    params = [leaf(arr(getattr(layer, name))) for name in names]
+    params = [leaf(as_numpy(getattr(layer, name))) for name in names]
     assert gradcheck(lambda x, *ps: run(lambda: layer(x), *ps), [x, *params])
 
 
@@ -154,10 +126,10 @@ def test_embedding_shapes_match_torch(num, dim, ids_shape, padding, seed):
 def test_embedding_padding_row_starts_at_zero_and_gets_no_gradient():
     minidl.manual_seed(0)
     layer = nn.Embedding(5, 3, padding_idx=2)
-    np.testing.assert_array_equal(arr(layer.weight)[2], 0)
-    assert np.all(arr(layer.weight)[[0, 1, 3, 4]] != 0)
+    np.testing.assert_array_equal(as_numpy(layer.weight)[2], 0)
+    assert np.all(as_numpy(layer.weight)[[0, 1, 3, 4]] != 0)
     out = layer(minidl.tensor([[2, 2, 1], [0, 2, 4]]))
-    np.testing.assert_array_equal(arr(out)[0, 0], 0)
+    np.testing.assert_array_equal(as_numpy(out)[0, 0], 0)
     (out * minidl.randn(2, 3, 3)).sum().backward()
     np.testing.assert_array_equal(layer.weight.grad.numpy()[2], 0)
     assert np.all(layer.weight.grad.numpy()[[0, 1, 4]] != 0)
@@ -167,7 +139,7 @@ def test_embedding_padding_row_starts_at_zero_and_gets_no_gradient():
 def test_embedding_negative_padding_idx_is_normalised():
     layer = nn.Embedding(5, 2, padding_idx=-2)
     assert layer.padding_idx == torch.nn.Embedding(5, 2, padding_idx=-2).padding_idx == 3
-    np.testing.assert_array_equal(arr(layer.weight)[3], 0)
+    np.testing.assert_array_equal(as_numpy(layer.weight)[3], 0)
 
 
 def test_embedding_repeated_ids_accumulate():
@@ -206,7 +178,7 @@ def test_embedding_argument_errors():
 
 def test_embedding_default_init_is_standard_normal():
     minidl.manual_seed(0)
-    weight = arr(nn.Embedding(400, 250).weight)
+    weight = as_numpy(nn.Embedding(400, 250).weight)
     assert abs(weight.mean()) < 0.01 and abs(weight.std() - 1) < 0.01
 
 
@@ -220,7 +192,7 @@ def test_dropout_zeroes_with_probability_p_and_scales_by_one_over_keep(p):
     layer = nn.Dropout(p)
     out = layer(x)
     assert out.dtype == np.float32
-    values, inputs = arr(out), arr(x)
+    values, inputs = as_numpy(out), as_numpy(x)
     dropped = values == 0
     # binomial: 5 standard deviations
     assert abs(dropped.mean() - p) < 5 * np.sqrt(p * (1 - p) / n)
@@ -234,19 +206,19 @@ def test_dropout_eval_is_identity_and_train_toggles():
     x = minidl.randn(50, 40, requires_grad=True)
     layer.eval()
     out = layer(x)
-    np.testing.assert_array_equal(arr(out), arr(x))
+    np.testing.assert_array_equal(as_numpy(out), as_numpy(x))
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), 1)
     layer.train()
-    assert (arr(layer(x)) == 0).any()
-    np.testing.assert_array_equal(arr(F.dropout(x, 0.5, training=False)), arr(x))
+    assert (as_numpy(layer(x)) == 0).any()
+    np.testing.assert_array_equal(as_numpy(F.dropout(x, 0.5, training=False)), as_numpy(x))
 
 
 def test_dropout_p_zero_and_p_one():
     x = minidl.randn(20, 30, requires_grad=True)
-    np.testing.assert_array_equal(arr(nn.Dropout(0.0)(x)), arr(x))
+    np.testing.assert_array_equal(as_numpy(nn.Dropout(0.0)(x)), as_numpy(x))
     out = nn.Dropout(1.0)(x)
-    np.testing.assert_array_equal(arr(out), 0)
+    np.testing.assert_array_equal(as_numpy(out), 0)
     assert out.shape == x.shape
     out.sum().backward()
     grad = x.grad.numpy()
@@ -261,14 +233,14 @@ def test_dropout_p_zero_and_p_one():
 def test_dropout_is_reproducible_with_manual_seed():
     x = minidl.ones(1000)
     minidl.manual_seed(123)
-    first = arr(F.dropout(x, 0.5))
-    second_in_sequence = arr(F.dropout(x, 0.5))
+    first = as_numpy(F.dropout(x, 0.5))
+    second_in_sequence = as_numpy(F.dropout(x, 0.5))
     minidl.manual_seed(123)
-    again = arr(nn.Dropout(0.5)(x))
+    again = as_numpy(nn.Dropout(0.5)(x))
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, second_in_sequence)
     minidl.manual_seed(124)
-    assert not np.array_equal(first, arr(F.dropout(x, 0.5)))
+    assert not np.array_equal(first, as_numpy(F.dropout(x, 0.5)))
 
 
 @pytest.mark.parametrize("p", [-0.1, 1.5])
@@ -289,9 +261,9 @@ def test_dropout_gradcheck_with_fixed_mask(shape, p, seed):
         return F.dropout(x, p)
 
     x = leaf(np.random.default_rng(seed).standard_normal(shape))
-    out = arr(fn(x))
+    out = as_numpy(fn(x))
     kept = out != 0
-    np.testing.assert_allclose(out[kept], arr(x)[kept] / (1 - p))
+    np.testing.assert_allclose(out[kept], as_numpy(x)[kept] / (1 - p))
     assert gradcheck(fn, [x])
 
 

@@ -15,6 +15,7 @@ import minidl
 from minidl import nn
 from minidl.nn import functional as F
 from minidl.testing import gradcheck
+from conftest import as_numpy
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny tensors: threads only contend for the shared cores
@@ -25,10 +26,6 @@ REDUCTIONS = ["mean", "sum", "none"]
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-
-def arr(tensor):
-    return tensor.detach().numpy()
-
 
 def ours_of(array, grad=False):
     return None if array is None else minidl.tensor(array, requires_grad=grad)
@@ -47,7 +44,7 @@ def parity(our_fn, their_fn, arrays, grad=(0,), seed=0, rtol=1e-9, atol=1e-11, *
     reference = their_fn(*theirs, **{k: theirs_of(v) if isinstance(v, np.ndarray) else v for k, v in options.items()})
     assert mine.shape == tuple(reference.shape)
     assert mine.dtype == arrays[0].dtype
-    np.testing.assert_allclose(arr(mine), reference.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(as_numpy(mine), reference.detach().numpy(), rtol=rtol, atol=atol)
     upstream = np.random.default_rng(seed).standard_normal(tuple(reference.shape)) + 1.5
     mine.backward(minidl.tensor(upstream.astype(arrays[0].dtype)))
     reference.backward(torch.tensor(upstream, dtype=reference.dtype))
@@ -136,7 +133,7 @@ def test_cross_entropy_ignore_index_may_be_a_real_class():
     log_p = x - np.log(np.exp(x).sum(1, keepdims=True))
     kept = y != 1
     w = np.array([1.0, 2.0, 3.0])[y[kept]]
-    np.testing.assert_allclose(arr(loss), -(w * log_p[kept, y[kept]]).sum() / w.sum())
+    np.testing.assert_allclose(as_numpy(loss), -(w * log_p[kept, y[kept]]).sum() / w.sum())
 
 
 def test_cross_entropy_label_smoothing_excludes_ignored_rows_from_both_terms():
@@ -149,7 +146,7 @@ def test_cross_entropy_label_smoothing_excludes_ignored_rows_from_both_terms():
     log_p = x - np.log(np.exp(x).sum(1, keepdims=True))
     kept = np.flatnonzero(y != -100)
     per_row = [-(1 - eps) * log_p[i, y[i]] - eps / 4 * log_p[i].sum() for i in kept]
-    np.testing.assert_allclose(arr(loss), np.mean(per_row), rtol=1e-12)
+    np.testing.assert_allclose(as_numpy(loss), np.mean(per_row), rtol=1e-12)
     # the ignored rows get no gradient at all (not even from the smoothing term)
     x_ours = minidl.tensor(x, requires_grad=True)
     F.cross_entropy(x_ours, minidl.tensor(y), label_smoothing=eps).backward()
@@ -175,10 +172,10 @@ def test_cross_entropy_all_targets_ignored(shape, options):
         loss = F.cross_entropy(x_ours, minidl.tensor(y), reduction=reduction,
                                **{k: ours_of(v) if isinstance(v, np.ndarray) else v for k, v in options.items()})
         if reduction == "mean":
-            assert torch.isnan(reference) and np.isnan(arr(loss))
+            assert torch.isnan(reference) and np.isnan(as_numpy(loss))
         else:
-            np.testing.assert_array_equal(arr(loss), reference.detach().numpy())
-            np.testing.assert_array_equal(arr(loss), 0)
+            np.testing.assert_array_equal(as_numpy(loss), reference.detach().numpy())
+            np.testing.assert_array_equal(as_numpy(loss), 0)
         loss.sum().backward()
         np.testing.assert_array_equal(x_theirs.grad.numpy(), 0)  # what PyTorch does
         np.testing.assert_array_equal(x_ours.grad.numpy(), 0)
@@ -188,7 +185,7 @@ def test_cross_entropy_is_stable_for_huge_logits_in_float32():
     x = np.array([[1e4, -1e4, 0.0], [-3e4, 3e4, 3e4 - 1], [80.0, 90.0, 100.0]], dtype=np.float32)
     y = np.array([1, 2, 0])
     loss = parity(F.cross_entropy, TF.cross_entropy, [x, y], rtol=1e-6, atol=1e-6)
-    assert loss.dtype == np.float32 and np.isfinite(arr(loss))
+    assert loss.dtype == np.float32 and np.isfinite(as_numpy(loss))
 
 
 @pytest.mark.parametrize("bad", [4, -1])
@@ -243,7 +240,7 @@ def test_nll_loss_all_targets_ignored_gives_nan_and_zero_gradients(weighted):
     reference.backward()
     x_ours = minidl.tensor(x, requires_grad=True)
     loss = F.nll_loss(x_ours, minidl.tensor(y), weight=ours_of(weight))
-    assert torch.isnan(reference) and np.isnan(arr(loss))
+    assert torch.isnan(reference) and np.isnan(as_numpy(loss))
     loss.backward()
     np.testing.assert_array_equal(x_theirs.grad.numpy(), 0)
     np.testing.assert_array_equal(x_ours.grad.numpy(), 0)
@@ -305,8 +302,8 @@ def test_binary_cross_entropy_clamps_log_at_minus_100(dtype):
     with np.errstate(divide="ignore"):
         loss = parity(F.binary_cross_entropy, TF.binary_cross_entropy, [p, y], reduction="none", rtol=1e-6,
                       atol=1e-6)
-    np.testing.assert_allclose(arr(loss), [0.0, 100.0, 100.0, 0.0, np.log(2)], rtol=1e-6)
-    assert np.isfinite(arr(loss)).all()
+    np.testing.assert_allclose(as_numpy(loss), [0.0, 100.0, 100.0, 0.0, np.log(2)], rtol=1e-6)
+    assert np.isfinite(as_numpy(loss)).all()
 
 
 def test_binary_cross_entropy_errors():
@@ -350,7 +347,7 @@ def test_bce_with_logits_is_stable_for_large_logits(dtype):
     with np.errstate(over="raise", invalid="raise", divide="raise"):  # no overflow, no NaN, no inf
         loss = parity(F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits, [x, y],
                       reduction="none", pos_weight=np.full(18, 2.0, dtype=dtype), rtol=1e-6, atol=1e-6)
-    values = arr(loss)
+    values = as_numpy(loss)
     assert np.isfinite(values).all()
     assert values[0] == 0 and values[-1] == 0
     np.testing.assert_allclose(values[8], 1e4, rtol=1e-6)   # x = 1e4, y = 0: loss ≈ x
@@ -448,7 +445,7 @@ def test_loss_module_matches_torch(name, with_options, reduction):
     assert ours.reduction == reduction
     for key, value in options.items():
         stored = getattr(ours, key)
-        np.testing.assert_array_equal(arr(stored) if isinstance(value, np.ndarray) else stored, value)
+        np.testing.assert_array_equal(as_numpy(stored) if isinstance(value, np.ndarray) else stored, value)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -8,14 +8,10 @@ import pytest
 
 import minidl
 from minidl import nn
-from minidl.core.backend import to_numpy
+from conftest import as_numpy
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny tensors: threads only contend for the shared cores
-
-
-def arr(tensor):
-    return to_numpy(tensor.detach().data)
 
 
 def build(lib):
@@ -173,7 +169,7 @@ def test_assigning_a_plain_tensor_to_a_parameter_raises_type_error():
     with pytest.raises(TypeError):
         torch.nn.Linear(2, 2).weight = torch.randn(2, 2)
     layer.weight = nn.Parameter(minidl.zeros(2, 2))  # a Parameter is fine
-    np.testing.assert_array_equal(arr(layer.weight), 0)
+    np.testing.assert_array_equal(as_numpy(layer.weight), 0)
 
 
 def test_non_persistent_buffer_is_not_saved():
@@ -221,7 +217,7 @@ def test_nested_state_dict_keys_and_shapes_match_torch():
     mine, reference = ours.state_dict(), theirs.state_dict()
     assert list(mine) == list(reference)
     assert [tuple(v.shape) for v in mine.values()] == [tuple(v.shape) for v in reference.values()]
-    assert [arr(v).dtype for v in mine.values()] == [v.numpy().dtype for v in reference.values()]
+    assert [as_numpy(v).dtype for v in mine.values()] == [v.numpy().dtype for v in reference.values()]
     assert all(not v.requires_grad for v in mine.values())
     kept = ours.state_dict(keep_vars=True)
     assert kept["0.weight"] is ours[0].weight
@@ -236,12 +232,12 @@ def test_state_dict_round_trip_with_torch_and_same_outputs():
     ours.load_state_dict(torch_state(theirs))
     for mode in (True, False):
         ours.train(mode), theirs.train(mode)
-        np.testing.assert_allclose(arr(ours(minidl.tensor(x))), theirs(torch.tensor(x)).detach().numpy(),
+        np.testing.assert_allclose(as_numpy(ours(minidl.tensor(x))), theirs(torch.tensor(x)).detach().numpy(),
                                    rtol=1e-10, atol=1e-12)
     # and back: minidl's state dict loads into PyTorch (strict)
     fresh = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.BatchNorm1d(5), torch.nn.ReLU(),
                                 torch.nn.Linear(5, 2)).double()
-    fresh.load_state_dict({k: torch.tensor(arr(v)) for k, v in ours.state_dict().items()})
+    fresh.load_state_dict({k: torch.tensor(as_numpy(v)) for k, v in ours.state_dict().items()})
     for key, value in fresh.state_dict().items():
         np.testing.assert_allclose(value.numpy(), theirs.state_dict()[key].numpy(), rtol=1e-12)
 
@@ -252,19 +248,19 @@ def test_load_state_dict_numpy_arrays_keep_the_model_dtype():
     result = layer.load_state_dict({"weight": weight, "bias": np.array([1.0, -1.0])})
     assert result.missing_keys == [] and result.unexpected_keys == []
     assert layer.weight.dtype == np.float32 and isinstance(layer.weight, nn.Parameter)
-    np.testing.assert_array_equal(arr(layer.weight), weight)
-    np.testing.assert_array_equal(arr(layer.bias), [1.0, -1.0])
+    np.testing.assert_array_equal(as_numpy(layer.weight), weight)
+    np.testing.assert_array_equal(as_numpy(layer.bias), [1.0, -1.0])
     # minidl tensors work too, and the values are copied (not aliased)
     source = {"weight": minidl.ones(2, 3), "bias": minidl.zeros(2)}
     layer.load_state_dict(source)
     source["weight"].data[...] = 7
-    np.testing.assert_array_equal(arr(layer.weight), 1)
+    np.testing.assert_array_equal(as_numpy(layer.weight), 1)
 
 
 def test_load_state_dict_strict_errors_list_every_problem_and_change_nothing():
     model = nested(minidl)
-    before = {k: arr(v).copy() for k, v in model.state_dict().items()}
-    state = {k: np.full(arr(v).shape, 3.0) for k, v in model.state_dict().items()}
+    before = {k: as_numpy(v).copy() for k, v in model.state_dict().items()}
+    state = {k: np.full(as_numpy(v).shape, 3.0) for k, v in model.state_dict().items()}
     del state["1.running_var"]
     state["4.proj.weight"] = np.zeros((3, 6))
     state["extra.weight"] = np.zeros(2)
@@ -276,7 +272,7 @@ def test_load_state_dict_strict_errors_list_every_problem_and_change_nothing():
     assert 'nexpected key(s) in state_dict: "extra.weight"' in message
     assert "size mismatch for 4.proj.weight" in message and "(3, 6)" in message and "(2, 6)" in message
     for key, value in model.state_dict().items():
-        np.testing.assert_array_equal(arr(value), before[key], err_msg=f"{key} changed by a failed load")
+        np.testing.assert_array_equal(as_numpy(value), before[key], err_msg=f"{key} changed by a failed load")
     # PyTorch raises for the same three problems
     with pytest.raises(RuntimeError, match="Missing key.*running_var"):
         nested(torch).load_state_dict({k: torch.tensor(v) for k, v in state.items()})
@@ -284,10 +280,10 @@ def test_load_state_dict_strict_errors_list_every_problem_and_change_nothing():
 
 def test_load_state_dict_size_mismatch_raises_even_when_not_strict():
     layer = nn.Linear(3, 2)
-    before = arr(layer.bias).copy()
+    before = as_numpy(layer.bias).copy()
     with pytest.raises(RuntimeError, match="size mismatch for weight"):
         layer.load_state_dict({"weight": np.zeros((3, 3)), "bias": np.zeros(2)}, strict=False)
-    np.testing.assert_array_equal(arr(layer.bias), before)
+    np.testing.assert_array_equal(as_numpy(layer.bias), before)
 
 
 def test_load_state_dict_not_strict_returns_the_key_lists_like_torch():
@@ -296,15 +292,15 @@ def test_load_state_dict_not_strict_returns_the_key_lists_like_torch():
     for key in ("0.bias", "1.running_var"):
         del state[key]
     state["5.weight"] = np.zeros(3)
-    bias_before = arr(ours[0].bias).copy()
+    bias_before = as_numpy(ours[0].bias).copy()
     result = ours.load_state_dict(state, strict=False)
     reference = theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()}, strict=False)
     assert result.missing_keys == reference.missing_keys == ["0.bias", "1.running_var"]
     assert result.unexpected_keys == reference.unexpected_keys == ["5.weight"]
     missing, unexpected = result
     assert (missing, unexpected) == (["0.bias", "1.running_var"], ["5.weight"])
-    np.testing.assert_array_equal(arr(ours[0].weight), state["0.weight"])  # present keys were loaded
-    np.testing.assert_array_equal(arr(ours[0].bias), bias_before)          # missing keys left alone
+    np.testing.assert_array_equal(as_numpy(ours[0].weight), state["0.weight"])  # present keys were loaded
+    np.testing.assert_array_equal(as_numpy(ours[0].bias), bias_before)          # missing keys left alone
 
 
 # --- modes, dtypes, devices, gradients -----------------------------------------------------------------------------
@@ -327,7 +323,7 @@ def test_eval_changes_dropout_and_batchnorm_behaviour():
     model = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(3))
     x = minidl.randn(8, 3) * 5 + 2
     model.eval()
-    np.testing.assert_allclose(arr(model(x)), arr(x) / np.sqrt(1 + 1e-5), rtol=1e-5)  # running stats 0 / 1
+    np.testing.assert_allclose(as_numpy(model(x)), as_numpy(x) / np.sqrt(1 + 1e-5), rtol=1e-5)  # running stats 0 / 1
     assert int(model[1].num_batches_tracked.item()) == 0
 
 
@@ -354,13 +350,13 @@ def test_to_strict_device_moves_parameters_and_buffers():
     model = runnable(minidl)
     x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     model.eval()
-    reference_out = arr(model(minidl.tensor(x)))
+    reference_out = as_numpy(model(minidl.tensor(x)))
     model.to("strict")
     for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
         assert tensor.device == "strict", name
     out = model(minidl.tensor(x).to("strict"))
     assert out.device == "strict"
-    np.testing.assert_allclose(arr(out), reference_out, rtol=1e-6)
+    np.testing.assert_allclose(as_numpy(out), reference_out, rtol=1e-6)
     model.to("cpu")
     assert all(p.device == "cpu" for p in model.parameters())
     with pytest.raises(TypeError, match="unexpected"):
@@ -444,7 +440,7 @@ def test_apply_for_custom_initialisation():
     model = nested(minidl).apply(init)
     for module in model.modules():
         if isinstance(module, nn.Linear):
-            np.testing.assert_array_equal(arr(module.weight), 0.5)
+            np.testing.assert_array_equal(as_numpy(module.weight), 0.5)
 
 
 # --- containers -------------------------------------------------------------------------------------------------------
@@ -455,7 +451,7 @@ def test_sequential_indexing_slicing_and_forward():
     head = model[:2]
     assert isinstance(head, nn.Sequential) and list(head) == [model[0], model[1]]
     x = minidl.randn(4, 2)
-    np.testing.assert_allclose(arr(model(x)), arr(model[2](model[1](model[0](x)))))
+    np.testing.assert_allclose(as_numpy(model(x)), as_numpy(model[2](model[1](model[0](x)))))
     named = nn.Sequential(OrderedDict([("a", nn.Linear(2, 2)), ("b", nn.ReLU())]))
     assert [n for n, _ in named.named_children()] == ["a", "b"] and named.a is named[0]
     model.append(nn.Sigmoid())

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import minidl
 from minidl import nn
 from minidl.testing import gradcheck
+from conftest import as_numpy, copy_weights, leaf, with_params
 
 torch = pytest.importorskip("torch")
 torch.set_num_threads(1)  # tiny tensors: threads only contend for the shared cores
@@ -17,19 +18,6 @@ SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[Healt
 
 
 # --- helpers ------------------------------------------------------------------------------------------------
-
-def arr(tensor):
-    return tensor.detach().numpy()
-
-
-def leaf(array):
-    return minidl.tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
-
-
-def copy_weights(theirs, ours):
-    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-    return ours
-
 
 def randomise(theirs, seed=0):
     """Non-trivial affine parameters (γ ≠ 1, β ≠ 0) so that their gradients are tested properly."""
@@ -59,7 +47,7 @@ def step(ours, theirs, x, upstream, tol=1e-10):
             param.grad = None
     x_ours, x_theirs = leaf(x), torch.tensor(x, requires_grad=True)
     out_ours, out_theirs = ours(x_ours), theirs(x_theirs)
-    np.testing.assert_allclose(arr(out_ours), out_theirs.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(as_numpy(out_ours), out_theirs.detach().numpy(), rtol=tol, atol=tol)
     out_ours.backward(minidl.tensor(upstream))
     out_theirs.backward(torch.tensor(upstream))
     np.testing.assert_allclose(x_ours.grad.numpy(), x_theirs.grad.numpy(), rtol=1e-8, atol=1e-9)
@@ -74,21 +62,8 @@ def compare_buffers(ours, theirs):
     reference = dict(theirs.named_buffers())
     assert list(mine) == list(reference)
     for name, buffer in reference.items():
-        np.testing.assert_allclose(arr(mine[name]), buffer.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
-        assert arr(mine[name]).dtype == buffer.numpy().dtype, name
-
-
-def with_params(module, names):
-    def run(call, *tensors):
-        saved = [module._parameters[name] for name in names]
-        for name, tensor in zip(names, tensors):
-            module._parameters[name] = tensor
-        try:
-            return call()
-        finally:
-            for name, param in zip(names, saved):
-                module._parameters[name] = param
-    return run
+        np.testing.assert_allclose(as_numpy(mine[name]), buffer.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+        assert as_numpy(mine[name]).dtype == buffer.numpy().dtype, name
 
 
 BN_SHAPES = {"1d-NC": ("BatchNorm1d", (4, 3)), "1d-NCL": ("BatchNorm1d", (3, 3, 4)),
@@ -140,7 +115,7 @@ def test_batchnorm_running_stats_under_no_grad_match_torch():
             out = ours(minidl.tensor(x))
         with torch.no_grad():
             expected = theirs(torch.tensor(x))
-        np.testing.assert_allclose(arr(out), expected.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(as_numpy(out), expected.numpy(), rtol=1e-10, atol=1e-12)
     compare_buffers(ours, theirs)
 
 
@@ -150,9 +125,9 @@ def test_batchnorm_biased_variance_for_normalising_unbiased_for_running_var():
     layer = nn.BatchNorm1d(1, dtype=np.float64)
     out = layer(minidl.tensor(np.array([[0.0], [2.0]])))
     # batch mean 1, biased variance 1 (unbiased would be 2)
-    np.testing.assert_allclose(arr(out).ravel(), np.array([-1.0, 1.0]) / np.sqrt(1 + 1e-5))
-    np.testing.assert_allclose(arr(layer.running_mean), [0.9 * 0 + 0.1 * 1.0])
-    np.testing.assert_allclose(arr(layer.running_var), [0.9 * 1 + 0.1 * 2.0])  # unbiased: 2 = 2/(2-1)
+    np.testing.assert_allclose(as_numpy(out).ravel(), np.array([-1.0, 1.0]) / np.sqrt(1 + 1e-5))
+    np.testing.assert_allclose(as_numpy(layer.running_mean), [0.9 * 0 + 0.1 * 1.0])
+    np.testing.assert_allclose(as_numpy(layer.running_var), [0.9 * 1 + 0.1 * 2.0])  # unbiased: 2 = 2/(2-1)
     assert int(layer.num_batches_tracked.item()) == 1
 
 
@@ -161,28 +136,28 @@ def test_batchnorm2d_counts_batch_and_spatial_positions():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 2, 3, 3))
     layer = nn.BatchNorm2d(2, momentum=1.0, dtype=np.float64)
-    out = arr(layer(minidl.tensor(x)))
+    out = as_numpy(layer(minidl.tensor(x)))
     per_channel = x.transpose(1, 0, 2, 3).reshape(2, -1)
-    np.testing.assert_allclose(arr(layer.running_mean), per_channel.mean(1))
-    np.testing.assert_allclose(arr(layer.running_var), per_channel.var(1, ddof=1))
+    np.testing.assert_allclose(as_numpy(layer.running_mean), per_channel.mean(1))
+    np.testing.assert_allclose(as_numpy(layer.running_var), per_channel.var(1, ddof=1))
     expected = (x - per_channel.mean(1)[None, :, None, None]) / np.sqrt(per_channel.var(1)[None, :, None, None] + 1e-5)
     np.testing.assert_allclose(out, expected, rtol=1e-10)
 
 
 def test_batchnorm_initial_buffers_and_eval_uses_running_stats():
     layer = nn.BatchNorm1d(3)
-    np.testing.assert_array_equal(arr(layer.running_mean), 0)
-    np.testing.assert_array_equal(arr(layer.running_var), 1)
+    np.testing.assert_array_equal(as_numpy(layer.running_mean), 0)
+    np.testing.assert_array_equal(as_numpy(layer.running_var), 1)
     assert layer.num_batches_tracked.dtype == np.int64 and int(layer.num_batches_tracked.item()) == 0
     assert layer.eps == 1e-5 and layer.momentum == 0.1
-    np.testing.assert_array_equal(arr(layer.weight), 1)
-    np.testing.assert_array_equal(arr(layer.bias), 0)
+    np.testing.assert_array_equal(as_numpy(layer.weight), 1)
+    np.testing.assert_array_equal(as_numpy(layer.bias), 0)
     layer.running_mean.data[...] = [1.0, 2.0, 3.0]
     layer.running_var.data[...] = [4.0, 1.0, 0.25]
     layer.eval()
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     expected = (x - [1.0, 2.0, 3.0]) / np.sqrt(np.array([4.0, 1.0, 0.25]) + 1e-5)
-    np.testing.assert_allclose(arr(layer(minidl.tensor(x))), expected, rtol=1e-6)
+    np.testing.assert_allclose(as_numpy(layer(minidl.tensor(x))), expected, rtol=1e-6)
 
 
 def test_batchnorm_momentum_none_is_cumulative_average():
@@ -191,9 +166,9 @@ def test_batchnorm_momentum_none_is_cumulative_average():
     batches = [rng.standard_normal((5, 2)) * (i + 1) + i for i in range(4)]
     for batch in batches:
         layer(minidl.tensor(batch))
-    np.testing.assert_allclose(arr(layer.running_mean), np.mean([b.mean(0) for b in batches], axis=0))
+    np.testing.assert_allclose(as_numpy(layer.running_mean), np.mean([b.mean(0) for b in batches], axis=0))
     # running_var starts at 1 but the first cumulative step has weight 1, so it is forgotten
-    np.testing.assert_allclose(arr(layer.running_var), np.mean([b.var(0, ddof=1) for b in batches], axis=0))
+    np.testing.assert_allclose(as_numpy(layer.running_var), np.mean([b.var(0, ddof=1) for b in batches], axis=0))
     assert int(layer.num_batches_tracked.item()) == 4
 
 
@@ -245,15 +220,15 @@ def test_batchnorm_without_running_stats_uses_batch_stats_in_eval():
     train_out = step(ours, theirs, x, rng.standard_normal(x.shape))
     ours.eval(), theirs.eval()
     eval_out = step(ours, theirs, x, rng.standard_normal(x.shape))
-    np.testing.assert_allclose(arr(eval_out), arr(train_out))
+    np.testing.assert_allclose(as_numpy(eval_out), as_numpy(train_out))
 
 
 def test_batchnorm_reset_running_stats():
     layer = nn.BatchNorm1d(2)
     layer(minidl.randn(4, 2) * 3 + 1)
     layer.reset_running_stats()
-    np.testing.assert_array_equal(arr(layer.running_mean), 0)
-    np.testing.assert_array_equal(arr(layer.running_var), 1)
+    np.testing.assert_array_equal(as_numpy(layer.running_mean), 0)
+    np.testing.assert_array_equal(as_numpy(layer.running_var), 1)
     assert int(layer.num_batches_tracked.item()) == 0
 
 
@@ -354,10 +329,10 @@ def test_layernorm_gradcheck_without_affine_and_without_bias():
 def test_layernorm_by_hand_biased_variance_and_defaults():
     layer = nn.LayerNorm(2, dtype=np.float64)
     assert layer.normalized_shape == (2,) and layer.eps == 1e-5
-    np.testing.assert_array_equal(arr(layer.weight), 1)
-    np.testing.assert_array_equal(arr(layer.bias), 0)
+    np.testing.assert_array_equal(as_numpy(layer.weight), 1)
+    np.testing.assert_array_equal(as_numpy(layer.bias), 0)
     out = layer(minidl.tensor(np.array([[0.0, 2.0], [5.0, 5.0]])))
-    np.testing.assert_allclose(arr(out), [[-1 / np.sqrt(1 + 1e-5), 1 / np.sqrt(1 + 1e-5)], [0.0, 0.0]])
+    np.testing.assert_allclose(as_numpy(out), [[-1 / np.sqrt(1 + 1e-5), 1 / np.sqrt(1 + 1e-5)], [0.0, 0.0]])
 
 
 def test_layernorm_int_and_tuple_shape_are_the_same():

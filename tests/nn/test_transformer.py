@@ -14,6 +14,7 @@ from minidl.nn.positional import LearnedPositionalEmbedding, SinusoidalPositiona
 from minidl.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                                    TransformerEncoderLayer)
 from minidl.testing import gradcheck
+from conftest import as_numpy, leaf
 
 try:
     import torch
@@ -22,14 +23,6 @@ except ImportError:  # the parity tests are skipped without PyTorch
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 
 D, NHEAD, FF, L, S, B = 8, 2, 16, 3, 4, 2  # d_model, heads, feed-forward width, tgt length, src length, batch
-
-
-def leaf(array):
-    return minidl.tensor(array, requires_grad=True)
-
-
-def numpy_of(t):
-    return t.detach().numpy()
 
 
 def copy_of(reference, ours):
@@ -48,16 +41,16 @@ def assert_same_forward_and_backward(reference, ours, inputs, call, rng, atol=1e
     t_in = [torch.tensor(x, requires_grad=True) for x in inputs]
     m_in = [leaf(x) for x in inputs]
     t_out, m_out = call(reference, t_in, torch.tensor), call(ours, m_in, minidl.tensor)
-    np.testing.assert_allclose(numpy_of(m_out), t_out.detach().numpy(), atol=atol, rtol=1e-7, err_msg="output")
+    np.testing.assert_allclose(as_numpy(m_out), t_out.detach().numpy(), atol=atol, rtol=1e-7, err_msg="output")
     upstream = rng.standard_normal(tuple(t_out.shape))
     t_out.backward(torch.tensor(upstream))
     m_out.backward(minidl.tensor(upstream))
     for i, (t, m) in enumerate(zip(t_in, m_in)):
-        np.testing.assert_allclose(numpy_of(m.grad), t.grad.numpy(), atol=atol, rtol=1e-7, err_msg=f"input {i}")
+        np.testing.assert_allclose(as_numpy(m.grad), t.grad.numpy(), atol=atol, rtol=1e-7, err_msg=f"input {i}")
     ours_params = dict(ours.named_parameters())
     assert sorted(ours_params) == sorted(n for n, _ in reference.named_parameters())
     for name, p in reference.named_parameters():
-        np.testing.assert_allclose(numpy_of(ours_params[name].grad), p.grad.numpy(), atol=atol, rtol=1e-7,
+        np.testing.assert_allclose(as_numpy(ours_params[name].grad), p.grad.numpy(), atol=atol, rtol=1e-7,
                                    err_msg=name)
 
 
@@ -150,7 +143,7 @@ def test_layer_norm_over_sequence_batch_features_matches_pytorch():
     variance must divide by the row width, not by the number of rows."""
     x = np.random.default_rng(9).standard_normal((L, B, D))
     expected = torch.nn.functional.layer_norm(torch.tensor(x), (D,)).numpy()
-    np.testing.assert_allclose(numpy_of(LayerNorm(D, dtype=np.float64)(minidl.tensor(x))), expected, atol=1e-12)
+    np.testing.assert_allclose(as_numpy(LayerNorm(D, dtype=np.float64)(minidl.tensor(x))), expected, atol=1e-12)
 
 
 # --- gradients -------------------------------------------------------------------------------------------------
@@ -203,7 +196,7 @@ def _gradcheck_parameters(module, call):
             for (owner, attr), p in zip(slots, originals):
                 owner._parameters[attr] = p
 
-    gradcheck(run, [leaf(numpy_of(p).copy()) for p in originals])
+    gradcheck(run, [leaf(as_numpy(p).copy()) for p in originals])
 
 
 def test_gradcheck_layer_parameters():
@@ -225,10 +218,10 @@ def test_encoder_layers_are_independent_deep_copies():
     weights = [lyr.linear1.weight for lyr in encoder.layers]
     assert len(encoder.layers) == 3 and isinstance(weights[0], minidl.nn.Parameter)
     assert len({id(w.data) for w in weights} | {id(layer.linear1.weight.data)}) == 4
-    assert all(np.array_equal(numpy_of(w), numpy_of(layer.linear1.weight)) for w in weights)
+    assert all(np.array_equal(as_numpy(w), as_numpy(layer.linear1.weight)) for w in weights)
     with minidl.no_grad():
         weights[0].add_(1.0)
-    assert not np.array_equal(numpy_of(weights[0]), numpy_of(weights[1]))
+    assert not np.array_equal(as_numpy(weights[0]), as_numpy(weights[1]))
     decoder = TransformerDecoder(TransformerDecoderLayer(D, NHEAD, FF), 2)
     assert decoder.norm is None and len(list(decoder.parameters())) == 2 * len(list(decoder.layers[0].parameters()))
 
@@ -236,11 +229,11 @@ def test_encoder_layers_are_independent_deep_copies():
 def test_transformer_reinitialises_matrices_with_xavier():
     minidl.manual_seed(0)
     model = Transformer(d_model=32, nhead=2, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=64)
-    w = numpy_of(model.encoder.layers[0].linear2.weight)  # (32, 64): Linear's bound would be 1/8
+    w = as_numpy(model.encoder.layers[0].linear2.weight)  # (32, 64): Linear's bound would be 1/8
     assert 1 / 8 < np.abs(w).max() <= math.sqrt(6 / 96)
     assert w.std() == pytest.approx(math.sqrt(2 / 96), rel=0.05)
-    assert not numpy_of(model.encoder.layers[0].self_attn.out_proj.bias).any()
-    np.testing.assert_array_equal(numpy_of(model.decoder.norm.weight), 1.0)
+    assert not as_numpy(model.encoder.layers[0].self_attn.out_proj.bias).any()
+    np.testing.assert_array_equal(as_numpy(model.decoder.norm.weight), 1.0)
 
 
 def test_fully_padded_sequence_gives_no_nan():
@@ -251,16 +244,16 @@ def test_fully_padded_sequence_gives_no_nan():
     out = model(src, tgt, tgt_mask=causal_mask(L), src_key_padding_mask=padding, memory_key_padding_mask=padding)
     out.sum().backward()
     for tensor in (out, src.grad, tgt.grad, *(p.grad for p in model.parameters())):
-        assert np.isfinite(numpy_of(tensor)).all()
+        assert np.isfinite(as_numpy(tensor)).all()
 
 
 def test_callable_activation_and_train_mode_dropout():
     minidl.manual_seed(0)
     layer = TransformerEncoderLayer(D, NHEAD, FF, dropout=0.5, activation=GELU())
     x = minidl.randn(S, B, D)
-    assert not np.allclose(numpy_of(layer(x)), numpy_of(layer(x)))  # dropout is random in training
+    assert not np.allclose(as_numpy(layer(x)), as_numpy(layer(x)))  # dropout is random in training
     layer.eval()
-    np.testing.assert_array_equal(numpy_of(layer(x)), numpy_of(layer(x)))
+    np.testing.assert_array_equal(as_numpy(layer(x)), as_numpy(layer(x)))
 
 
 def test_transformer_errors():
@@ -279,7 +272,7 @@ def test_transformer_errors():
 
 def test_sinusoidal_table_follows_the_formula():
     module = SinusoidalPositionalEncoding(6, dropout=0.0, max_len=10, dtype=np.float64)
-    pe = numpy_of(module.pe)
+    pe = as_numpy(module.pe)
     for pos, i in [(0, 0), (3, 1), (9, 2)]:
         angle = pos / 10000 ** (2 * i / 6)
         assert pe[pos, 2 * i] == pytest.approx(math.sin(angle)) and pe[pos, 2 * i + 1] == pytest.approx(math.cos(angle))
@@ -291,12 +284,12 @@ def test_sinusoidal_table_follows_the_formula():
 def test_positions_are_added_along_the_sequence_dim(module_class):
     module = (module_class(D, dropout=0.0, max_len=6) if module_class is SinusoidalPositionalEncoding
               else module_class(6, D))
-    table = numpy_of(module.pe if module_class is SinusoidalPositionalEncoding else module.weight)
+    table = as_numpy(module.pe if module_class is SinusoidalPositionalEncoding else module.weight)
     x = minidl.randn(4, B, D)
-    np.testing.assert_allclose(numpy_of(module(x)), numpy_of(x) + table[:4, None], rtol=1e-6)
+    np.testing.assert_allclose(as_numpy(module(x)), as_numpy(x) + table[:4, None], rtol=1e-6)
     module.batch_first = True
-    np.testing.assert_allclose(numpy_of(module(x)), numpy_of(x) + table[None, :B], rtol=1e-6)
-    np.testing.assert_allclose(numpy_of(module(x[:, 0])), numpy_of(x[:, 0]) + table[:4], rtol=1e-6)
+    np.testing.assert_allclose(as_numpy(module(x)), as_numpy(x) + table[None, :B], rtol=1e-6)
+    np.testing.assert_allclose(as_numpy(module(x[:, 0])), as_numpy(x[:, 0]) + table[:4], rtol=1e-6)
     with pytest.raises(ValueError, match=r"7 positions .* max_len=6"):
         module(minidl.randn(B, 7, D))
     with pytest.raises(ShapeError, match="expected input"):
@@ -307,8 +300,8 @@ def test_learned_positional_embedding_is_trained():
     minidl.manual_seed(0)
     module = LearnedPositionalEmbedding(512, 16)
     assert module.state_dict()["weight"].shape == (512, 16)
-    assert numpy_of(module.weight).std() == pytest.approx(1.0, rel=0.05)
+    assert as_numpy(module.weight).std() == pytest.approx(1.0, rel=0.05)
     module(minidl.randn(3, 2, 16)).sum().backward()
-    grad = numpy_of(module.weight.grad)
+    grad = as_numpy(module.weight.grad)
     np.testing.assert_array_equal(grad[:3], 2.0)  # each used row gets one gradient per batch element
     assert not grad[3:].any()
