@@ -11,6 +11,7 @@ from minidl.models.masking import IGNORE_INDEX, mask_tokens
 from minidl.models.seq2seq import Seq2SeqTransformer
 from minidl.nn import functional as F
 from minidl.testing import gradcheck
+from conftest import as_numpy, leaf, with_params
 
 try:
     import torch
@@ -39,20 +40,9 @@ def bert_ids(rng, batch=B, length=T):
 
 def gradcheck_parameters(model, names, loss):
     """gradcheck of loss() with respect to the named parameters of model (swapped for plain leaves)."""
-    modules = dict(model.named_modules())
-    slots = [(modules[name.rpartition(".")[0]], name.rpartition(".")[2]) for name in names]
-    originals = [owner._parameters[attr] for owner, attr in slots]
-
-    def run(*params):
-        for (owner, attr), p in zip(slots, params):
-            owner._parameters[attr] = p
-        try:
-            return loss()
-        finally:
-            for (owner, attr), p in zip(slots, originals):
-                owner._parameters[attr] = p
-
-    assert gradcheck(run, [minidl.tensor(p.detach().numpy().copy(), requires_grad=True) for p in originals])
+    parameters = dict(model.named_parameters())
+    run = with_params(model, names)
+    assert gradcheck(lambda *params: run(loss, *params), [leaf(as_numpy(parameters[name]).copy()) for name in names])
 
 
 # --- masking ---------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from minidl.nn.positional import LearnedPositionalEmbedding, SinusoidalPositiona
 from minidl.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                                    TransformerEncoderLayer)
 from minidl.testing import gradcheck
-from conftest import as_numpy, leaf
+from conftest import as_numpy, leaf, with_params
 
 try:
     import torch
@@ -183,20 +183,9 @@ def test_gradcheck_decoder_layer(norm_first):
 
 def _gradcheck_parameters(module, call):
     """gradcheck of call() with respect to every parameter of module (swapped for plain leaves)."""
-    owners = dict(module.named_modules())
-    slots = [(owners[name.rpartition(".")[0]], name.rpartition(".")[2]) for name, _ in module.named_parameters()]
-    originals = [owner._parameters[attr] for owner, attr in slots]
-
-    def run(*params):
-        for (owner, attr), p in zip(slots, params):
-            owner._parameters[attr] = p
-        try:
-            return call()
-        finally:
-            for (owner, attr), p in zip(slots, originals):
-                owner._parameters[attr] = p
-
-    gradcheck(run, [leaf(as_numpy(p).copy()) for p in originals])
+    names, parameters = zip(*module.named_parameters())
+    run = with_params(module, names)
+    gradcheck(lambda *params: run(call, *params), [leaf(as_numpy(p).copy()) for p in parameters])
 
 
 def test_gradcheck_layer_parameters():
