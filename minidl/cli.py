@@ -120,6 +120,10 @@ COMMANDS = {
 
 # ---------------------------------------------------------------- entry point
 
+#: commands whose arguments go, as given, to a script of benchmarks/ (which parses them)
+PASSED_THROUGH = ("bench", "profile")
+
+
 def build_parser():
     """The argparse parser with one subparser per entry of :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(prog="minidl", description="minidl: a small, readable deep-learning engine.")
@@ -134,8 +138,12 @@ def build_parser():
 def main(argv=None) -> int:
     """Run the ``minidl`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = parser.parse_args(argv)
+        if argv and argv[0] in PASSED_THROUGH:  # everything after the command belongs to its script
+            args = argparse.Namespace(command=argv[0], arguments=argv[1:], run=COMMANDS[argv[0]][2])
+        else:
+            args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, or a usage error argparse has already printed
         return exit_.code if isinstance(exit_.code, int) else 2
     try:

@@ -104,7 +104,15 @@ def versions():
         ("CuPy", _cupy_version() or "not installed"),
         ("CUDA", _cuda_versions()),
         ("PyTorch", _package_version("torch") or "not installed"),
+        ("Kernels", _kernels()),
     ]
+
+
+def _kernels():
+    """'on, 16 registered, 2 threads' (``minidl.use_kernels`` and ``minidl.set_num_threads``)."""
+    state = "on" if minidl.kernels_enabled() else "off (textbook ops only)"
+    return (f"{state}, {len(minidl.core.dispatch.registered())} registered, "
+            f"{minidl.get_num_threads()} thread(s)")
 
 
 # ---------------------------------------------------------------- backend self-checks

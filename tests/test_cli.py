@@ -38,8 +38,14 @@ def test_info_passes_on_cpu_and_strict(capsys):
 
 def test_info_names_every_version():
     text = info.report(checks=[])
-    for label in ("minidl", "Python", "Platform", "NumPy", "BLAS", "CuPy", "CUDA", "PyTorch"):
+    for label in ("minidl", "Python", "Platform", "NumPy", "BLAS", "CuPy", "CUDA", "PyTorch", "Kernels"):
         assert any(line.startswith(label + " ") for line in text.splitlines()), label
+
+
+def test_info_says_whether_kernels_are_on():
+    assert "Kernels   on, 16 registered" in info.report(checks=[])
+    with minidl.use_kernels(False):
+        assert "Kernels   off (textbook ops only)" in info.report(checks=[])
 
 
 def test_info_expected_gradient_matches_finite_differences():
@@ -147,3 +153,24 @@ def test_profile_command_breaks_a_workload_step_into_stages(capfd):
     assert stages["matrix products"] > 0 and stages["step"] > 0
     assert sum(ms for name, ms in stages.items() if name != "step") == pytest.approx(stages["step"])
     assert {"linear", "linear_backward", "relu", "cross_entropy"} <= set(report["minidl"]["ops"])
+
+
+@pytest.mark.parametrize("argv", [["chapters"], ["run", "1", "--quick"], ["bench", "--list"], ["profile", "M"]])
+def test_commands_that_need_the_checkout_say_so_outside_one(argv, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MINIDL_HOME", raising=False)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "run this command inside the checkout" in err and "MINIDL_HOME" in err
+
+
+def test_minidl_home_points_at_the_checkout_from_anywhere(tmp_path, monkeypatch, capsys):
+    from minidl.course import tour
+    checkout = tour.repository()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MINIDL_HOME", str(checkout))
+    assert tour.repository() == checkout
+    monkeypatch.setenv("MINIDL_HOME", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="is not a minidl checkout"):
+        tour.repository()
