@@ -112,9 +112,9 @@ REPEATS = 8 if chapter.quick else 30
 rng = np.random.default_rng(0)
 flop_512 = 2 * 512 ** 3
 rates = {}
-for precision in ("float32", "float64"):
-    a = minidl.randn(512, 512, dtype=getattr(minidl, precision))
-    b = minidl.randn(512, 512, dtype=getattr(minidl, precision))
+for precision in ("float32", "float64"):  # NumPy's BLAS itself: minidl's kernel would share the product out
+    a = minidl.randn(512, 512, dtype=getattr(minidl, precision)).numpy()
+    b = minidl.randn(512, 512, dtype=getattr(minidl, precision)).numpy()
     for threads in THREADS:
         with blas_threads(threads):
             ms = best_ms(lambda: a @ b, repeats=REPEATS)
@@ -307,7 +307,7 @@ chapter.check(np.allclose(by_gemm, by_minidl, atol=1e-5), "im2col + one matmul e
 # `minidl.kernels.memory.keep_freed_memory()` raises glibc's mmap and trim thresholds
 # (`mallopt`) so freed blocks stay in the process and are reused. It changes the allocator of
 # the whole process, so minidl never does it on its own: the chapters (through their
-# `Chapter`), the `minidl` command and the benchmarks call it, and a training script may too;
+# `Chapter`) and the benchmarks call it, and a training script may too;
 # `keep_freed_memory(False)` gives glibc its defaults back. Below, a loop over an 8 MiB array
 # (`exp`, then a product: two fresh buffers per iteration) runs in two fresh processes.
 

@@ -7,8 +7,8 @@ thousands per step, about half the time of the mini-Transformer step on a 2-core
 machine. :func:`keep_freed_memory` raises glibc's mmap and trim thresholds so that
 memory stays in the process for reuse, at the cost of a peak resident size that
 does not shrink. It changes the allocator of the whole process, so minidl never
-does it on its own: the benchmarks and the ``minidl`` command call it, and a
-training script may too. ``keep_freed_memory(False)`` restores glibc's defaults.
+does it on its own: the chapters (through their ``Chapter``) and the benchmarks
+call it, and a training script may too. ``keep_freed_memory(False)`` restores glibc's defaults.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ passes over 8 MiB activations (batch norm, ReLU, pooling, im2col), so on a
 threads (``set_num_threads``, as ``torch.set_num_threads``) and splits the big
 passes of its heavy ops into independent slices, usually of the batch:
 
-    parallel.map(lambda rows: np.maximum(x[rows], 0, out=y[rows]), parallel.slices(len(x), x))
+    threads.map(lambda rows: np.maximum(x[rows], 0, out=y[rows]), threads.slices(len(x), x))
 
 NumPy releases the interpreter lock inside each call, so the slices really run
-at the same time. Matrix products are split the same way (``parallel.matmul``:
+at the same time. Matrix products are split the same way (``threads.matmul``:
 rows, the stack of a batched product, or the inner dimension), each part one
 single-threaded BLAS call, and NumPy's BLAS itself is set to one thread: an
 OpenBLAS worker keeps spinning on its core for a while after each product it
