@@ -57,10 +57,12 @@ class Adam(Optimizer):
         g = -grad if group["maximize"] else grad
         if weight_decay:
             g = g + weight_decay * param
-        m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
-        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * g * g
+        m, v = state["exp_avg"], state["exp_avg_sq"]  # updated in place: they stay arrays (0-d too)
+        m[...] = beta1 * m + (1 - beta1) * g
+        v[...] = beta2 * v + (1 - beta2) * g * g
         if group["amsgrad"]:
-            v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
+            v = state["max_exp_avg_sq"]
+            v[...] = xp.maximum(v, state["exp_avg_sq"])
         param -= lr / (1 - beta1 ** t) * m / (xp.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps)
 
 

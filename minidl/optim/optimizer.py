@@ -224,6 +224,6 @@ def _restore(value, param, where):
         raise ValueError(f"{where} has shape {host.shape} but the parameter has shape {tuple(param.shape)}")
     if host.dtype.kind == "f":
         host = host.astype(param.dtype, copy=False)
-    if host.ndim == 0:
-        return host.item()
+    if host.ndim == 0 and len(param.shape) > 0:  # a step count saved as a 0-d tensor, as PyTorch does;
+        return host.item()                          # a 0-d parameter's moments stay 0-d arrays
     return to_device(host, device_of(param.data))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from minidl.core.backend import array_module
 from minidl.core.dispatch import register
 from minidl.kernels import optim as fused
 from minidl.optim.optimizer import Optimizer, check_option
@@ -39,10 +40,12 @@ class SGD(Optimizer):
         g = -grad if group["maximize"] else grad
         if weight_decay:
             g = g + weight_decay * param
-        if momentum != 0:
+        if momentum != 0:  # the state arrays are updated in place: they stay arrays (0-d too)
             buf = state.get("momentum_buffer")
-            buf = g.copy() if buf is None else momentum * buf + (1 - group["dampening"]) * g
-            state["momentum_buffer"] = buf
+            if buf is None:
+                buf = state["momentum_buffer"] = array_module(param).array(g, dtype=param.dtype)  # a copy
+            else:
+                buf[...] = momentum * buf + (1 - group["dampening"]) * g
             g = g + momentum * buf if group["nesterov"] else buf
         param -= lr * g
 

@@ -107,3 +107,17 @@ def test_a_subclass_with_its_own_update_is_not_replaced():
     before = params[0].detach().numpy().copy()
     _step(Halving(params, lr=0.1), params, _gradients(np.float64, 0), kernels=True)
     np.testing.assert_array_equal(params[0].detach().numpy(), before * 0.5)
+
+
+@pytest.mark.parametrize("cls, options", [OPTIONS[1], OPTIONS[5]], ids=["SGD", "Adam"])
+def test_a_0d_parameter_keeps_array_state_through_both_paths_and_a_state_dict(cls, options):
+    """Arithmetic on 0-d arrays gives NumPy scalars: the state must stay arrays the fused update can write into."""
+    param = minidl.tensor(np.array(0.5), requires_grad=True)
+    optimizer = cls([param], **options)
+    for step, kernels in enumerate([False, True, False]):
+        _step(optimizer, [param], [np.array(0.1 * (step + 1))], kernels)
+        assert all(isinstance(value, np.ndarray) for key, value in optimizer.state[0].items() if key != "step")
+    again = cls([param], **options)
+    again.load_state_dict(optimizer.state_dict())
+    _step(again, [param], [np.array(0.3)], kernels=True)  # a fused step on the loaded state
+    assert all(isinstance(value, np.ndarray) for key, value in again.state[0].items() if key != "step")
