@@ -20,6 +20,8 @@ class ScaledDotProductAttention(textbook.ScaledDotProductAttention):
         scores = threads.matmul(q, k.swapaxes(-1, -2))
         scores *= q.dtype.type(scale)
         shift = softmax_shift(scores, -1) if mask is None or mask_from_bool else None
+        if mask is not None and getattr(shift, "ndim", 0):
+            shift = None  # per-row maxima of unmasked scores could sit far above every allowed one
         if mask is not None:
             scores = scores + mask
         if shift is None:  # a float mask: shift after adding it; a row masked entirely has shift -inf

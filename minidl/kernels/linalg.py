@@ -19,7 +19,7 @@ class MatMul(textbook.MatMul):
     def forward(self, a, b):
         self.save(a, b)
         if a.ndim > 2 and b.ndim == 2:  # (..., n) @ (n, m): one GEMM over all rows
-            return threads.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+            return threads.matmul(textbook.as_rows(a), b).reshape(a.shape[:-1] + (b.shape[1],))
         return threads.matmul(a, b)
 
     def backward(self, g):
@@ -37,7 +37,7 @@ class MatMul(textbook.MatMul):
             gb = threads.matmul(a.swapaxes(-1, -2), g2)[..., 0].reshape(-1, b.shape[0]).sum(axis=0) if self.needs_grad[1] else None
             return ga, gb
         if a.ndim > 2 and b.ndim == 2:
-            rows, grows = a.reshape(-1, a.shape[-1]), g.reshape(-1, g.shape[-1])
+            rows, grows = textbook.as_rows(a), textbook.as_rows(g)
             ga, gb = threads.matmuls([(grows, b.T) if self.needs_grad[0] else None,
                                        (rows.T, grows) if self.needs_grad[1] else None])
             return (ga.reshape(a.shape) if ga is not None else None), gb
@@ -52,7 +52,7 @@ class Linear(textbook.Linear):
 
     def forward(self, x, weight, bias=None):
         self.save(x, weight)
-        rows = x.reshape(-1, x.shape[-1])
+        rows = textbook.as_rows(x)
         z = threads.matmul(rows, weight.T)
         if bias is not None:
             z += bias
@@ -60,9 +60,9 @@ class Linear(textbook.Linear):
 
     def backward(self, g):
         x, weight = self.saved
-        g_rows = g.reshape(-1, g.shape[-1])
+        g_rows = textbook.as_rows(g)
         products = [(g_rows, weight) if self.needs_grad[0] else None,
-                    (g_rows.T, x.reshape(-1, x.shape[-1])) if self.needs_grad[1] else None]
+                    (g_rows.T, textbook.as_rows(x)) if self.needs_grad[1] else None]
         gx, gw = threads.matmuls(products)  # the two products side by side, on minidl's threads
         gx = gx.reshape(x.shape) if gx is not None else None
         if len(self.needs_grad) == 2:

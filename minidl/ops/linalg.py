@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from minidl.core import Function
 from minidl.core.errors import ShapeError
-from minidl.ops.common import binary_operands
+from minidl.ops.common import binary_operands, product
+
+
+def as_rows(a):
+    """a (..., n) as the matrix of its rows, (M, n): M from the leading dims, so n may be 0."""
+    return a.reshape(product(a.shape[:-1]), a.shape[-1])
 
 
 class MatMul(Function):
@@ -62,16 +67,16 @@ class Linear(Function):
 
     def forward(self, x, weight, bias=None):
         self.save(x, weight)
-        z = x.reshape(-1, x.shape[-1]) @ weight.T
+        z = as_rows(x) @ weight.T
         if bias is not None:
             z = z + bias
         return z.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def backward(self, g):
         x, weight = self.saved
-        g_rows = g.reshape(-1, g.shape[-1])
+        g_rows = as_rows(g)
         x_grad = (g_rows @ weight).reshape(x.shape)
-        weight_grad = g_rows.T @ x.reshape(-1, x.shape[-1])
+        weight_grad = g_rows.T @ as_rows(x)
         return (x_grad, weight_grad, g_rows.sum(axis=0))[:len(self.needs_grad)]
 
     def shape_error(self, arrays, error):
@@ -85,8 +90,9 @@ def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's name)
     if input.ndim == 0 or weight.ndim != 2:
         raise ShapeError(f"linear: expected input with at least 1 dim and a 2-D weight, got shapes "
                          f"{input.shape} and {weight.shape}")
-    if input.dtype != weight.dtype:
-        raise TypeError(f"linear: input dtype {input.dtype} differs from weight dtype {weight.dtype}")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise TypeError(f"linear: input dtype {input.dtype}, weight dtype {weight.dtype}"
+                        + ("" if bias is None else f" and bias dtype {bias.dtype}") + " must be the same")
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

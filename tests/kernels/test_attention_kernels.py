@@ -64,3 +64,12 @@ def test_the_textbook_op_runs_with_kernels_off():
     assert type(attention_with_weights(q, k, v)[0].grad_fn) is kernels.ScaledDotProductAttention
     with minidl.use_kernels(False):
         assert type(attention_with_weights(q, k, v)[0].grad_fn) is minidl.ops.attention.ScaledDotProductAttention
+
+
+def test_a_bool_mask_hiding_scores_far_above_the_allowed_ones_gives_the_same_weights():
+    """Scores 300 apart: the shift must come from the allowed keys, or allowed rows would underflow to zeros."""
+    q, k, v = qkv(np.float32, (2,), 3, 4)
+    k[..., 0, :] = 100.0 * q[..., 0, :].sum() / np.abs(q[..., 0, :].sum())  # one key scores far above the rest
+    mask = minidl.tensor(np.array([[False, True, True, True]] * 3))
+    compare_paths(lambda *t: attention_with_weights(*t, attn_mask=mask), [q, k, v], **TOLERANCE[np.float32],
+                  what="masked outlier")

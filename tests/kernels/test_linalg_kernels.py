@@ -35,9 +35,11 @@ def test_matmul_kernel_equals_textbook_on_transposed_and_strided_operands(thread
 
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no bias"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
-@pytest.mark.parametrize("x_shape", [(5,), (1, 5), (7, 5), (2, 3, 5), (0, 5), (256, 5)], ids=str)
-def test_linear_kernel_equals_textbook(x_shape, dtype, bias, thread_modes):
-    arrays = [values(x_shape, dtype, 0), values((4, 5), dtype, 1)] + ([values((4,), dtype, 2)] if bias else [])
+@pytest.mark.parametrize("x_shape, out_features", [((5,), 4), ((1, 5), 4), ((7, 5), 4), ((2, 3, 5), 4), ((0, 5), 4),
+                                                  ((256, 5), 4), ((3, 0), 4), ((3, 5), 0)], ids=str)
+def test_linear_kernel_equals_textbook(x_shape, out_features, dtype, bias, thread_modes):
+    arrays = [values(x_shape, dtype, 0), values((out_features, x_shape[-1]), dtype, 1)] + \
+        ([values((out_features,), dtype, 2)] if bias else [])
     ran = compare_paths(F.linear, arrays, **TOLERANCE[dtype], what="linear")
     assert ran == {kernels.Linear}
 
@@ -53,3 +55,10 @@ def test_the_textbook_ops_run_with_kernels_off():
     with minidl.use_kernels(False):
         assert type((a @ a).grad_fn) is minidl.ops.linalg.MatMul
         assert type(F.linear(a, a).grad_fn) is minidl.ops.linalg.Linear
+
+
+def test_a_bias_of_another_dtype_is_refused_on_both_paths():
+    x, w, b = minidl.randn(3, 2), minidl.randn(4, 2), minidl.randn(4).double()
+    for kernels in (True, False):
+        with minidl.use_kernels(kernels), pytest.raises(TypeError, match="bias dtype float64"):
+            F.linear(x, w, b)
