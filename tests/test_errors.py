@@ -229,3 +229,10 @@ def test_bad_sizes_and_values():
         minidl.randn(4).chunk(0)
     with pytest.raises(TypeError, match=r"^where: condition must be a bool tensor"):
         minidl.where(minidl.tensor([1.0]), minidl.tensor([1.0]), minidl.tensor([2.0]))
+
+
+def test_padding_by_nothing_gives_a_new_array_in_every_mode():
+    x = minidl.randn(2, 3)
+    for mode in ("constant", "reflect", "replicate", "circular"):
+        padded = minidl.nn.functional.pad(x, (0, 0), mode=mode)
+        assert not np.shares_memory(padded.numpy(), x.numpy()), mode

@@ -145,9 +145,10 @@ class IndexPad(Function):
     def forward(self, x, index_maps):
         self.in_shape = x.shape
         self.save(*index_maps)  # (axis, positions) pairs: positions are arrays
+        padded = x.copy()  # a new array even when nothing is padded (take copies anyway)
         for axis, positions in index_maps:
-            x = x.take(positions, axis=axis)
-        return x
+            padded = padded.take(positions, axis=axis)
+        return padded
 
     def backward(self, g):
         xp = array_module(g)
