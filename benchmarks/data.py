@@ -15,6 +15,9 @@ def workload_data(name):
     if name == "T":
         tokens = rng.integers(0, 2000, (32, 64))
         return {"tokens": tokens, "labels": rng.integers(0, 2, 32)}
+    if name == "E":
+        source = rng.integers(0, 1000, (32, 32))
+        return {"source": source, "target": rng.integers(0, 1000, (32, 33))}
     shapes = MICRO_OPS[name]
     arrays = {key: rng.standard_normal(shape, dtype=np.float32) for key, shape in shapes["inputs"].items()}
     arrays["g"] = rng.standard_normal(shapes["output"], dtype=np.float32)

@@ -5,14 +5,20 @@ time, interleaved: round 1 runs every implementation of every workload at every 
 count, then round 2, and so on. Each process sets its threads (``engines.prepare``), does
 3 untimed warm-up steps and 20 timed ones, and prints one JSON line. The summary gives, per
 workload and thread count, the median of the per-run medians, the fastest step, the ratio to
-PyTorch, the kernels' speedup (textbook ÷ minidl) and the workload's memory (peak RSS minus
-RSS after imports).
+PyTorch, each implementation's own scaling (its step at n threads ÷ its step at the first
+thread count), the kernels' speedup (textbook ÷ minidl) and the workload's memory (peak RSS
+minus RSS after imports).
+
+minidl chooses its thread plan on the first steps of each model and remembers it
+(minidl/kernels/plans.py), as a user's first run does; so before the rounds, one untimed run
+per workload and thread count lets it choose.
 
     python benchmarks/run.py                        # every workload, 1 and 2 threads, 3 rounds
-    python benchmarks/run.py M matmul --rounds 5 --threads 2
+    python benchmarks/run.py M matmul --rounds 5 --threads 1,2,4
     python benchmarks/run.py --list
 
-Results go to benchmarks/results/latest.json and latest.png.
+Results go to benchmarks/results/latest.json (with the machine: CPU model, cores, caches,
+library versions) and latest.png; ``--name`` also keeps them as results/NAME.json.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ WORKLOADS = {
     "T": "mini-Transformer encoder classifier, 2 layers d=128, batch 32x64 tokens, Adam",
     "C": "CNN conv-bn-relu-pool x2 + MLP, batch 64 of 3x32x32, SGD momentum",
     "M": "MLP 784-512-512-10, batch 256, SGD momentum",
+    "E": "encoder-decoder nn.Transformer, 2+2 layers d=128, causal mask, vocabulary 1000, 32x32 tokens, Adam",
     "matmul": "a @ b, 512x512, forward + backward",
     "conv2d": "conv2d 64x32x32x32 with 64x32x3x3, padding 1, forward + backward",
     "softmax": "softmax over the last dim of 32x4x64x64, forward + backward",
@@ -119,12 +126,18 @@ def summarise(runs):
             if "minidl" in rows and "textbook" in rows:
                 rows["minidl"]["kernel_speedup"] = rows["textbook"]["median_ms"] / rows["minidl"]["median_ms"]
             by_workload[workload] = rows
+    first = min(summary, default=None)
+    for threads, by_workload in summary.items():  # each implementation against itself at the first thread count
+        for workload, rows in by_workload.items():
+            for name, row in rows.items():
+                base = summary[first].get(workload, {}).get(name)
+                row["scaling"] = row["median_ms"] / base["median_ms"] if base and threads != first else None
     return summary
 
 
 def print_table(summary):
     print(f"\n{'workload':<10}{'threads':>7}  {'implementation':<16}{'median ms':>10}{'min ms':>9}{'ratio':>7}"
-          f"{'kernels':>9}{'memory MB':>11}{'mem ratio':>10}{'loss first → last':>22}")
+          f"{'scaling':>9}{'kernels':>9}{'memory MB':>11}{'mem ratio':>10}{'loss first → last':>22}")
     for threads, by_workload in sorted(summary.items()):
         for workload, rows in by_workload.items():
             for implementation, row in rows.items():
@@ -132,9 +145,11 @@ def print_table(summary):
                 speedup = f"{row['kernel_speedup']:.2f}x" if "kernel_speedup" in row else ""
                 memory_ratio = f"{row['memory_ratio']:.2f}" if row["memory_ratio"] is not None else "-"
                 losses = "" if row["loss_first"] is None else f"{row['loss_first']:.3f} → {row['loss_last']:.4f}"
+                scaling = f"{row['scaling']:.2f}" if row.get("scaling") is not None else "-"
                 print(f"{workload:<10}{threads:>7}  {implementation:<16}{row['median_ms']:>10.2f}{row['min_ms']:>9.2f}"
-                      f"{ratio:>7}{speedup:>9}{row['memory_mb']:>11.0f}{memory_ratio:>10}{losses:>22}")
-    print("ratio: median step time / PyTorch's at the same thread count; kernels: textbook / minidl")
+                      f"{ratio:>7}{scaling:>9}{speedup:>9}{row['memory_mb']:>11.0f}{memory_ratio:>10}{losses:>22}")
+    print("ratio: median step time / PyTorch's at the same thread count; scaling: its own step / its step at "
+          f"{min(summary)} thread(s); kernels: textbook / minidl")
 
 
 def plot(summary, path):
@@ -164,7 +179,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="minidl benchmarks against PyTorch and JAX")
     parser.add_argument("workloads", nargs="*", help=f"workloads to run (default: all of {', '.join(WORKLOADS)})")
     parser.add_argument("--rounds", type=int, default=3, help="measurements per implementation (at least 2)")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default: 1 2)")
+    parser.add_argument("--threads", nargs="+", default=["1,2"], help="thread counts, as 1,2,4 or 1 2 4 (default: 1,2)")
+    parser.add_argument("--name", help="also keep the results as benchmarks/results/NAME.json")
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     parser.add_argument("--child", nargs=3, metavar=("IMPL", "WORKLOAD", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -177,9 +193,16 @@ def main(argv=None):
         return 0
     workloads = args.workloads or list(WORKLOADS)
     unknown = [w for w in workloads if w not in WORKLOADS]
-    if unknown or min(args.threads) < 1:
-        parser.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}" if unknown
-                     else f"--threads must be positive, got {args.threads}")
+    if unknown:
+        parser.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
+    try:
+        thread_counts = sorted({int(part) for text in args.threads for part in text.split(",") if part.strip()})
+    except ValueError:
+        thread_counts = []
+    if not thread_counts or min(thread_counts) < 1:
+        parser.error(f"--threads must be positive integers such as 1,2,4; got {' '.join(args.threads)}")
+    if args.rounds < 2:
+        parser.error(f"--rounds must be at least 2, got {args.rounds}")
     implementations = [i for i in IMPLEMENTATIONS if available(i)]
     for missing in dict.fromkeys(IMPLEMENTATIONS[i] for i in IMPLEMENTATIONS if i not in implementations):
         print(f"note: {missing} is not installed, so it is skipped (pip install {missing})")
@@ -187,10 +210,14 @@ def main(argv=None):
         skipped = [w for w in workloads if not runs_workload("jax", w)]
         if skipped:
             print(f"note: JAX runs only the workloads of benchmarks/jax_workloads.py; skipped: {', '.join(skipped)}")
-    runs = []
-    for round_number in range(1, max(args.rounds, 2) + 1):
+    if "minidl" in implementations:  # let minidl choose each model's thread plan, untimed
         for workload in workloads:
-            for threads in args.threads:
+            for threads in thread_counts:
+                measure("minidl", workload, threads)
+    runs = []
+    for round_number in range(1, args.rounds + 1):
+        for workload in workloads:
+            for threads in thread_counts:
                 for implementation in (i for i in implementations if runs_workload(i, workload)):
                     result = measure(implementation, workload, threads)
                     runs.append(result)
@@ -199,10 +226,30 @@ def main(argv=None):
     summary = summarise(runs)
     print_table(summary)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps({"summary": summary, "runs": runs}, indent=2))
+    text = json.dumps({"machine": machine(implementations), "command": " ".join(sys.argv[1:]),
+                       "date": time.strftime("%Y-%m-%d %H:%M"), "summary": summary, "runs": runs}, indent=2)
+    paths = [RESULTS / "latest.json"] + ([RESULTS / f"{args.name}.json"] if args.name else [])
+    for path in paths:
+        path.write_text(text)
     plot(summary, RESULTS / "latest.png")
-    print(f"\nwrote {RESULTS / 'latest.json'} and {RESULTS / 'latest.png'}")
+    print(f"\nwrote {', '.join(map(str, paths))} and {RESULTS / 'latest.png'}")
     return 0
+
+
+def machine(implementations):
+    """The machine and the library versions, for the result file: ratios differ by machine class."""
+    import importlib.metadata
+    from minidl.core.machine import describe
+    described = describe()
+    described["versions"] = {}
+    for name in dict.fromkeys(IMPLEMENTATIONS[i] for i in implementations):
+        try:
+            described["versions"][name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            described["versions"][name] = "not installed as a distribution"
+    described["openblas_environment"] = {key: value for key, value in __import__("os").environ.items()
+                                         if key.startswith(("OPENBLAS", "OMP_", "MKL_", "MINIDL_"))}
+    return described
 
 
 if __name__ == "__main__":

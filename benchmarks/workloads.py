@@ -28,6 +28,8 @@ def build(name, data, fw):
         return training_step(optimizer, lambda: F.cross_entropy(model(x), y))
     if name == "T":
         return _transformer(data, fw)
+    if name == "E":
+        return _encoder_decoder(data, fw)
     inputs = {k: fw.from_numpy(v).requires_grad_() for k, v in data.items() if k != "g"}
     g = fw.from_numpy(data["g"])
     forward = {
@@ -58,6 +60,30 @@ def _transformer(data, fw):
     def loss():
         hidden = encoder(embedding(tokens) + position)
         return F.cross_entropy(head(hidden.mean(dim=1)), labels)
+    return training_step(optimizer, loss)
+
+
+def _encoder_decoder(data, fw):
+    """Workload E: a sequence-to-sequence step. A shared token embedding (1000 x 128) feeds an
+    nn.Transformer (d=128, 4 heads, 2 encoder and 2 decoder layers, feed-forward 512, no dropout,
+    batch first) with a causal target mask; a vocabulary projection Linear(128, 1000) predicts
+    each next target token (teacher forcing: input target[:, :-1], labels target[:, 1:]);
+    cross-entropy over all 32 x 32 positions; Adam."""
+    fw.manual_seed(0)
+    nn, F = fw.nn, fw.nn.functional
+    embedding = nn.Embedding(1000, 128)
+    transformer = nn.Transformer(d_model=128, nhead=4, num_encoder_layers=2, num_decoder_layers=2,
+                                 dim_feedforward=512, dropout=0.0, batch_first=True)
+    projection = nn.Linear(128, 1000)
+    parameters = [*embedding.parameters(), *transformer.parameters(), *projection.parameters()]
+    optimizer = fw.optim.Adam(parameters, lr=1e-3)
+    source, target = fw.from_numpy(data["source"]), fw.from_numpy(data["target"])
+    inputs, labels = target[:, :-1], target[:, 1:].reshape(-1)
+    causal = nn.Transformer.generate_square_subsequent_mask(inputs.shape[1])
+
+    def loss():
+        hidden = transformer(embedding(source), embedding(inputs), tgt_mask=causal, tgt_is_causal=True)
+        return F.cross_entropy(projection(hidden).reshape(-1, 1000), labels)
     return training_step(optimizer, loss)
 
 

@@ -1,11 +1,17 @@
 """Fixtures and helpers shared by the whole test suite (test modules import the helpers:
 ``from conftest import leaf, as_numpy``)."""
 
+import os
+import tempfile
+
 import pytest
 
-import minidl
-from minidl.core.backend import to_numpy
-from minidl.kernels import threads
+# the kernels' measured choices go to a folder of this run, not the user's ~/.cache/minidl
+os.environ["MINIDL_CACHE_DIR"] = tempfile.mkdtemp(prefix="minidl-tests-")
+
+import minidl  # noqa: E402
+from minidl.core.backend import to_numpy  # noqa: E402
+from minidl.kernels import threads  # noqa: E402
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -66,13 +72,15 @@ def kernels(request):
 
 @pytest.fixture
 def force_threads(monkeypatch):
-    """Two minidl threads, and every size threshold at zero: each kernel takes its threaded path
-    even on the tiny arrays of a test."""
+    """Two minidl threads under the "minidl" plan, every size threshold at zero: each kernel
+    takes its threaded path even on the tiny arrays of a test."""
     previous = threads.get_num_threads()
     monkeypatch.setattr(threads, "MIN_BYTES", 0)
     monkeypatch.setattr(threads, "MIN_MULTIPLY_ADDS", 0)
     threads.set_num_threads(2)
+    threads.set_plan("minidl")
     yield
+    threads.set_plan(None)
     threads.set_num_threads(previous)
 
 
@@ -84,7 +92,9 @@ def thread_modes(request, monkeypatch):
         monkeypatch.setattr(threads, "MIN_BYTES", 0)
         monkeypatch.setattr(threads, "MIN_MULTIPLY_ADDS", 0)
         threads.set_num_threads(2)
+        threads.set_plan("minidl")
     else:
         threads.set_num_threads(1)
     yield request.param
+    threads.set_plan(None)
     threads.set_num_threads(previous)

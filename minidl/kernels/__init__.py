@@ -8,18 +8,21 @@ textbook path. Tests prove every kernel equal to its op (``tests/kernels/``), an
 
 Importing this package registers every kernel.
 
-    threads      minidl's compute threads (set_num_threads) and threaded matrix products
+    threads      minidl's compute threads (set_num_threads), the thread plans, the split thresholds
+    plans        the thread plan of a training loop, chosen by timing its first steps
+    products     matrix products split over minidl's threads
+    tuning       measured choices, remembered per machine
     reduction    fast row sums (BLAS, threads) and the reduction kernels
     activation   ReLU on threads, softmax and log-softmax with fused row sums
     loss         cross-entropy with fused row sums
     norm         batch and layer norm in fewer passes, on threads
     im2col, conv convolution: row-run im2col, chunks of images in cache, on threads
     pool         2x2 max pooling on the window corners, on threads
-    linalg       matmul and Linear on minidl's threads
-    attention    scaled dot-product attention with threaded products
+    linalg       matmul and Linear, their products on every core
+    attention    scaled dot-product attention, its products on every core
     optim        fused optimizer updates (registered by minidl.optim)
     memory       opt-in allocator tuning for training loops
 """
 
 from minidl.kernels import (activation, attention, conv, im2col, linalg, loss, memory, norm, optim,  # noqa: F401
-                            pool, reduction, threads)
+                            plans, pool, products, reduction, threads, tuning)

@@ -27,7 +27,7 @@ class ReLU(textbook.ReLU):
         def rows(part):
             xp.greater(x[part], 0, out=positive[part])
             xp.maximum(x[part], 0, out=y[part])
-        threads.map(rows, threads.batch_slices(x))
+        threads.split(rows, x)
         self.save(positive)
         return y
 
@@ -35,7 +35,7 @@ class ReLU(textbook.ReLU):
         xp = array_module(g)
         (positive,) = self.saved
         grad = xp.empty_like(g)
-        threads.map(lambda part: xp.multiply(g[part], positive[part], out=grad[part]), threads.batch_slices(g))
+        threads.split(lambda part: xp.multiply(g[part], positive[part], out=grad[part]), g)
         return grad
 
 

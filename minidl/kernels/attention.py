@@ -1,11 +1,11 @@
-"""The attention kernel: the textbook's scaled dot-product attention with threaded products,
+"""The attention kernel: the textbook's scaled dot-product attention with its products on every core,
 a shared softmax shift where safe, BLAS row sums and in-place passes."""
 
 from __future__ import annotations
 
 from minidl.core.backend import array_module
 from minidl.core.dispatch import replaces
-from minidl.kernels import threads
+from minidl.kernels import products
 from minidl.kernels.reduction import fast_sum, softmax_shift
 from minidl.ops import attention as textbook
 
@@ -17,7 +17,7 @@ class ScaledDotProductAttention(textbook.ScaledDotProductAttention):
     def forward(self, q, k, v, learned_mask=None, mask=None, scale=1.0, keep=None, mask_from_bool=False):
         xp = array_module(q)
         mask = learned_mask if learned_mask is not None else mask
-        scores = threads.matmul(q, k.swapaxes(-1, -2))
+        scores = products.matmul(q, k.swapaxes(-1, -2))
         scores *= q.dtype.type(scale)
         shift = softmax_shift(scores, -1) if mask is None or mask_from_bool else None
         if mask is not None and getattr(shift, "ndim", 0):
@@ -33,7 +33,7 @@ class ScaledDotProductAttention(textbook.ScaledDotProductAttention):
         used = weights if keep is None else weights * keep
         self.save(q, k, v, weights, keep)
         self.scale = scale
-        return threads.matmul(used, v), used
+        return products.matmul(used, v), used
 
     def backward(self, g, g_weights):
         xp = array_module(g if g is not None else g_weights)
@@ -42,8 +42,8 @@ class ScaledDotProductAttention(textbook.ScaledDotProductAttention):
         used = weights if keep is None else weights * keep
         grad_v = None
         if g is not None:
-            grad_v = threads.matmul(used.swapaxes(-1, -2), g) if self.needs_grad[2] else None
-            d_weights = threads.matmul(g, v.swapaxes(-1, -2))
+            grad_v = products.matmul(used.swapaxes(-1, -2), g) if self.needs_grad[2] else None
+            d_weights = products.matmul(g, v.swapaxes(-1, -2))
             if g_weights is not None:
                 d_weights += g_weights
         else:
@@ -52,8 +52,8 @@ class ScaledDotProductAttention(textbook.ScaledDotProductAttention):
         if keep is not None:
             d_weights *= keep
         d_scores = weights * (d_weights - fast_sum(d_weights * weights, (weights.ndim - 1,)))
-        grad_q = threads.matmul(d_scores, k) * scale if self.needs_grad[0] else None
-        grad_k = threads.matmul(d_scores.swapaxes(-1, -2), q) * scale if self.needs_grad[1] else None
+        grad_q = products.matmul(d_scores, k) * scale if self.needs_grad[0] else None
+        grad_k = products.matmul(d_scores.swapaxes(-1, -2), q) * scale if self.needs_grad[1] else None
         grads = (grad_q, grad_k, grad_v)
         if len(self.needs_grad) > 3:
             grads += (d_scores if self.needs_grad[3] else None,)

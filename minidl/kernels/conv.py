@@ -1,9 +1,11 @@
-"""The convolution kernel: the textbook im2col + GEMM, in chunks of images, on minidl's threads.
+"""The convolution kernel: the textbook im2col + GEMM, in chunks of images, on every core.
 
 The textbook op (``minidl/ops/conv.py``) builds the whole batch's columns, kh·kw times the
 input, then multiplies once. Here the batch is processed in chunks of a few images, each
 chunk's columns written (in the faster layouts of ``kernels/im2col.py``) and multiplied
-while still in the processor's cache, chunks running side by side on minidl's threads.
+while still in the processor's cache, chunks running side by side on minidl's threads or
+one after another with their products on BLAS's threads, as the thread plan says
+(``kernels/threads.py``).
 The forward keeps as many chunks' columns as fit in KEEP_COLUMNS_BYTES for the weight
 gradient; the backward rebuilds the rest.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from minidl.core.backend import array_module
 from minidl.core.dispatch import replaces
-from minidl.kernels import threads
+from minidl.kernels import products, threads
 from minidl.kernels.im2col import layout
 from minidl.kernels.reduction import fast_sum
 from minidl.ops import conv as textbook
@@ -38,7 +40,7 @@ def image_chunks(layout, n, itemsize):
 
 @replaces(textbook.Conv2d)
 class Conv2d(textbook.Conv2d):
-    """The textbook convolution in chunks of images, on minidl's threads, with faster column layouts.
+    """The textbook convolution in chunks of images, on every core, with faster column layouts.
 
     The batch is processed in chunks of a few images (``image_chunks``): each chunk's
     columns are written and multiplied while still in cache. The forward keeps the columns
@@ -59,7 +61,7 @@ class Conv2d(textbook.Conv2d):
         chunk_bytes = self.layout.columns_bytes(x.dtype.itemsize) * chunk_images // max(x.shape[0], 1)
         kept = min(len(self.chunks), KEEP_COLUMNS_BYTES // max(chunk_bytes, 1)) if needs_columns else 0
 
-        def forward_chunk(index):  # chunks are independent: they run on minidl's threads
+        def forward_chunk(index):  # chunks are independent: they may run side by side
             chunk = self.chunks[index]
             cols = self._columns(x[chunk], groups)
             wide = self._matmul(grouped, cols).reshape(weight.shape[0], -1)  # one GEMM per group
@@ -73,8 +75,8 @@ class Conv2d(textbook.Conv2d):
         return out
 
     def _matmul(self, a, b):
-        """A chunk's matrix product: shared out over the threads when there is a single chunk."""
-        return threads.matmul(a, b) if len(self.chunks) == 1 else array_module(a).matmul(a, b)
+        """A chunk's matrix product (on every core unless the chunks already run side by side)."""
+        return products.matmul(a, b)
 
     def _columns(self, x, groups):
         """im2col of a chunk of images as (groups, C/groups·kh·kw, n·M)."""

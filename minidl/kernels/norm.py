@@ -26,7 +26,7 @@ def _scale_and_shift(centered, scale, bias, param_shape):
         xp.multiply(centered[part], scale, out=y[part])
         if bias is not None:
             y[part] += bias.reshape(param_shape)
-    threads.map(images, threads.batch_slices(centered))
+    threads.split(images, centered)
     return y
 
 
@@ -80,7 +80,7 @@ class Normalize(textbook.Normalize):
                 xp.subtract(g[part], mean_g, out=x_grad[part])
                 x_grad[part] -= kept[part] * slope
                 x_grad[part] *= scale
-            threads.map(images, threads.batch_slices(g))
+            threads.split(images, g)
         elif self.needs_grad[0]:
             d_hat = g * gamma
             projection_mean = fast_dot_sum(d_hat, kept, axes) / count

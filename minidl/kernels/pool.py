@@ -74,7 +74,7 @@ class MaxPool2d(textbook.MaxPool2d):
                 for p in (0, 1):                          # win if NaN
                     right_wins[p][part] |= corners[p, 1] != corners[p, 1]
                 bottom_wins[part] |= bottom != bottom
-        threads.map(images, threads.slices(n, x))
+        threads.split(images, x)
         self.save(*right_wins, bottom_wins)  # all the backward needs: the output's values are not saved
         return best
 
@@ -93,7 +93,7 @@ class MaxPool2d(textbook.MaxPool2d):
                 xp.multiply(g[part], right, out=tiles[part, :, :, p, :, 1])
                 xp.greater(row_wins, right_wins[p][part], out=right)  # the row wins and its left column does
                 xp.multiply(g[part], right, out=tiles[part, :, :, p, :, 0])
-        threads.map(images, threads.slices(x_shape[0], grad))
+        threads.split(images, grad)
         return grad
 
     def _corner_2x2(self):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from minidl.core.backend import array_module
 from minidl.core.dispatch import replaces
-from minidl.kernels import threads
+from minidl.kernels import products, threads
 from minidl.ops import reduction as textbook
 from minidl.ops.common import product
 
@@ -51,7 +51,7 @@ def fast_sum(x, axes, keepdims=True):
     if plan is None or x.dtype.kind != "f" or not x.flags.c_contiguous or x.size == 0:
         return x.sum(axis=axes, keepdims=keepdims)
     width = plan[1]
-    row_totals = threads.matmul(x.reshape(-1, width), array_module(x).ones(width, dtype=x.dtype))
+    row_totals = products.matmul(x.reshape(-1, width), array_module(x).ones(width, dtype=x.dtype))
     return _from_rows(row_totals, plan, x.shape, axes, keepdims)
 
 
@@ -70,8 +70,8 @@ def fast_dot_sum(a, b, axes, keepdims=True):
         return fast_sum(a * b, axes, keepdims)
     width = plan[1]
     a_rows, b_rows = a.reshape(-1, width), b.reshape(-1, width)
-    row_totals = xp.concatenate(threads.map(lambda rows: xp.vecdot(a_rows[rows], b_rows[rows]),
-                                             threads.slices(len(a_rows), a)))
+    row_totals = xp.concatenate(threads.split(lambda rows: xp.vecdot(a_rows[rows], b_rows[rows]), a,
+                                               len(a_rows)))
     return _from_rows(row_totals, plan, a.shape, axes, keepdims)
 
 

@@ -1,24 +1,34 @@
-"""minidl's compute threads: an op's work shared out over the machine's cores.
+"""minidl's compute threads: who runs on the machine's cores, and the pool minidl shares work over.
 
-NumPy runs every elementwise pass and every reduction on one core; only its BLAS
-(the matrix products) uses more. In a CNN step most of the time goes to such
-passes over 8 MiB activations (batch norm, ReLU, pooling, im2col), so on a
-2-core laptop half the machine sat idle. minidl therefore keeps a small pool of
-threads (``set_num_threads``, as ``torch.set_num_threads``) and splits the big
-passes of its heavy ops into independent slices, usually of the batch:
+NumPy runs every elementwise pass and every reduction on one core; only its BLAS (the
+matrix products) uses more. In a CNN step most of the time goes to such passes over 8 MiB
+activations (batch norm, ReLU, pooling, im2col), so minidl keeps a small pool of threads
+(``set_num_threads``, as ``torch.set_num_threads``) and splits the big passes of its heavy
+ops into independent slices, usually of the batch:
 
-    threads.map(lambda rows: np.maximum(x[rows], 0, out=y[rows]), threads.slices(len(x), x))
+    threads.split(lambda rows: np.maximum(x[rows], 0, out=y[rows]), x)
 
-NumPy releases the interpreter lock inside each call, so the slices really run
-at the same time. Matrix products are split the same way (``threads.matmul``:
-rows, the stack of a batched product, or the inner dimension), each part one
-single-threaded BLAS call, and NumPy's BLAS itself is set to one thread: an
-OpenBLAS worker keeps spinning on its core for a while after each product it
-helped with, so two pools on the same cores would fight over them.
+NumPy releases the interpreter lock inside each call, so the slices really run at the same
+time. A hand-off costs tens of microseconds (more on some machines than others), so only
+passes over at least ``split_bytes()`` are shared out: a threshold measured on this machine
+(``calibrate``) and remembered (kernels/tuning.py).
 
-Results do not depend on timing: every slice writes its own part of the output,
-and partial sums are added in slice order. They can differ in the last bits from
-a one-thread run where a sum is split (batch-norm statistics, weight gradients).
+Two pools on the same cores fight: an OpenBLAS worker keeps spinning on its core for a while
+after each product it helped with, and a minidl worker woken there runs slowly. So at any
+time one of three **plans** is in force:
+
+* ``"minidl"``: minidl's threads run everything, BLAS runs on one thread: passes are shared
+  out and so are big products (kernels/products.py), each part one single-thread BLAS call;
+* ``"blas"``: BLAS's own threads run the products and every pass runs on one thread;
+* ``"one thread"``: everything on one thread (what an added thread must beat).
+
+Which plan is fastest depends on the workload (a CNN full of passes, an MLP that is all
+products) and the machine, so it is measured on the first training steps of each model and
+remembered (kernels/plans.py); ``set_plan`` or ``MINIDL_THREAD_PLAN`` fixes it.
+
+Results do not depend on timing: every slice writes its own part of the output, and partial
+sums are added in slice order. They can differ in the last bits between plans and thread
+counts where a sum is split (batch-norm statistics, weight gradients).
 """
 
 from __future__ import annotations
@@ -26,20 +36,19 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 
 import numpy as np
 
-#: below this many bytes an array's pass is not worth a hand-off to another thread (~20-50 µs)
-MIN_BYTES = 2 * 2**20
-#: matrix products of fewer multiply-adds than this run in one BLAS call
-MIN_MULTIPLY_ADDS = 2 * 2**20
+from minidl.core.machine import usable_cores
+from minidl.kernels import tuning
 
-
-def _usable_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+#: passes over fewer bytes than this stay on one thread; None: measured on this machine (split_bytes)
+MIN_BYTES = None
+#: matrix products of fewer multiply-adds stay one BLAS call; None: measured (split_multiply_adds)
+MIN_MULTIPLY_ADDS = None
+#: the ways the cores can be used (see above); the first is the default
+PLANS = ("minidl", "blas", "one thread")
 
 
 class _Pool:
@@ -65,21 +74,23 @@ class _Pool:
             inbox.put(None)
 
 
-_threads = _usable_cores()
+_threads = usable_cores()
+_plan = os.environ.get("MINIDL_THREAD_PLAN") if os.environ.get("MINIDL_THREAD_PLAN") in PLANS else PLANS[0]
+_plan_fixed = False               # set_plan was called: no plan is chosen by timing (kernels/plans.py)
 _pool = None
 _lock = threading.Lock()          # one parallel section at a time; others (and nested ones) run serially
 _inside = threading.local()       # .active in worker threads
 _blas = None                      # threadpoolctl's handles on NumPy's BLAS libraries, once loaded
-_blas_before = None               # their thread counts before minidl first limited them
+_blas_before = None               # their thread counts before minidl first set them
 
 
 def set_num_threads(count):
     """Use ``count`` threads for minidl's ops (default: the usable cores), as ``torch.set_num_threads``.
 
-    minidl then owns the process's BLAS threads, as PyTorch owns MKL's: NumPy's BLAS runs on one
-    thread (minidl shares out its matrix products over its own threads), for the whole process,
-    until :func:`restore_blas`. Without an explicit call the same happens at minidl's first
-    threaded op. Without threadpoolctl minidl's ops run on one thread and BLAS keeps its own.
+    minidl then owns the process's BLAS threads, as PyTorch owns MKL's: NumPy's BLAS gets
+    ``count`` threads under the ``"blas"`` plan and one otherwise, for the whole process,
+    until :func:`restore_blas`. Without threadpoolctl minidl's ops run on one thread and
+    BLAS keeps its own.
     """
     global _threads, _pool
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -89,14 +100,39 @@ def set_num_threads(count):
             _pool.close()
             _pool = None
         _threads = count
-    _limit_blas()
+    _own_blas()
+
+
+def get_num_threads():
+    """The number of threads minidl's ops use (``torch.get_num_threads``)."""
+    return _threads
+
+
+def set_plan(plan):
+    """Fix the thread plan: ``"minidl"``, ``"blas"`` or ``"one thread"``; ``None`` returns to the
+    default plan, chosen by timing each model's first training steps (kernels/plans.py)."""
+    global _plan_fixed
+    if plan is not None and plan not in PLANS:
+        raise ValueError(f"set_plan: plan must be one of {', '.join(map(repr, PLANS))} or None, got {plan!r}")
+    _plan_fixed = plan is not None
+    _use_plan(plan or PLANS[0])
+
+
+def _use_plan(plan):
+    global _plan
+    _plan = plan
+    _own_blas()
+
+
+def get_plan():
+    """The plan in force (one of PLANS)."""
+    return _plan
 
 
 def restore_blas():
-    """Give NumPy's BLAS back the thread counts it had before minidl limited it to one.
+    """Give NumPy's BLAS back the thread counts it had before minidl first set them.
 
-    minidl's next threaded op takes it again, unless ``set_num_threads(1)`` is in force...
-    which itself limits BLAS: call this after it to let NumPy code outside minidl use every core.
+    minidl takes BLAS's threads again at its next ``set_num_threads``, ``set_plan`` or parallel section.
     """
     global _blas_before
     if _blas_before is not None:
@@ -105,14 +141,9 @@ def restore_blas():
         _blas_before = None
 
 
-def get_num_threads():
-    """The number of threads minidl's ops use (``torch.get_num_threads``)."""
-    return _threads
-
-
-def _limit_blas():
-    """Keep NumPy's BLAS on one thread (checked each time: other code may have changed it);
-    False when threadpoolctl is missing."""
+def _own_blas():
+    """Give NumPy's BLAS the plan's thread count (checked each time: other code may have changed
+    it); False when threadpoolctl is missing."""
     global _blas, _blas_before
     if _blas is None:
         try:
@@ -122,14 +153,16 @@ def _limit_blas():
         _blas = ThreadpoolController().select(user_api="blas").lib_controllers
     if _blas_before is None:
         _blas_before = [library.get_num_threads() for library in _blas]
+    count = _threads if _plan == "blas" else 1
     for library in _blas:
-        if library.get_num_threads() != 1:
-            library.set_num_threads(1)
+        if library.get_num_threads() != count:
+            library.set_num_threads(count)
     return True
 
 
 def _active():
-    return _threads > 1 and not getattr(_inside, "active", False)
+    """True where minidl shares work out: more than one thread, the "minidl" plan, not in a worker."""
+    return _threads > 1 and _plan == "minidl" and not getattr(_inside, "active", False)
 
 
 def slices(count, array=None):
@@ -137,7 +170,7 @@ def slices(count, array=None):
     data the slices index, is not a NumPy array or is too small to be worth sharing)."""
     parts = min(_threads, count)
     if parts <= 1 or not _active() or (array is not None and (type(array) is not np.ndarray
-                                                               or array.nbytes < MIN_BYTES)):
+                                                               or array.nbytes < split_bytes())):
         return [slice(0, count)]
     bounds = [count * i // parts for i in range(parts + 1)]
     return [slice(bounds[i], bounds[i + 1]) for i in range(parts)]
@@ -146,6 +179,89 @@ def slices(count, array=None):
 def batch_slices(array):
     """``slices`` of an array's first axis; ``[...]`` (the whole array) for a 0-d one."""
     return slices(array.shape[0], array) if array.ndim else [...]
+
+
+def split(function, array, count=None):
+    """[function(part) for each part of range(count)] (default: ``array``'s first axis;
+    ``function(...)`` once for a 0-d array), one slice per thread when the array is big enough."""
+    if array.ndim == 0:
+        return [function(...)]
+    return map(function, slices(array.shape[0] if count is None else count, array))
+
+
+def split_bytes():
+    """The smallest pass (in bytes of its array) worth sharing out: MIN_BYTES, or measured."""
+    return MIN_BYTES if MIN_BYTES is not None else calibrate()["split_bytes"]
+
+
+def split_multiply_adds():
+    """The smallest matrix product (in multiply-adds) worth sharing out: MIN_MULTIPLY_ADDS, or measured."""
+    return MIN_MULTIPLY_ADDS if MIN_MULTIPLY_ADDS is not None else calibrate()["split_multiply_adds"]
+
+
+_calibration = {}  # thread count -> its thresholds, once measured or remembered
+
+
+def calibrate():
+    """This machine's thresholds for the current thread count, measured once and remembered:
+
+    * a hand-off: the median time of handing an empty task to every thread and back;
+    * a slow pass: e^x over 1 MiB of float32 on one thread (passes run from that speed to
+      ten times faster); a product: one 256³ float32 product on one BLAS thread.
+
+    Sharing a pass out over n threads saves at most (1 - 1/n) of its time and costs a
+    hand-off, so passes are shared from twice the size where that evens out for the slow
+    pass, products from twice the size where it evens out for them; both rounded up to a
+    power of two, so that a rerun's measurement lands on the same value.
+    """
+    if _threads in _calibration:
+        return _calibration[_threads]
+    key = ("thresholds", _threads)
+    found = tuning.remembered(key)
+    if not (isinstance(found, dict) and {"split_bytes", "split_multiply_adds"} <= found.keys()):
+        found = _measure_thresholds()
+        if tuning.measuring() and _threads > 1:
+            tuning.remember(key, found)
+    _calibration[_threads] = found
+    return found
+
+
+def _measure_thresholds():
+    if _threads < 2 or not tuning.measuring() or not _own_blas() or not _lock.acquire(blocking=False):
+        return {"split_bytes": 2 * 2**20, "split_multiply_adds": 2 * 2**20}  # what a typical laptop measures
+    try:
+        _set_blas(1)
+        hand_off = _median_seconds(lambda: _run(lambda item: None, list(range(_threads))), 31)
+        x = np.ones(2**18, dtype=np.float32)
+        y = np.empty_like(x)
+        pass_seconds = _median_seconds(lambda: np.exp(x, out=y), 15)
+        a = np.ones((256, 256), dtype=np.float32)
+        product_seconds = _median_seconds(lambda: a @ a, 7)
+    finally:
+        _own_blas()
+        _lock.release()
+    even = hand_off / (1 - 1 / _threads)  # the time a pass must take before sharing it out can pay
+    return {"split_bytes": _power_of_two(2 * even * x.nbytes / pass_seconds),
+            "split_multiply_adds": _power_of_two(2 * even * a.size * 256 / product_seconds)}
+
+
+def _set_blas(count):
+    for library in _blas:
+        library.set_num_threads(count)
+
+
+def _median_seconds(function, runs):
+    function()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[runs // 2]
+
+
+def _power_of_two(value):
+    return 1 << max(16, int(np.ceil(np.log2(max(value, 1)))))
 
 
 def ufunc(function, a, b, out):
@@ -157,21 +273,22 @@ def ufunc(function, a, b, out):
             return operand[part] if getattr(operand, "ndim", 0) == out.ndim and operand.shape[0] == out.shape[0] \
                 else operand
         function(cut(a), cut(b), out=out[part])
-    map(rows, batch_slices(out))
+    split(rows, out)
     return out
 
 
 def map(function, items):  # noqa: A001  (the builtin's name, the builtin's meaning)
     """[function(item) for item in items], the items shared out over the threads in turn.
 
-    Runs serially with one thread, one item, inside another parallel section, or when
-    NumPy's BLAS cannot be limited. The first error raised by any item is raised here.
+    Runs serially with one thread, one item, inside another parallel section, under a plan
+    other than "minidl", or when NumPy's BLAS cannot be limited. The first error raised by
+    any item is raised here.
     """
     items = list(items)
     if len(items) <= 1 or not _active() or not _lock.acquire(blocking=False):
         return [function(item) for item in items]
     try:
-        if not _limit_blas():
+        if not _own_blas():
             return [function(item) for item in items]
         return _run(function, items)
     finally:
@@ -204,53 +321,3 @@ def _run(function, items):
     if errors:
         raise errors[0]
     return results
-
-
-def matmul(a, b):
-    """a @ b (NumPy's rules), shared out over the threads when it is big enough.
-
-    2-D: the rows of ``a`` are split when there are enough of them, else (a small product
-    over a long inner dimension, like a convolution's weight gradient) the inner dimension,
-    whose partial products are added in order. Stacks of equal batch shape: the stack.
-    """
-    if not _active() or type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim < 2 or b.ndim < 1 \
-            or a.size == 0 or b.size == 0:
-        return a @ b
-    m, k = a.shape[-2:]
-    n = b.shape[-1] if b.ndim > 1 else 1
-    batch, count = a.shape[:-2], int(np.prod(a.shape[:-2]))
-    enough = MIN_BYTES // a.itemsize if n == 1 else MIN_MULTIPLY_ADDS  # a matrix-vector product only streams a
-    if b.ndim > 2 and batch != b.shape[:-2] or _multiply_adds(a, b) < enough:
-        return a @ b
-    if count == 1 and b.ndim > 2:  # a stack of one: its matrix
-        return matmul(a.reshape(m, k), b.reshape(k, n)).reshape(batch + (m, n))
-    if batch and b.ndim > 2:  # a stack of products: share out the stack
-        a3, b3 = a.reshape(count, m, k), b.reshape(count, k, n)
-        out = np.empty((count, m, n), dtype=np.result_type(a, b))
-        map(lambda part: np.matmul(a3[part], b3[part], out=out[part]), slices(count))
-        return out.reshape(batch + (m, n))
-    rows = a.reshape(-1, k)
-    if len(rows) >= 16 * _threads:
-        out = np.empty((len(rows),) + b.shape[1:], dtype=np.result_type(a, b))
-        map(lambda part: np.matmul(rows[part], b, out=out[part]), slices(len(rows)))
-        return out.reshape(a.shape[:-1] + b.shape[1:])
-    if k >= 64 * _threads:
-        partials = map(lambda part: rows[:, part] @ b[part], slices(k))
-        return sum(partials[1:], partials[0]).reshape(a.shape[:-1] + b.shape[1:])
-    return a @ b
-
-
-def _multiply_adds(a, b):
-    """The multiply-adds of a @ b when a's leading dims are rows or a stack matching b's."""
-    return a.size * (b.shape[-1] if b.ndim > 1 else 1)
-
-
-def matmuls(pairs):
-    """[a @ b for each (a, b) pair, None for None]: two or more big products run side by side,
-    one on each thread (one hand-off instead of one per product); otherwise each is ``matmul``."""
-    pairs = list(pairs)
-    big = [pair is not None and type(pair[0]) is np.ndarray and _multiply_adds(*pair) >= MIN_MULTIPLY_ADDS
-           for pair in pairs]
-    if sum(big) >= _threads and _active():
-        return map(lambda pair: None if pair is None else pair[0] @ pair[1], pairs)
-    return [None if pair is None else matmul(*pair) for pair in pairs]

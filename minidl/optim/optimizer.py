@@ -27,6 +27,7 @@ from minidl.core import dispatch, enable_grad
 from minidl.core.backend import device_of, to_device, to_numpy
 from minidl.core.errors import DeviceError, ShapeError
 from minidl.core.tensor import Tensor
+from minidl.kernels import plans
 
 
 class Optimizer:
@@ -126,6 +127,7 @@ class Optimizer:
                 state = self.state[index] = {}
             update(self, param.data, param.grad.data, state, group)
             param._modified()
+        plans.step_finished(param.data for _, _, param in self._indexed_params())  # times the thread plans
         return loss
 
     def _update(self, param, grad, state, group):

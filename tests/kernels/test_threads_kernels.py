@@ -1,4 +1,5 @@
-"""minidl's compute threads (minidl/kernels/threads.py): sharing out must never change what is computed."""
+"""minidl's compute threads (minidl/kernels/threads.py) and the products on them (products.py):
+sharing out must never change what is computed."""
 
 import threading
 
@@ -8,18 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minidl
+from minidl.kernels import products
 from minidl.kernels import threads as parallel
 from minidl.testing import gradcheck
 
 
 @pytest.fixture
 def threads(monkeypatch):
-    """Two threads, and every array and product counted as big enough to share out."""
+    """Two threads, every array and product counted as big enough to share out, and shared out."""
     before = minidl.get_num_threads()
     minidl.set_num_threads(2)
     monkeypatch.setattr(parallel, "MIN_BYTES", 1)
     monkeypatch.setattr(parallel, "MIN_MULTIPLY_ADDS", 1)
+    parallel.set_plan("minidl")
     yield
+    parallel.set_plan(None)
     minidl.set_num_threads(before)
 
 
@@ -87,12 +91,42 @@ def test_a_map_inside_a_map_runs_serially_instead_of_waiting_forever(threads):
         assert len({name for _, name in results}) == 1  # each inner map stayed on its own thread
 
 
-def test_blas_runs_one_thread_once_minidl_shares_out_work(threads):
+def _blas_threads(threadpoolctl):
+    return {pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"}
+
+
+def test_blas_runs_one_thread_while_minidls_threads_share_out_work(threads):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    threadpoolctl.threadpool_limits(2, user_api="blas")  # as other code might set it in between
-    parallel.map(lambda item: item, range(2))
-    blas = [pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas"]
-    assert blas and all(pool["num_threads"] == 1 for pool in blas)
+    threadpoolctl.threadpool_limits(3, user_api="blas")  # as other code might set it in between
+    inside = parallel.map(lambda item: _blas_threads(threadpoolctl), range(2))
+    assert inside == [{1}, {1}]
+    assert _blas_threads(threadpoolctl) == {1}
+
+
+def test_the_blas_plan_gives_blas_minidls_thread_count_and_shares_nothing_out():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = minidl.get_num_threads()
+    try:
+        minidl.set_num_threads(3)
+        parallel.set_plan("blas")
+        assert _blas_threads(threadpoolctl) == {3}
+        assert parallel.slices(90, np.zeros((90, 2**20), dtype=np.uint8)) == [slice(0, 90)]
+        assert {name for name in parallel.map(lambda item: threading.current_thread().name, range(3))} == \
+            {threading.current_thread().name}
+        parallel.set_plan("one thread")
+        assert _blas_threads(threadpoolctl) == {1}
+        parallel.restore_blas()
+        assert parallel.get_plan() == "one thread"
+    finally:
+        parallel.set_plan(None)
+        minidl.set_num_threads(before)
+        parallel.restore_blas()
+
+
+@pytest.mark.parametrize("plan", ["two", "", 2, "BLAS"])
+def test_set_plan_refuses_unknown_plans_and_names_the_known_ones(plan):
+    with pytest.raises(ValueError, match=r"set_plan: plan must be one of 'minidl', 'blas', 'one thread' or None"):
+        parallel.set_plan(plan)
 
 
 @given(count=st.integers(0, 50))
@@ -111,14 +145,14 @@ def test_slices_cover_the_range_once_in_order(count):
 def test_slices_keep_small_and_non_numpy_arrays_whole():
     small = np.zeros((64, 10), dtype=np.float32)
     assert parallel.slices(64, small) == [slice(0, 64)]
-    big = np.zeros((64, 2 * parallel.MIN_BYTES // 256), dtype=np.float32)
+    big = np.zeros((64, 2 * parallel.split_bytes() // 256), dtype=np.float32)
     assert len(parallel.slices(64, big)) == min(2, minidl.get_num_threads())
     strict = minidl.tensor(big).to("strict").data
     assert parallel.slices(64, strict) == [slice(0, 64)]
     assert parallel.batch_slices(np.ones(())) == [...]
 
 
-# shapes that take each path of parallel.matmul: rows, inner dimension, stack, stack of one,
+# shapes that take each path of products.matmul when shared out: rows, inner dimension, stack, stack of one,
 # matrix-vector, and the broadcasts it leaves to NumPy
 MATMUL_CASES = [((40, 7), (7, 5), True), ((3, 300), (300, 4), True), ((6, 5, 7), (6, 7, 3), True),
                 ((1, 40, 4), (1, 4, 6), True), ((50, 8), (8,), True), ((4, 10, 8), (8, 3), True),
@@ -129,7 +163,7 @@ MATMUL_CASES = [((40, 7), (7, 5), True), ((3, 300), (300, 4), True), ((6, 5, 7),
 def test_matmul_equals_numpy_on_every_path(shared, a_shape, b_shape, splits):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
-    result = parallel.matmul(a, b)
+    result = products.matmul(a, b)
     assert result.shape == (a @ b).shape and result.dtype == (a @ b).dtype
     np.testing.assert_allclose(result, a @ b, rtol=1e-12, atol=1e-12)
     assert (max(shared, default=0) > 1) == splits
@@ -144,21 +178,23 @@ def test_matmul_equals_numpy_for_any_shape_and_layout(m, k, n, batch, transpose)
     try:
         minidl.set_num_threads(2)
         parallel.MIN_MULTIPLY_ADDS = parallel.MIN_BYTES = 1
+        parallel.set_plan("minidl")
         rng = np.random.default_rng(m * 1000 + k)
         lead = (batch,) if batch else ()
         a = rng.standard_normal(lead + (m, k)).astype(np.float32)
         b = rng.standard_normal(lead + (n, k)).astype(np.float32).swapaxes(-1, -2) if transpose else \
             rng.standard_normal(lead + (k, n)).astype(np.float32)
-        np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+        np.testing.assert_allclose(products.matmul(a, b), a @ b, rtol=1e-4, atol=1e-4 * np.sqrt(k))
     finally:
         parallel.MIN_MULTIPLY_ADDS, parallel.MIN_BYTES = saved
+        parallel.set_plan(None)
         minidl.set_num_threads(before)
 
 
 def test_matmuls_runs_pairs_side_by_side_and_keeps_none(shared):
     rng = np.random.default_rng(1)
     a, b, c = rng.standard_normal((8, 5)), rng.standard_normal((5, 6)), rng.standard_normal((6, 4))
-    first, missing, second = parallel.matmuls([(a, b), None, (b, c)])
+    first, missing, second = products.matmuls([(a, b), None, (b, c)])
     assert missing is None
     np.testing.assert_allclose(first, a @ b)
     np.testing.assert_allclose(second, b @ c)
@@ -197,8 +233,14 @@ def test_a_cnn_computes_the_same_on_one_thread_and_on_two(monkeypatch):
     monkeypatch.setattr(conv, "CHUNK_BYTES", 30_000)        # several convolution chunks
     monkeypatch.setattr(parallel, "MIN_BYTES", 1)
     monkeypatch.setattr(parallel, "MIN_MULTIPLY_ADDS", 1)
-    for one, two in zip(_model_outputs(1), _model_outputs(2)):
-        np.testing.assert_allclose(two, one, rtol=1e-10, atol=1e-12)
+    one = _model_outputs(1)
+    try:
+        for plan in parallel.PLANS:
+            parallel.set_plan(plan)
+            for single, shared in zip(one, _model_outputs(2)):
+                np.testing.assert_allclose(shared, single, rtol=1e-10, atol=1e-12)
+    finally:
+        parallel.set_plan(None)
 
 
 def test_gradients_stay_correct_when_shared_out(threads):
