@@ -351,7 +351,7 @@ workloads = ["matmul", "M"] if chapter.quick else ["T", "C", "M", "matmul", "con
 rounds = 2 if chapter.quick else 3
 implementations = ["minidl"] + (["pytorch"] if importlib.util.find_spec("torch") else [])
 summary = {}
-if threadpool_limits is None:  # minidl.set_num_threads keeps NumPy's BLAS on one thread with threadpoolctl
+if threadpool_limits is None:  # minidl.set_num_threads sets NumPy's BLAS threads with threadpoolctl
     print("benchmark skipped: the runner needs threadpoolctl (pip install threadpoolctl)")
     chapter.record("benchmark", "skipped")
 else:
@@ -438,6 +438,9 @@ for name in summary:
 # NumPy runs each pass on one core, so minidl splits the big passes of its heavy ops into
 # slices of the batch (convolution chunks, batch norm, ReLU, max pooling) and runs them on
 # both cores, and shares out its matrix products itself, with NumPy's BLAS on one thread.
+# That is one of three thread plans; an MLP, almost all matrix products, runs faster with
+# BLAS's own threads and every pass on one thread. minidl times each plan on a model's
+# first training steps and keeps the fastest (`minidl/kernels/plans.py`).
 
 # %%
 profile_steps = 3 if chapter.quick else 20
