@@ -14,6 +14,7 @@ The first term comes from X inside tanh, the second from X^T. minidl's
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import platform
 import sys
 from typing import NamedTuple
@@ -21,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 import minidl
+from minidl.core.machine import blas_libraries
 
 BACKENDS = ("cpu", "strict", "cuda")
 
@@ -54,16 +56,14 @@ def _cupy_version():
 
 def _blas_from_threadpoolctl():
     """'openblas 0.3.27, 2 threads (libscipy_openblas64_...)' or None without threadpoolctl."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
+    if importlib.util.find_spec("threadpoolctl") is None:
         return None
-    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    pools = blas_libraries()
     if not pools:
         return "none found by threadpoolctl"
     return "; ".join(
-        f"{pool.get('internal_api')} {pool.get('version')}, {pool.get('num_threads')} threads"
-        f" ({pool.get('filepath', '?').rsplit('/', 1)[-1]})"
+        f"{pool['internal_api']} {pool['version']}, {pool['num_threads']} threads"
+        f" ({(pool['filepath'] or '?').rsplit('/', 1)[-1]})"
         for pool in pools)
 
 

@@ -4,6 +4,7 @@
 import os
 import tempfile
 
+import numpy as np
 import pytest
 
 # the kernels' measured choices go to a folder of this run, not the user's ~/.cache/minidl
@@ -26,6 +27,15 @@ def as_numpy(tensor):
     """A tensor's values (minidl's on any device, or PyTorch's) as a NumPy array, detached and on the host."""
     detached = tensor.detach()
     return to_numpy(detached.data) if isinstance(detached, minidl.Tensor) else detached.numpy()
+
+
+def strided(array):
+    """The same values in an array whose last axis has stride 2 (not contiguous); a 0-d array as it is."""
+    if not array.ndim:
+        return array
+    wide = np.zeros(array.shape[:-1] + (2 * array.shape[-1],), dtype=array.dtype)
+    wide[..., ::2] = array
+    return wide[..., ::2]
 
 
 def copy_weights(theirs, ours):

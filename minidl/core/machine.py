@@ -53,12 +53,12 @@ def cache_sizes():
 
 def blas_libraries():
     """threadpoolctl's description of each BLAS NumPy loaded (internal_api, version, architecture,
-    num_threads); [] without threadpoolctl."""
+    num_threads, threading_layer, filepath); [] without threadpoolctl."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
         return []
-    return [{key: pool.get(key) for key in ("internal_api", "version", "architecture", "num_threads", "threading_layer")}
+    return [{key: pool.get(key) for key in ("internal_api", "version", "architecture", "num_threads", "threading_layer", "filepath")}
             for pool in threadpool_info() if pool.get("user_api") == "blas"]
 
 

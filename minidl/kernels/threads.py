@@ -176,11 +176,6 @@ def slices(count, array=None):
     return [slice(bounds[i], bounds[i + 1]) for i in range(parts)]
 
 
-def batch_slices(array):
-    """``slices`` of an array's first axis; ``[...]`` (the whole array) for a 0-d one."""
-    return slices(array.shape[0], array) if array.ndim else [...]
-
-
 def split(function, array, count=None):
     """[function(part) for each part of range(count)] (default: ``array``'s first axis;
     ``function(...)`` once for a 0-d array), one slice per thread when the array is big enough."""

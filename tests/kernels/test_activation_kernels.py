@@ -8,6 +8,7 @@ import minidl
 import minidl.nn.functional as F
 from minidl.kernels import activation as kernels
 from minidl.testing.harness import compare_paths
+from conftest import strided
 
 SHAPES = [(0, 5), (1,), (1, 1), (7, 13), (4, 3, 9), (64, 32, 16)]
 #: a shared shift and BLAS row sums add in another order; the backward's y·(g - Σ g·y) cancels
@@ -17,11 +18,7 @@ TOLERANCE = {np.float64: dict(rtol=1e-12, atol=1e-14), np.float32: dict(rtol=2e-
 def values(shape, dtype, seed=0, noncontiguous=False, spread=3.0):
     rng = np.random.default_rng(seed)
     array = (rng.standard_normal(shape) * spread).astype(dtype)
-    if noncontiguous and array.ndim:
-        wide = np.zeros(shape[:-1] + (2 * shape[-1],), dtype=dtype)
-        wide[..., ::2] = array
-        array = wide[..., ::2]
-    return array
+    return strided(array) if noncontiguous else array
 
 
 @pytest.mark.parametrize("noncontiguous", [False, True], ids=["contiguous", "strided"])

@@ -8,6 +8,7 @@ import minidl
 import minidl.nn.functional as F
 from minidl.kernels import conv as kernels
 from minidl.testing.harness import compare_paths
+from conftest import strided
 
 #: the kernel multiplies chunk by chunk and adds the weight gradient's parts in chunk order
 TOLERANCE = {np.float64: dict(rtol=1e-10, atol=1e-11), np.float32: dict(rtol=2e-4, atol=2e-4)}
@@ -25,11 +26,7 @@ GEOMETRIES = {  # x shape, weight shape, options
 
 def values(shape, dtype, seed, noncontiguous=False):
     array = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-    if noncontiguous:
-        wide = np.zeros(shape[:-1] + (2 * shape[-1],), dtype=dtype)
-        wide[..., ::2] = array
-        array = wide[..., ::2]
-    return array
+    return strided(array) if noncontiguous else array
 
 
 def check(x_shape, w_shape, options, dtype, noncontiguous=False, bias=True):

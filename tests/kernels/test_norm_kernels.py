@@ -8,17 +8,14 @@ import minidl
 import minidl.nn.functional as F
 from minidl.kernels import norm as kernels
 from minidl.testing.harness import compare_paths
+from conftest import strided
 
 TOLERANCE = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
 
 
 def values(shape, dtype, seed=0, noncontiguous=False):
     array = (np.random.default_rng(seed).standard_normal(shape) * 2 + 1).astype(dtype)
-    if noncontiguous:
-        wide = np.zeros(shape[:-1] + (2 * shape[-1],), dtype=dtype)
-        wide[..., ::2] = array
-        array = wide[..., ::2]
-    return array
+    return strided(array) if noncontiguous else array
 
 
 def batch_norm_with_statistics(x, *params):

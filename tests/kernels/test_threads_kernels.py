@@ -149,7 +149,7 @@ def test_slices_keep_small_and_non_numpy_arrays_whole():
     assert len(parallel.slices(64, big)) == min(2, minidl.get_num_threads())
     strict = minidl.tensor(big).to("strict").data
     assert parallel.slices(64, strict) == [slice(0, 64)]
-    assert parallel.batch_slices(np.ones(())) == [...]
+    assert parallel.split(lambda part: part, np.ones(())) == [...]
 
 
 # shapes that take each path of products.matmul when shared out: rows, inner dimension, stack, stack of one,
