@@ -12,7 +12,7 @@ os.environ["MINIDL_CACHE_DIR"] = tempfile.mkdtemp(prefix="minidl-tests-")
 
 import minidl  # noqa: E402
 from minidl.core.backend import to_numpy  # noqa: E402
-from minidl.kernels import threads  # noqa: E402
+from minidl.kernels import compiled, threads  # noqa: E402
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -108,3 +108,13 @@ def thread_modes(request, monkeypatch):
     yield request.param
     threads.set_plan(None)
     threads.set_num_threads(previous)
+
+
+@pytest.fixture(params=["numpy", "compiled"])
+def loop_modes(request):
+    """Run the test once with the kernels' NumPy passes and once with their compiled loops
+    (skipped, with the install command, where Numba is missing)."""
+    if request.param == "compiled" and not compiled._NUMBA:
+        pytest.skip('compiled loops need Numba: pip install -e ".[compiled]"')
+    with compiled.use_compiled(request.param == "compiled"):
+        yield request.param

@@ -69,7 +69,7 @@ def reductions(draw):
     return a, b, axes, draw(st.booleans())
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(case=reductions())
 def test_fast_sum_equals_numpy_sum(case):
     a, _, axes, keepdims = case

@@ -58,8 +58,19 @@ def blas_libraries():
         from threadpoolctl import threadpool_info
     except ImportError:
         return []
+    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
     return [{key: pool.get(key) for key in ("internal_api", "version", "architecture", "num_threads", "threading_layer", "filepath")}
-            for pool in threadpool_info() if pool.get("user_api") == "blas"]
+            for pool in numpys(pools, lambda pool: pool.get("filepath") or "")]
+
+
+def numpys(libraries, filepath):
+    """The BLAS libraries among ``libraries`` that NumPy runs: those shipped inside NumPy's own
+    install (``numpy.libs``), which other packages (SciPy, loaded by Numba) may load beside
+    theirs; all of them where none is (a NumPy linked to the system's BLAS)."""
+    import numpy
+    own = os.path.dirname(os.path.abspath(numpy.__file__))
+    shipped = [library for library in libraries if os.path.abspath(filepath(library)).startswith(own)]
+    return shipped or list(libraries)
 
 
 def describe():

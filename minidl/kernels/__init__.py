@@ -16,6 +16,8 @@ Importing this package registers every kernel.
     activation   ReLU on threads, softmax and log-softmax with fused row sums
     loss         cross-entropy with fused row sums
     norm         batch and layer norm in fewer passes, on threads
+    compiled     optional compiled loops (Numba): available(), use_compiled(), jit
+    loops        compiled loops over rows: layer norm, softmax's backward
     im2col, conv convolution: row-run im2col, chunks of images in cache, on threads
     pool         2x2 max pooling on the window corners, on threads
     linalg       matmul and Linear, their products on every core
@@ -24,5 +26,5 @@ Importing this package registers every kernel.
     memory       opt-in allocator tuning for training loops
 """
 
-from minidl.kernels import (activation, attention, conv, im2col, linalg, loss, memory, norm, optim,  # noqa: F401
-                            plans, pool, products, reduction, threads, tuning)
+from minidl.kernels import (activation, attention, compiled, conv, im2col, linalg, loops, loss, memory,  # noqa: F401
+                            norm, optim, plans, pool, products, reduction, threads, tuning)

@@ -1,11 +1,12 @@
 """The attention kernel: the textbook's scaled dot-product attention with its products on every core,
-a shared softmax shift where safe, BLAS row sums and in-place passes."""
+a shared softmax shift where safe, BLAS row sums and in-place passes; softmax's backward as one
+compiled loop over rows where Numba is installed (``loops``)."""
 
 from __future__ import annotations
 
 from minidl.core.backend import array_module
 from minidl.core.dispatch import replaces
-from minidl.kernels import products
+from minidl.kernels import compiled, loops, products, threads
 from minidl.kernels.reduction import fast_sum, softmax_shift
 from minidl.ops import attention as textbook
 
@@ -51,10 +52,19 @@ class ScaledDotProductAttention(textbook.ScaledDotProductAttention):
             grad_v = xp.zeros_like(v)
         if keep is not None:
             d_weights *= keep
-        d_scores = weights * (d_weights - fast_sum(d_weights * weights, (weights.ndim - 1,)))
+        d_scores = _softmax_backward(weights, d_weights)
         grad_q = products.matmul(d_scores, k) * scale if self.needs_grad[0] else None
         grad_k = products.matmul(d_scores.swapaxes(-1, -2), q) * scale if self.needs_grad[1] else None
         grads = (grad_q, grad_k, grad_v)
         if len(self.needs_grad) > 3:
             grads += (d_scores if self.needs_grad[3] else None,)
         return grads
+
+
+def _softmax_backward(weights, d_weights):
+    """dL/ds = p·(dL/dp - Σ p·dL/dp) over each row; a compiled loop in place where available."""
+    if not (compiled.runs(weights, d_weights) and weights.flags.c_contiguous and d_weights.flags.c_contiguous):
+        return weights * (d_weights - fast_sum(d_weights * weights, (weights.ndim - 1,)))
+    weight_rows, grad_rows = weights.reshape(-1, weights.shape[-1]), d_weights.reshape(-1, weights.shape[-1])
+    threads.split(lambda part: loops.softmax_rows_backward(weight_rows[part], grad_rows[part]), weight_rows)
+    return d_weights

@@ -43,16 +43,28 @@ def fast_sum(x, axes, keepdims=True):
 
     NumPy sums short contiguous rows slowly (one small reduction per row); a
     matrix-vector product with a vector of ones does the same sum through BLAS,
-    vectorised and multithreaded, about ten times faster. So trailing axes of a
-    C-contiguous array go through ``rows @ ones``, any other axes through ``sum``.
+    vectorised and multithreaded, about ten times faster. So a C-contiguous array whose
+    summed axes are trailing goes through ``rows @ ones``; summed leading axes (a bias
+    gradient) through ``ones @ rows``; a block of middle axes through ``ones @ x`` per
+    leading index; any other axes through ``sum``.
     """
     axes = tuple(sorted(axes))
-    plan = _row_plan(x.shape, axes)
-    if plan is None or x.dtype.kind != "f" or not x.flags.c_contiguous or x.size == 0:
+    if x.dtype.kind != "f" or not x.flags.c_contiguous or x.size == 0 or not axes:
         return x.sum(axis=axes, keepdims=keepdims)
-    width = plan[1]
-    row_totals = products.matmul(x.reshape(-1, width), array_module(x).ones(width, dtype=x.dtype))
-    return _from_rows(row_totals, plan, x.shape, axes, keepdims)
+    xp = array_module(x)
+    plan = _row_plan(x.shape, axes)
+    if plan is not None:
+        width = plan[1]
+        row_totals = products.matmul(x.reshape(-1, width), xp.ones(width, dtype=x.dtype))
+        return _from_rows(row_totals, plan, x.shape, axes, keepdims)
+    if axes != tuple(range(axes[0], axes[-1] + 1)):
+        return x.sum(axis=axes, keepdims=keepdims)
+    before, summed = product(x.shape[:axes[0]]), product(x.shape[axes[0]:axes[-1] + 1])
+    blocks = x.reshape(before, summed, -1)
+    total = xp.matmul(xp.ones(summed, dtype=x.dtype), blocks)  # (before, after)
+    kept = [1 if i in axes else s for i, s in enumerate(x.shape)] if keepdims else \
+        [s for i, s in enumerate(x.shape) if i not in axes]
+    return total.reshape(kept)
 
 
 def fast_dot_sum(a, b, axes, keepdims=True):

@@ -40,6 +40,7 @@ import time
 
 import numpy as np
 
+from minidl.core import machine
 from minidl.core.machine import usable_cores
 from minidl.kernels import tuning
 
@@ -150,7 +151,8 @@ def _own_blas():
             from threadpoolctl import ThreadpoolController
         except ImportError:
             return False
-        _blas = ThreadpoolController().select(user_api="blas").lib_controllers
+        _blas = machine.numpys(ThreadpoolController().select(user_api="blas").lib_controllers,
+                               lambda library: library.filepath or "")
     if _blas_before is None:
         _blas_before = [library.get_num_threads() for library in _blas]
     count = _threads if _plan == "blas" else 1

@@ -27,7 +27,7 @@ MASKS = {
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("mask", MASKS)
-def test_attention_kernel_equals_textbook(mask, dtype, thread_modes):
+def test_attention_kernel_equals_textbook(mask, dtype, thread_modes, loop_modes):
     attn_mask = MASKS[mask]()
     if attn_mask is not None and attn_mask.dtype.kind == "f":
         attn_mask = attn_mask.to(dtype)
@@ -36,25 +36,25 @@ def test_attention_kernel_equals_textbook(mask, dtype, thread_modes):
     assert ran == {kernels.ScaledDotProductAttention}
 
 
-def test_attention_kernel_equals_textbook_when_causal_and_unbatched():
+def test_attention_kernel_equals_textbook_when_causal_and_unbatched(loop_modes):
     compare_paths(lambda q, k, v: attention_with_weights(q, k, v, is_causal=True), qkv(np.float64, (), 4, 4),
                   **TOLERANCE[np.float64], what="causal attention")
 
 
-def test_a_learned_float_mask_gets_the_same_gradient_on_both_paths():
+def test_a_learned_float_mask_gets_the_same_gradient_on_both_paths(loop_modes):
     arrays = qkv(np.float64) + [np.random.default_rng(3).standard_normal((5, 6))]
     compare_paths(lambda q, k, v, m: attention_with_weights(q, k, v, attn_mask=m), arrays,
                   **TOLERANCE[np.float64], what="learned mask")
 
 
-def test_dropout_with_one_seed_gives_the_same_result_on_both_paths():
+def test_dropout_with_one_seed_gives_the_same_result_on_both_paths(loop_modes):
     def attend(q, k, v):
         minidl.manual_seed(7)
         return attention_with_weights(q, k, v, dropout_p=0.3)
     compare_paths(attend, qkv(np.float64), **TOLERANCE[np.float64], what="dropout")
 
 
-def test_only_the_weights_used_still_back_propagate_the_same():
+def test_only_the_weights_used_still_back_propagate_the_same(loop_modes):
     compare_paths(lambda q, k, v: attention_with_weights(q, k, v)[1] * 3.0, qkv(np.float64),
                   **TOLERANCE[np.float64], what="weights only")
 

@@ -6,7 +6,7 @@ import pytest
 
 import minidl
 import minidl.nn.functional as F
-from minidl.kernels import norm as kernels
+from minidl.kernels import compiled, norm as kernels
 from minidl.testing.harness import compare_paths
 from conftest import strided
 
@@ -49,12 +49,25 @@ def test_eval_mode_batch_norm_kernel_equals_textbook(shape, dtype, thread_modes)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("shape, normalized", [((1, 1), (1,)), ((4, 7), (7,)), ((3, 5, 8), (8,)),
                                                ((3, 5, 8), (5, 8)), ((32, 64, 128), (128,))], ids=str)
-def test_layer_norm_kernel_equals_textbook(shape, normalized, dtype, affine, thread_modes):
+def test_layer_norm_kernel_equals_textbook(shape, normalized, dtype, affine, thread_modes, loop_modes):
     x = values(shape, dtype, noncontiguous=len(shape) == 3)
     params = [values(normalized, dtype, 1), values(normalized, dtype, 2)] if affine else []
     ran = compare_paths(lambda t, *p: F.layer_norm(t, normalized, *p), [x, *params], **TOLERANCE[dtype],
                         what="layer_norm")
     assert ran == {kernels.Normalize}
+
+
+def test_layer_norm_runs_compiled_loops_exactly_when_they_are_on(loop_modes):
+    x = minidl.tensor(values((4, 6), np.float32), requires_grad=True)
+    assert F.layer_norm(x, (6,)).grad_fn.compiled_rows == (loop_modes == "compiled")
+    batch = minidl.tensor(values((4, 6), np.float32), requires_grad=True)  # batch norm keeps its NumPy passes
+    assert not F.batch_norm(batch, None, None, training=True).grad_fn.compiled_rows
+
+
+def test_compiled_loops_refuse_to_switch_on_without_numba(monkeypatch):
+    monkeypatch.setattr(compiled, "_NUMBA", False)
+    with pytest.raises(ModuleNotFoundError, match=r"use_compiled: Numba is not installed; pip install"):
+        compiled.use_compiled(True)
 
 
 @pytest.mark.parametrize("kernels_on", [True, False], ids=["kernels", "textbook"])

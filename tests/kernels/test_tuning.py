@@ -136,3 +136,11 @@ def test_an_optimizer_step_reports_to_the_plan_trial(two_threads, monkeypatch):
     weight.grad = minidl.ones(3, 2)
     minidl.optim.SGD([weight], lr=0.1).step()
     assert seen == [[(3, 2)]]
+
+
+def test_numpys_blas_is_the_one_shipped_in_numpys_install_else_every_one():
+    import os
+    own = os.path.join(os.path.dirname(np.__file__) + ".libs", "libopenblas.so")
+    other = "/site-packages/scipy.libs/libscipy_openblas.so"
+    assert minidl.core.machine.numpys([other, own], lambda path: path) == [own]
+    assert minidl.core.machine.numpys([other], lambda path: path) == [other]  # a NumPy on the system's BLAS
