@@ -193,10 +193,11 @@ def test_inplace_on_leaf_requiring_grad():
         w[0] = 2.0
 
 
-def test_setitem_of_tensor_requiring_grad():
-    target = minidl.zeros(3)
-    with pytest.raises(AutogradError, match=r"^setitem: .*cat, stack or where"):
-        target[0] = minidl.tensor(1.0, requires_grad=True)
+def test_setitem_of_tensor_requiring_grad_is_recorded():
+    target, value = minidl.zeros(3), minidl.tensor(1.0, requires_grad=True)
+    target[0] = value
+    (target * 3).sum().backward()
+    assert target.grad_fn is not None and value.grad.item() == 3.0
 
 
 def test_numpy_of_tensor_requiring_grad():

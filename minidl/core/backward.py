@@ -48,8 +48,7 @@ def _topological_order(root):
             continue
         visited.add(node)
         stack.append((node, True))
-        for tensor in node.inputs:
-            parent = tensor._node
+        for parent, _ in node.parents:
             if parent is not None and parent not in visited:
                 stack.append((parent, False))
     order.reverse()
@@ -124,14 +123,14 @@ def run_backward(root, grad, retain_graph=False):
             data = tensor.data
             if type(input_grad) is not type(data) or input_grad.shape != data.shape or input_grad.dtype != data.dtype:
                 input_grad = _checked_gradient(node, index, input_grad, tensor, out_dtype)
-            parent = tensor._node
+            parent, output = node.parents[index]
             if parent is None or tensor._retains_grad:
                 shared = any(input_grad is g for g in grad_outs) or input_grad.base is not None or \
                     sum(g is input_grad for g in grads) > 1
                 # a retained non-leaf grad must not share memory with the gradient still flowing upstream
                 tensor._accumulate(input_grad, copy=shared or parent is not None)
             if parent is not None:
-                _add_gradient(pending, parent, tensor._output, input_grad)
+                _add_gradient(pending, parent, output, input_grad)
         if not retain_graph:
             node.release()
 

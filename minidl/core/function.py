@@ -60,6 +60,7 @@ class Function:
 
     # instance attributes, set by apply
     inputs = ()        # the input Tensors (kept while the graph lives)
+    parents = ()       # per input: (the node that made it, its output number) when this node ran
     needs_grad = ()    # per input: does it require grad
     saved = ()         # arrays saved by forward for backward
     outputs = 1        # how many outputs forward returned
@@ -124,6 +125,7 @@ class Function:
             results = tuple(Tensor._from_op(o, node if node._differentiable(i, o) else None, i)
                             for i, o in enumerate(outs))
             node.inputs = inputs
+            node.parents = [(t._node, t._output) for t in inputs]  # an in-place edit may move a tensor on later
             if node.saved:
                 node._remember_versions(results)
             if anomaly_enabled.get():

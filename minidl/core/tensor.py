@@ -227,12 +227,48 @@ class Tensor(TensorMethods):
         else:
             self.grad.data += grad
 
-    # --- in-place operations (never recorded; bump the version counter) -------
-    def _check_inplace(self, op):
-        if self._requires_grad and is_grad_enabled():
-            kind = "a leaf tensor" if self._node is None else "a tensor"
-            raise AutogradError(f"{op}: {kind} that requires grad cannot be modified in place while gradients "
-                                "are recorded; wrap the update in `with minidl.no_grad():`")
+    # --- in-place operations ------------------------------------------------------
+    # Outside recording (no_grad, or nothing requires grad) an edit writes into the array and bumps
+    # the version counter, which nodes that saved the array check at backward. While recording,
+    # an edit of a non-leaf tensor (or one that assigns a tensor requiring grad) is recorded as
+    # PyTorch records it: the new values come from the out-of-place op on a copy of the old ones,
+    # are written into the same array, and the tensor moves to the end of its history (earlier
+    # uses of it keep their edge to the old values: nodes record their parents when they run).
+    def _records_edit(self, op, *operands):
+        """True when the edit ``op`` must be recorded; refuses edits that cannot be."""
+        if not is_grad_enabled():
+            return False
+        operand_grad = any(isinstance(o, Tensor) and o._requires_grad for o in operands)
+        if not (self._requires_grad or operand_grad):
+            return False
+        tensor = self
+        while tensor._node is not None and tensor._node.returns_view:  # an edit of a view edits what it views
+            if not tensor.data.flags.writeable:
+                raise AutogradError(f"{op}: this tensor is a read-only view ({tensor._node.name}) of another "
+                                    "tensor; modify a clone() of it")
+            tensor = tensor._node.inputs[0]
+        if tensor._requires_grad and tensor._node is None:
+            what = "a leaf tensor" if tensor is self else "a view of a leaf tensor"
+            raise AutogradError(f"{op}: {what} that requires grad cannot be modified in place while gradients "
+                                "are recorded; update it inside `with minidl.no_grad():` (as optimizers do), "
+                                "or modify a clone() of it")
+        return True
+
+    def _record_edit(self, new_values, operand=None):
+        """Make this tensor hold ``new_values(old, operand)``, a recorded op on a copy of its old values
+        (``operand`` is the old copy too where it is this tensor itself, as in ``x *= x``). A view
+        passes the edit on: the tensor it views records the write-back of the view's new values."""
+        view_node = self._node if self._node is not None and self._node.returns_view else None
+        old = Tensor._from_op(self.data.copy(), self._node, self._output)
+        old._requires_grad = self._requires_grad
+        new = new_values(old, old if operand is self else operand)
+        self.data[...] = new.data
+        self._node, self._output, self._requires_grad = new._node, new._output, new._requires_grad
+        if view_node is not None:
+            base = view_node.inputs[0]
+            if np.may_share_memory(base.data, self.data):
+                base._record_edit(lambda old_base, view: view_node.write_back(old_base, view), self)
+        return self._modified()
 
     def _modified(self):
         self._version[0] += 1
@@ -260,51 +296,69 @@ class Tensor(TensorMethods):
         return other
 
     def zero_(self):
-        self._check_inplace("zero_")
-        self.data[...] = 0
-        return self._modified()
+        return self.fill_(0)
 
     def fill_(self, value):
-        self._check_inplace("fill_")
-        self.data[...] = self._value(value, "fill_")
+        array = self._value(value, "fill_")
+        if self._records_edit("fill_", value):
+            everywhere = Tensor(array_module(self.data).ones(self.shape, dtype=bool))
+            return self._record_edit(lambda old, value: tensor_methods.ops.masked_fill(old, everywhere, value), value)
+        self.data[...] = array
         return self._modified()
 
     def copy_(self, source):
-        self._check_inplace("copy_")
         if isinstance(source, Tensor) and type(source.data) is not type(self.data):
-            source = Tensor(to_device(source.data, self.device))  # copy_ may cross devices, as in PyTorch
-        self.data[...] = self._value(source, "copy_")
+            source = source.to(self.device)  # copy_ may cross devices, as in PyTorch
+        array = self._value(source, "copy_")
+        if self._records_edit("copy_", source):
+            everywhere = Tensor(array_module(self.data).ones(self.shape, dtype=bool))
+            return self._record_edit(lambda old, source: tensor_methods.ops.where(everywhere, source, old).to(self.dtype),
+                                     source)
+        self.data[...] = array
         return self._modified()
 
     def add_(self, other, alpha=1):
-        self._check_inplace("add_")
-        other = self._value(other, "add_")
-        self.data += other if alpha == 1 else other * alpha
+        array = self._value(other, "add_")
+        if self._records_edit("add_", other):
+            return self._record_edit(lambda old, other: old + (other if alpha == 1 else other * alpha), other)
+        self.data += array if alpha == 1 else array * alpha
         return self._modified()
 
     def sub_(self, other, alpha=1):
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):
-        self._check_inplace("mul_")
-        self.data *= self._value(other, "mul_")
+        array = self._value(other, "mul_")
+        if self._records_edit("mul_", other):
+            return self._record_edit(lambda old, other: old * other, other)
+        self.data *= array
         return self._modified()
 
     def div_(self, other):
-        self._check_inplace("div_")
-        self.data /= self._value(other, "div_")
+        array = self._value(other, "div_")
+        if self._records_edit("div_", other):
+            return self._record_edit(lambda old, other: old / other, other)
+        self.data /= array
         return self._modified()
 
-    def clamp_(self, min=None, max=None):
-        self._check_inplace("clamp_")
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        if self._records_edit("clamp_"):
+            return self._record_edit(lambda old, _: old.clamp(min, max))
+        if min is None and max is None:
+            raise ValueError("clamp_: at least one of min and max must be given")
         array_module(self.data).clip(self.data, min, max, out=self.data)
         return self._modified()
 
+    def masked_fill_(self, mask, value):
+        if self._records_edit("masked_fill_", value):
+            return self._record_edit(lambda old, value: tensor_methods.ops.masked_fill(old, mask, value), value)
+        self.data[...] = tensor_methods.ops.masked_fill(self.detach(), mask, value).data
+        return self._modified()
+
     def __setitem__(self, index, value):
-        self._check_inplace("setitem")
-        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
-            raise AutogradError("setitem: assigning a tensor that requires grad into another tensor is not "
-                                "differentiable in minidl; build the result with cat, stack or where instead")
+        if self._records_edit("setitem", value):
+            self._record_edit(lambda old, value: tensor_methods.ops.set_item(old, index, value), value)
+            return
         self.data[tensor_methods.ops.as_index(index)] = self._on_device(value, "setitem")
         self._modified()
 

@@ -157,6 +157,9 @@ class TensorMethods:
     def clone(self):
         return ops.clone(self)
 
+    def masked_fill(self, mask, value):
+        return ops.masked_fill(self, mask, value)
+
     # --- reductions -------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, **aliases):
         return ops.sum(self, dim, keepdim, **aliases)

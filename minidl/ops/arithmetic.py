@@ -329,6 +329,17 @@ def where(condition, x, y):
     return Where.apply(condition, x, y)
 
 
+def masked_fill(x, mask, value):
+    """``x`` with ``value`` where the bool ``mask`` (broadcast to x's shape) is true."""
+    mask = as_tensor(mask, like=x)
+    if mask.data.dtype.kind != "b":
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask.dtype}")
+    value = as_tensor(value, like=x)
+    if value.ndim:
+        raise ValueError(f"masked_fill: value must be a number or a 0-dim tensor, got a tensor of shape {value.shape}")
+    return Where.apply(mask, value.to(x.dtype) if value.dtype != x.dtype else value, x)
+
+
 def cast(x, dtype):
     return Cast.apply(x, dtype=dtype)
 

@@ -14,7 +14,7 @@ import numpy as np
 from minidl.core import Function
 from minidl.core.backend import array_module, scatter_add
 from minidl.core.errors import ShapeError
-from minidl.ops.common import is_tensor, normalize_dims
+from minidl.ops.common import as_tensor, is_tensor, normalize_dims
 
 
 class Reshape(Function):
@@ -28,6 +28,10 @@ class Reshape(Function):
 
     def backward(self, g):
         return g.reshape(self.in_shape)
+
+    def write_back(self, base, view):
+        """The viewed tensor after an in-place edit of the view: the view's values, reshaped back."""
+        return reshape(view, *self.in_shape)
 
     def shape_error(self, arrays, error):
         return ShapeError(f"reshape: a tensor of shape {arrays[0].shape} cannot be reshaped ({error})")
@@ -44,6 +48,10 @@ class Permute(Function):
 
     def backward(self, g):
         return g.transpose(self.inverse)
+
+    def write_back(self, base, view):
+        """The viewed tensor after an in-place edit of the view: the view's values, permuted back."""
+        return permute(view, *self.inverse)
 
 
 class Expand(Function):
@@ -71,7 +79,12 @@ class GetItem(Function):
         self.advanced = any(_is_array_index(i) for i in (index if isinstance(index, tuple) else (index,)))
         self.returns_view = not self.advanced  # basic slicing gives a view
         self.save(index)  # may hold index arrays
+        self.basic_index = None if self.advanced else index  # slices and ints only
         return x[index]
+
+    def write_back(self, base, view):
+        """The viewed tensor after an in-place edit of the view: the base with the view's values set."""
+        return set_item(base, self.basic_index, view)
 
     def backward(self, g):
         (index,) = self.saved
@@ -84,6 +97,29 @@ class GetItem(Function):
 
     def shape_error(self, arrays, error):
         return type(error)(f"getitem: invalid index for a tensor of shape {arrays[0].shape}: {error}")
+
+
+class SetItem(Function):
+    """z = x with z[index] = v;  dz/dx: the gradient with the indexed positions zeroed,
+    dz/dv: the gradient at the indexed positions (summed back to v's shape)"""
+
+    name = "setitem"
+
+    def forward(self, x, value, index):
+        self.save(index)  # may hold index arrays
+        z = x.copy()
+        z[index] = value
+        return z
+
+    def backward(self, g):
+        (index,) = self.saved
+        grad_x = g.copy()
+        grad_x[index] = 0
+        return grad_x, g[index]
+
+    def shape_error(self, arrays, error):
+        return type(error)(f"setitem: cannot assign a value of shape {tuple(arrays[1].shape)} to an index of a "
+                           f"tensor of shape {arrays[0].shape}: {error}")
 
 
 class Cat(Function):
@@ -195,6 +231,12 @@ def reshape(x, *shape):
     if shape == x.shape:
         return x
     return Reshape.apply(x, shape=shape)
+
+
+def set_item(x, index, value):
+    """x with ``x[index] = value``, as a new tensor (differentiable in x and value): what an
+    in-place ``x[index] = value`` records."""
+    return SetItem.apply(x, as_tensor(value, like=x), index=as_index(index))
 
 
 def permute(x, *dims):

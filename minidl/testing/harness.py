@@ -232,12 +232,12 @@ def graph_nodes(outputs):
         if id(node) in seen:
             continue
         seen[id(node)] = node
-        stack.extend(t._node for t in node.inputs if t._node is not None)
+        stack.extend(parent for parent, _ in node.parents if parent is not None)
     return list(seen.values())
 
 
 #: what Function.apply itself keeps on a node; everything else is the op's own
-_ENGINE_ATTRIBUTES = {"inputs", "needs_grad", "saved", "outputs", "_saved_versions", "_stack", "_freed"}
+_ENGINE_ATTRIBUTES = {"inputs", "parents", "needs_grad", "saved", "outputs", "_saved_versions", "_stack", "_freed"}
 
 
 def _holds_array(value):

@@ -161,3 +161,24 @@ def pad(x, pad, mode, value=0.0):
     if mode == "constant":
         return np.pad(x, grow, mode="constant", constant_values=value)
     return np.pad(x, grow, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
+
+
+def edit_in_place_np(x):
+    """The in-place edits of the catalogue's inplace_edits_in_graph, on a NumPy array."""
+    y = x.copy()
+    y[x > 0] = 0.5
+    y[x < -1] = -2.0
+    y += x
+    y *= x
+    y = np.minimum(y, 2.0)
+    return (y - 1) / 2
+
+
+def edit_views_np(x):
+    """The view edits of the catalogue's inplace_edits_of_views, on a NumPy array."""
+    y = x * 2
+    y[0] += x[-1]
+    y[:, 0] *= 3
+    y.reshape(-1)[:1] *= 2
+    y.T[0] -= 1
+    return y

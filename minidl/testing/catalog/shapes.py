@@ -23,6 +23,35 @@ from minidl.testing.catalog.strategies import (an_int_dim, cat_params, cat_shape
 from minidl.testing.harness import OpCase, avoiding, examples, functional, library, single
 
 
+# --- in-place edits inside the graph (the same code runs on minidl, PyTorch and NumPy) -----------------
+
+def _set_slices(x, index):
+    y = x * 2
+    y[index] = x[index] * 3
+    return y
+
+
+def _edit_in_place(x):
+    y = x * 1
+    y[x > 0] = 0.5
+    y.masked_fill_(x < -1, -2.0)
+    y += x
+    y *= x
+    y.clamp_(max=2.0)       # y = 2 where x = -1 or x = 1.186: the values avoid both
+    y -= 1
+    y /= 2
+    return y
+
+
+def _edit_views(x):
+    y = x * 2
+    y[0] += x[-1]           # a view edited, then written back by setitem
+    y[:, 0].mul_(3)         # a view edited alone: what it views follows
+    y.reshape(-1)[:1] *= 2
+    y.T[0] -= 1
+    return y
+
+
 # --- getitem parameters --------------------------------------------------------------------------------
 
 def _a_slice(size):
@@ -195,6 +224,13 @@ SHAPE = [
            examples(single(min_dims=1), _index_params), torch_fn=lambda x, index: _torch_index(x, index)),
     OpCase("getitem_mask", lambda x: x[x > 0], lambda x: x[x > 0], examples(single(min_dims=1)),
            make=avoiding(0)),
+    OpCase("setitem_in_graph", lambda x, index: _set_slices(x, index), _set_slices,
+           examples(single(min_dims=1), slices_params)),
+    OpCase("inplace_edits_in_graph", lambda x: _edit_in_place(x), ref.edit_in_place_np, examples(single(min_dims=1)),
+           make=avoiding(0, -1, 1.186)),
+    OpCase("inplace_edits_of_views", lambda x: _edit_views(x), ref.edit_views_np, examples(single(min_dims=2))),
+    OpCase("masked_fill", lambda x: x.masked_fill(x > 0, 0.5), lambda x: np.where(x > 0, 0.5, x),
+           examples(single()), make=avoiding(0)),
     OpCase("split_chunk", lambda x: x.split(2, dim=-1) + x.chunk(2, dim=0) + x.split([1, x.shape[-1] - 1], -1),
            lambda x: tuple(np.split(x, range(2, x.shape[-1], 2), -1))
            + tuple(np.array_split(x, min(2, x.shape[0]), 0) if x.shape[0] > 1 else [x])
