@@ -1,4 +1,5 @@
-"""Kernels of the losses: cross-entropy with a shared shift where safe and BLAS row sums."""
+"""Kernels of the losses: cross-entropy (dense targets, and class indices by a gather) with a shared
+shift where safe and BLAS row sums."""
 
 from __future__ import annotations
 
@@ -19,20 +20,35 @@ class CrossEntropy(textbook.CrossEntropy):
         self.save(log_p, q)
         self.denominator, self.reduction = denominator, reduction
         per_row = -fast_sum(q * log_p, (1,), keepdims=False)
-        if reduction == "none":
-            return per_row
-        total = per_row.sum()
-        if reduction == "sum":
-            return total
-        return total / x.dtype.type(denominator) if denominator else xp.full((), xp.nan, dtype=x.dtype)
+        return textbook._reduced_rows(xp, per_row, reduction, denominator, x.dtype)
 
     def backward(self, g):
         log_p, q = self.saved
         grad = array_module(g).exp(log_p)
         grad *= fast_sum(q, (1,))
         grad -= q
-        if self.reduction == "none":
-            return grad * g[:, None]
-        if self.reduction == "mean":  # all targets ignored: nothing contributed, so no gradient
-            return grad * (g / g.dtype.type(self.denominator) if self.denominator else 0 * g)
-        return grad * g
+        return textbook._scaled_row_grads(grad, g, self.reduction, self.denominator)
+
+
+@replaces(textbook.CrossEntropyLabels)
+class CrossEntropyLabels(textbook.CrossEntropyLabels):
+    """class-index cross-entropy: the log-softmax's row sums through fast_sum, only softmax's
+    exponentials kept (log p is needed only at the labels, picked in the forward)."""
+
+    def forward(self, x, labels, w, denominator, reduction):
+        xp = array_module(x)
+        shifted = x - softmax_shift(x, 1)
+        p = xp.exp(shifted)
+        totals = fast_sum(p, (1,))
+        rows = xp.arange(len(labels))
+        per_row = (xp.log(totals[:, 0]) - shifted[rows, labels]) * w
+        p *= 1 / totals
+        self.save(p, labels, w)
+        self.denominator, self.reduction = denominator, reduction
+        return textbook._reduced_rows(xp, per_row, reduction, denominator, x.dtype)
+
+    def backward(self, g):
+        p, labels, w = self.saved
+        grad = p * w[:, None]
+        grad[array_module(g).arange(len(labels)), labels] -= w
+        return textbook._scaled_row_grads(grad, g, self.reduction, self.denominator)

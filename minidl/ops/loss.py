@@ -37,20 +37,56 @@ class CrossEntropy(Function):
         self.save(log_p, q)
         self.denominator, self.reduction = denominator, reduction
         per_row = -(q * log_p).sum(axis=1)
-        if reduction == "none":
-            return per_row
-        if reduction == "sum":
-            return per_row.sum()
-        return per_row.sum() / x.dtype.type(denominator) if denominator else xp.full((), xp.nan, dtype=x.dtype)
+        return _reduced_rows(xp, per_row, reduction, denominator, x.dtype)
 
     def backward(self, g):
         log_p, q = self.saved
         grad = array_module(g).exp(log_p) * q.sum(axis=1, keepdims=True) - q
-        if self.reduction == "none":
-            return grad * g[:, None]
-        if self.reduction == "mean":  # all targets ignored: nothing contributed, so no gradient
-            return grad * (g / g.dtype.type(self.denominator) if self.denominator else 0 * g)
-        return grad * g
+        return _scaled_row_grads(grad, g, self.reduction, self.denominator)
+
+
+class CrossEntropyLabels(Function):
+    """The class-index form: L = (1/D) Σᵢ wᵢ (logsumexp(xᵢ) - xᵢ,yᵢ);  dL/dxᵢ = wᵢ (softmax(xᵢ) - e_yᵢ) / D
+
+    ``labels`` are the class indices (safe: 0 where ignored), ``w`` each row's weight (the class
+    weight of its label, 0 where ignored). The same loss as :class:`CrossEntropy` with the one-hot
+    q = wᵢ·e_yᵢ, without building q: one value per row is picked (a gather).
+    """
+
+    def forward(self, x, labels, w, denominator, reduction):
+        xp = array_module(x)
+        shifted = x - x.max(axis=1, keepdims=True)
+        log_p = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        self.save(log_p, labels, w)
+        self.denominator, self.reduction = denominator, reduction
+        per_row = -log_p[xp.arange(len(labels)), labels] * w
+        return _reduced_rows(xp, per_row, reduction, denominator, x.dtype)
+
+    def backward(self, g):
+        log_p, labels, w = self.saved
+        xp = array_module(g)
+        grad = xp.exp(log_p)
+        grad[xp.arange(len(labels)), labels] -= 1
+        grad *= w[:, None]
+        return _scaled_row_grads(grad, g, self.reduction, self.denominator)
+
+
+def _reduced_rows(xp, per_row, reduction, denominator, dtype):
+    """The per-row losses, summed or divided by the denominator (NaN when it is 0) as ``reduction`` says."""
+    if reduction == "none":
+        return per_row
+    if reduction == "sum":
+        return per_row.sum()
+    return per_row.sum() / dtype.type(denominator) if denominator else xp.full((), xp.nan, dtype=dtype)
+
+
+def _scaled_row_grads(grad, g, reduction, denominator):
+    """The rows' gradients times the incoming gradient of the reduced loss."""
+    if reduction == "none":
+        return grad * g[:, None]
+    if reduction == "mean":  # all targets ignored: nothing contributed, so no gradient
+        return grad * (g / g.dtype.type(denominator) if denominator else 0 * g)
+    return grad * g
 
 
 class BinaryCrossEntropy(Function):
@@ -145,6 +181,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         q = probs.data.astype(dtype) * (1 - label_smoothing) + label_smoothing / classes
         q = q * w
         denominator = rows.shape[0]
+    elif not label_smoothing:  # class indices: pick one value per row
+        safe, keep = _labels(xp, target, input, classes, ignore_index, "cross_entropy")
+        row_weights = w[safe] * keep
+        loss = CrossEntropyLabels.apply(rows, labels=safe, w=row_weights, reduction=reduction,
+                                        denominator=float(row_weights.sum()) if safe.size else 0.0)
+        return loss.reshape(out_shape) if reduction == "none" else loss
     else:
         q, denominator = _index_targets(xp, target, input, rows, w, ignore_index, label_smoothing, classes, dtype)
     loss = CrossEntropy.apply(rows, q=q, denominator=denominator, reduction=reduction)

@@ -25,7 +25,28 @@ def test_cross_entropy_kernel_equals_textbook(shape, dtype, reduction, thread_mo
     target.flat[0] = -100  # one ignored target
     ran = compare_paths(lambda t: F.cross_entropy(t, minidl.tensor(target), reduction=reduction), [x],
                         **TOLERANCE[dtype], what="cross_entropy")
-    assert ran == {kernels.CrossEntropy}
+    assert ran == {kernels.CrossEntropyLabels}  # class indices: the gather form
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_the_gather_form_equals_the_dense_form_with_one_hot_targets(dtype, reduction):
+    from minidl.ops import loss as textbook
+    x = minidl.tensor(logits((7, 5), dtype), requires_grad=True)
+    labels, weights = np.array([0, 4, 2, 2, 1, 3, 0]), np.array([1, 1, 0, 2, 1, 1, 0.5], dtype=dtype)
+    one_hot = np.zeros((7, 5), dtype)
+    one_hot[np.arange(7), labels] = weights
+    g = np.random.default_rng(5).standard_normal(7 if reduction == "none" else ()).astype(dtype)
+    results = []
+    for op, targets in ((textbook.CrossEntropyLabels, dict(labels=labels, w=weights)),
+                        (textbook.CrossEntropy, dict(q=one_hot))):
+        x.grad = None
+        with minidl.use_kernels(False):
+            loss = op.apply(x, denominator=float(weights.sum()), reduction=reduction, **targets)
+        loss.backward(minidl.tensor(g))
+        results.append((loss.detach().numpy(), x.grad.numpy()))
+    for ours, dense in zip(*results):
+        np.testing.assert_allclose(ours, dense, **TOLERANCE[dtype])
 
 
 @pytest.mark.parametrize("options", [dict(label_smoothing=0.2), dict(weight=np.array([1.0, 2.0, 0.5, 1.0])),
