@@ -53,6 +53,8 @@ class CrossEntropyLabels(Function):
     q = wᵢ·e_yᵢ, without building q: one value per row is picked (a gather).
     """
 
+    name = "cross_entropy"  # the function users call, in errors and profiles
+
     def forward(self, x, labels, w, denominator, reduction):
         xp = array_module(x)
         shifted = x - x.max(axis=1, keepdims=True)

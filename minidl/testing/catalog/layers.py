@@ -71,6 +71,20 @@ def attention_examples(draw, fully_masked_rows=False):
     return Example(shapes, params, seed=draw(st.integers(0, 2**31)), noncontiguous=draw(st.booleans()))
 
 
+def _labels(x):
+    """Class indices for logits x (N, C): row i gets class (2i) mod C; class 1 is the ignored one."""
+    return library(x).tensor((2 * np.arange(x.shape[0])) % x.shape[1], device=x.device)
+
+
+def _class_index_cross_entropy(x, reduction):
+    labels = (2 * np.arange(x.shape[0])) % x.shape[1]
+    kept = labels != 1
+    per_row = -np.log(ref.softmax(x, -1))[np.arange(len(labels)), labels] * kept
+    if reduction == "none":
+        return per_row
+    return per_row.sum() if reduction == "sum" else per_row.sum() / kept.sum() if kept.any() else np.float64("nan")
+
+
 _IDS = np.array([[0, 2, 0], [1, 1, 2]])  # repeated ids: their gradients must add up
 
 CASES = [
@@ -113,6 +127,11 @@ CASES = [
     OpCase("cross_entropy_probabilities", lambda x, p: functional(x).cross_entropy(x, p.softmax(-1).detach()),
            lambda x, p: -(ref.softmax(p, -1) * np.log(ref.softmax(x, -1))).sum(-1).mean(),
            examples(st.tuples(st.integers(1, 4), st.integers(2, 5)).map(lambda s: (s, s))), grad_inputs=(0,)),
+    OpCase("cross_entropy_class_indices",
+           lambda x, reduction: functional(x).cross_entropy(x, _labels(x), reduction=reduction, ignore_index=1),
+           lambda x, reduction: _class_index_cross_entropy(x, reduction),
+           examples(st.tuples(st.integers(1, 5), st.integers(2, 5)).map(lambda s: (s,)),
+                    lambda s: st.sampled_from(["mean", "sum", "none"]).map(lambda r: {"reduction": r}))),
     OpCase("binary_cross_entropy_with_logits", lambda x, y: F.binary_cross_entropy_with_logits(x, y.sigmoid().detach()),
            lambda x, y: np.mean(np.logaddexp(0, x) - x / (1 + np.exp(-y))),
            examples(single().map(lambda s: (s[0], s[0]))), grad_inputs=(0,),
