@@ -22,9 +22,11 @@ damaged file is refused with a ``ValueError`` naming it, before anything is buil
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
+import time
 import zipfile
 from collections import OrderedDict
 
@@ -65,7 +67,7 @@ class _Packer:
             return {"type": "float", "value": repr(float(obj))}
         if isinstance(obj, (dict, list, tuple)):
             return self._container(obj, where)
-        raise ValueError(f"save: can't save {_name(where)} of type {type(obj).__name__}; supported are "
+        raise TypeError(f"save: can't save {_name(where)} of type {type(obj).__name__}; supported are "
                          "dicts, lists, tuples, Tensors, NumPy arrays and scalars, numbers, str, bool and None")
 
     def _array(self, array, where):
@@ -121,20 +123,51 @@ def save(obj, path):
 
 
 def _write_atomically(path, entries):
+    """Write the archive to a temporary file beside ``path``, then rename it over ``path``; on any
+    failure the temporary file is removed and the error names ``path`` and the cause."""
     directory = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    _remove_stale_temporaries(directory, os.path.basename(path))
+    temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}{_TEMPORARY_SUFFIX}")
     try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, allow_pickle=False, **entries)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                np.savez(file, allow_pickle=False, **entries)
+                file.flush()
+                os.fsync(file.fileno())
+            if os.path.isdir(path):
+                raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise
+    except OSError as error:
+        cause = error.strerror or str(error)
+        if error.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            cause += " (the disk or your quota may be full; nothing was written)"
+        raise type(error)(error.errno, f"save: cannot write {path}: {cause}") from error
     _fsync_directory(directory)
+
+
+_TEMPORARY_SUFFIX = ".tmp"
+_STALE_SECONDS = 300  # a temporary file untouched this long is left from a save that crashed
+
+
+def _remove_stale_temporaries(directory, name):
+    """Remove the temporary files earlier saves of ``name`` left behind when they were killed."""
+    try:
+        candidates = [entry for entry in os.scandir(directory) if entry.name.startswith(f".{name}.")
+                      and entry.name.endswith(_TEMPORARY_SUFFIX) and len(entry.name) == len(name) + 14]
+    except OSError:
+        return  # a missing folder: the write below reports it
+    now = time.time()
+    for entry in candidates:
+        try:
+            if now - entry.stat().st_mtime > _STALE_SECONDS:
+                os.remove(entry.path)
+        except OSError:
+            pass
 
 
 def _fsync_directory(directory):
@@ -177,7 +210,7 @@ def _read_entries(path):
     if head != b"PK\x03\x04":
         raise ValueError(f"load: {path} is not a minidl checkpoint (empty, truncated or not a .npz archive)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:  # the handle closes on errors too
             entries = {name: archive[name] for name in archive.files}
     except ValueError as error:
         if "allow_pickle" in str(error):

@@ -91,15 +91,42 @@ def _store(path, epoch, history, model, optimizer, scheduler, loader):
 
 
 def _restore(path, model, optimizer, scheduler, loader):
+    """Load every part of the checkpoint, or none: on any failure the model, optimizer, scheduler,
+    loader and random generator are put back as they were and the error names the checkpoint."""
     state = load(path)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    missing = [key for key in ("epoch", "history", "model", "optimizer", "scheduler", "loader", "rng")
+               if key not in state] if isinstance(state, dict) else ["every key"]
+    if missing:
+        raise ValueError(f"fit: cannot resume from {path}: it is not a checkpoint of fit() (missing {missing})")
+    parts = [(model, state["model"]), (optimizer, state["optimizer"]), (loader, state["loader"])]
     if scheduler is not None and state["scheduler"] is not None:
-        scheduler.load_state_dict(state["scheduler"])
-    loader.load_state_dict(state["loader"])
-    set_rng_state(state["rng"])
-    history = {key: list(values) for key, values in state["history"].items()}
-    return int(state["epoch"]), history
+        parts.append((scheduler, state["scheduler"]))
+    before = [(part, _snapshot(part.state_dict())) for part, _ in parts]
+    rng_before = get_rng_state()
+    try:
+        for part, saved in parts:
+            part.load_state_dict(saved)
+        set_rng_state(state["rng"])
+        history = {key: list(values) for key, values in state["history"].items()}
+        epoch = int(state["epoch"])
+    except Exception as error:
+        for part, saved in before:
+            part.load_state_dict(saved)
+        set_rng_state(rng_before)
+        raise RuntimeError(f"fit: cannot resume from {path}; nothing was changed. "
+                           f"{type(error).__name__}: {error}") from error
+    return epoch, history
+
+
+def _snapshot(state):
+    """A copy of a state dict that later training steps cannot change."""
+    if isinstance(state, dict):
+        return type(state)((key, _snapshot(value)) for key, value in state.items())
+    if isinstance(state, (list, tuple)):
+        return type(state)(_snapshot(value) for value in state)
+    if hasattr(state, "detach"):
+        return state.detach().clone()
+    return state.copy() if hasattr(state, "copy") else state
 
 
 def plot_history(history, path, title="training"):

@@ -189,7 +189,7 @@ def test_backward_of_non_scalar_needs_gradient_and_names_shape():
 
 def test_backward_with_gradient_of_wrong_shape_raises():
     y = leaf([1.0, 2.0, 3.0]) * 2
-    with pytest.raises(AutogradError, match=r"\(2,\).*\(3,\)"):
+    with pytest.raises(ShapeError, match=r"\(2,\).*\(3,\)"):
         y.backward(minidl.ones(2))
 
 

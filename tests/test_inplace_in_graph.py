@@ -113,3 +113,19 @@ def test_an_edit_keeps_the_tensors_array_so_its_detached_alias_sees_it():
     alias = x.detach()
     x[1] = 9.0
     assert alias.tolist() == [2.0, 9.0]
+
+
+def test_a_graph_with_edits_is_freed_after_backward_without_the_cycle_collector():
+    import gc
+    import weakref
+    w = minidl.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    gc.disable()
+    try:
+        hidden = w * 2
+        hidden[0:2] += 1.0             # a view edited, then written back: the graph leads back to hidden
+        node = weakref.ref(hidden.grad_fn)
+        (hidden * hidden).sum().backward()
+        del hidden
+        assert node() is None          # freed by reference counting alone
+    finally:
+        gc.enable()

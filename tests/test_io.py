@@ -153,7 +153,7 @@ def test_unavailable_device_suggests_map_location(tmp_path, monkeypatch):
 
 def test_unsupported_object_names_its_key_path(tmp_path):
     obj = {"optimizer": {"state": {0: {"momentum_buffer": object()}}}}
-    with pytest.raises(ValueError, match=r"optimizer\.state\.0\.momentum_buffer of type object"):
+    with pytest.raises(TypeError, match=r"optimizer\.state\.0\.momentum_buffer of type object"):
         save(obj, tmp_path / "c")
     with pytest.raises(ValueError, match=r"key layers\.1.*pickle"):
         save({"layers": [np.zeros(1), np.array([None])]}, tmp_path / "c")

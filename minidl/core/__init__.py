@@ -6,13 +6,15 @@ The core imports nothing above it. Tensor's operators reach the ops through one 
 kernels plug in through :mod:`minidl.core.dispatch`.
 """
 
-from minidl.core.backend import Device, array_module, device_of, to_device, to_numpy
+from minidl.core.backend import Device, array_module, device_of, silence_float_warnings, to_device, to_numpy
 from minidl.core.backward import run_backward, sum_to
 from minidl.core.dispatch import kernels_enabled, use_kernels
 from minidl.core.errors import AutogradError, DeviceError, MinidlError, ShapeError
 from minidl.core.function import Function
 from minidl.core.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minidl.core.tensor import Tensor
+
+silence_float_warnings()
 
 __all__ = [
     "AutogradError", "Device", "DeviceError", "Function", "MinidlError", "ShapeError", "Tensor", "array_module",

@@ -172,3 +172,17 @@ def scatter_add(target, index, values):
 
 def _is_row_index(index):
     return hasattr(index, "dtype") and index.dtype.kind in "iu"
+
+
+# --- NumPy's floating-point warnings ----------------------------------------------------------
+#: What NumPy says when IEEE arithmetic meets 0, inf or nan (log(0) = -inf, inf - inf = nan ...).
+FLOAT_WARNINGS = (r"(divide by zero|invalid value|overflow|underflow) encountered|Mean of empty slice"
+                  r"|Degrees of freedom <= 0")
+
+
+def silence_float_warnings():
+    """Keep NumPy's floating-point RuntimeWarnings raised inside minidl's own modules from users, as
+    PyTorch is silent there: the results (inf, nan) are the IEEE ones either way. A warnings filter,
+    so it costs nothing on the normal path and leaves warnings from the user's own NumPy code alone."""
+    import warnings
+    warnings.filterwarnings("ignore", message=FLOAT_WARNINGS, category=RuntimeWarning, module=r"minidl(\.|$)")

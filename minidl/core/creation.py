@@ -7,12 +7,15 @@ the same values on every device.
 
 from __future__ import annotations
 
+import math
 import numbers
+import reprlib
 
 import numpy as np
 
+from minidl.core.arguments import number, size as _size
 from minidl.core.backend import Device, array_module, to_device
-from minidl.core.dtypes import get_default_dtype
+from minidl.core.dtypes import _KINDS, as_dtype, get_default_dtype
 from minidl.core.tensor import Tensor
 
 _generator = [np.random.default_rng()]
@@ -20,7 +23,9 @@ _generator = [np.random.default_rng()]
 
 def manual_seed(seed):
     """Seed minidl's random number generator (randn, rand, randint, dropout, init)."""
-    _generator[0] = np.random.default_rng(int(seed))
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"manual_seed: seed must be an int, got {seed!r} ({type(seed).__name__})")
+    _generator[0] = np.random.default_rng(int(seed) % 2**64)  # negative seeds wrap, as in PyTorch
     return _generator[0]
 
 
@@ -38,17 +43,29 @@ def set_rng_state(state):
     _generator[0].bit_generator.state = state
 
 
-def _shape(size):
-    if len(size) == 1 and not isinstance(size[0], numbers.Integral):
+def _shape(size, where):
+    """The sizes ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros([2, 3])`` as a tuple of ints ≥ 0."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, numbers.Integral) or s < 0:
-            raise ValueError(f"size: expected non-negative integers, got {tuple(size)}")
-    return tuple(int(s) for s in size)
+    if len(size) == 1:
+        return (_size(size[0], where, "size"),)
+    try:
+        return tuple(_size(s, where, f"size[{i}]") for i, s in enumerate(size))
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{error} (size: {tuple(size)})") from None
+
+
+def _dtype(dtype, where):
+    """``dtype`` checked (None stays None: the function picks its default)."""
+    return None if dtype is None else as_dtype(dtype, where)
+
+
+def _like_what(data):
+    return f"a {type(data).__name__} ({reprlib.repr(data)})"
 
 
 def _finish(array, dtype, device, requires_grad):
-    """Cast on the host, move to the device, wrap."""
+    """Cast on the host, move to the device, wrap (``dtype`` already checked)."""
     if dtype is not None:
         array = array.astype(dtype, copy=False)
     if device is not None:
@@ -62,22 +79,101 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     Python floats become the default dtype (float32), Python ints int64, bools bool;
     NumPy and device arrays keep their dtype unless ``dtype`` is given.
     """
+    dtype = _dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray) or (not isinstance(data, (list, tuple, numbers.Number, np.generic))):
+    if isinstance(data, (list, tuple, numbers.Number, np.generic)):
+        array = _from_python(data)
+        if array.dtype == np.float64 and not _holds_numpy_float64(data):
+            array = array.astype(dtype or get_default_dtype())
+    elif isinstance(data, np.ndarray):
+        _check_array_dtype(data.dtype, "tensor", "a NumPy array")
+        array = data.copy()
+    else:
         try:
             xp = array_module(data)
         except TypeError:
-            xp = np
-            data = np.asarray(data)
-        array = xp.array(data, copy=True) if xp is np else data.copy()
-    else:
-        array = np.array(data)
-        if array.dtype == np.float64 and not _holds_numpy_float64(data):
-            array = array.astype(dtype or get_default_dtype())
-        elif array.dtype == object:
-            raise TypeError(f"tensor: could not build a tensor from {type(data).__name__}")
+            xp = None
+        if xp is None or xp is np:  # neither a device array nor an ndarray: a range, a str, None, a dict ...
+            if isinstance(data, (str, bytes, dict, set, frozenset)) or data is None:
+                raise TypeError(f"tensor: can't build a tensor from {_like_what(data)}; expected a number, a "
+                                "(nested) list or tuple of numbers, a NumPy array or a tensor"
+                                + ("; make the set a list first (sets have no order)"
+                                   if isinstance(data, (set, frozenset)) else ""))
+            try:
+                array = np.array(data)
+            except (TypeError, ValueError):
+                array = np.array(None)
+            if array.dtype.kind not in _KINDS:
+                raise TypeError(f"tensor: can't build a tensor from {_like_what(data)}; expected a number, a "
+                                "(nested) list or tuple of numbers, a NumPy array or a tensor")
+        else:
+            array = data.copy()
     return _finish(array, dtype, device, requires_grad)
+
+
+def _check_array_dtype(dtype, where, what):
+    if dtype.kind not in _KINDS:
+        raise TypeError(f"{where}: can't build a tensor from {what} of dtype {dtype}; only bool, int, uint, "
+                        "float and complex arrays can be converted")
+
+
+def _from_python(data):
+    """``data`` (numbers, bools, nested lists) as an array, or a clear error: ragged or not numbers."""
+    try:
+        array = np.array(data)
+    except ValueError as error:
+        ragged = _ragged(data)
+        if ragged is None:
+            raise ValueError(f"tensor: can't build a tensor from {_like_what(data)}: {error}") from None
+        raise ValueError(f"tensor: the nested lists are ragged ({ragged}); every list at one depth must have "
+                         "the same length, as a tensor is rectangular (pad the short ones, or keep a list of "
+                         "tensors)") from None
+    except TypeError as error:
+        raise TypeError(f"tensor: can't build a tensor from {_like_what(data)}: {error}") from None
+    if array.dtype.kind not in _KINDS:
+        ragged = _ragged(data) if array.dtype.kind == "O" else None
+        if ragged is not None:
+            raise ValueError(f"tensor: the nested lists are ragged ({ragged}); every list at one depth must "
+                             "have the same length, as a tensor is rectangular")
+        leaf = _first_non_number(data)
+        what = _like_what(data if leaf is _NUMBERS_ONLY else leaf)
+        hint = "; convert the strings with float() or int() first" if isinstance(leaf, (str, bytes)) else ""
+        raise TypeError(f"tensor: only numbers and bools can go in a tensor, got {what}{hint}")
+    return array
+
+
+def _ragged(data):
+    """Where nested lists ``data`` are not rectangular, in words (None where they are)."""
+    level, depth = [data], 0
+    while True:
+        lists = [item for item in level if isinstance(item, (list, tuple))]
+        if not lists:
+            return None
+        if len(lists) != len(level):
+            return f"at depth {depth} some entries are lists and others are not"
+        lengths = sorted({len(item) for item in lists})
+        if len(lengths) > 1:
+            return f"the lists at depth {depth} have lengths {', '.join(map(str, lengths))}"
+        level, depth = [item for sub in lists for item in sub], depth + 1
+
+
+_NUMBERS_ONLY = object()  # what _first_non_number returns when every leaf is fine (None may be the culprit)
+
+
+def _first_non_number(data):
+    """The first leaf of nested lists ``data`` that is not a number, a bool, an array or a tensor."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            leaf = _first_non_number(item)
+            if leaf is not _NUMBERS_ONLY:
+                return leaf
+        return _NUMBERS_ONLY
+    if isinstance(data, (numbers.Number, np.bool_, Tensor)):
+        return _NUMBERS_ONLY
+    if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in _KINDS:
+        return _NUMBERS_ONLY
+    return data
 
 
 def _holds_numpy_float64(data):
@@ -89,7 +185,8 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     if isinstance(data, np.ndarray):
-        return _finish(data, dtype, device, False)
+        _check_array_dtype(data.dtype, "as_tensor", "a NumPy array")
+        return _finish(data, _dtype(dtype, "as_tensor"), device, False)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -97,103 +194,155 @@ def from_numpy(array):
     """A CPU tensor sharing memory with the NumPy array ``array``."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    _check_array_dtype(array.dtype, "from_numpy", "an array")
     return Tensor(array)
 
 
-def _filled(size, value, dtype, device, requires_grad):
-    dtype = np.dtype(dtype) if dtype is not None else (
+def _filled(size, value, dtype, device, requires_grad, where):
+    shape = _shape(size, where)
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if not isinstance(value, (numbers.Number, np.bool_)):
+        raise TypeError(f"{where}: fill_value must be a number or a bool, got {value!r} ({type(value).__name__})")
+    dtype = _dtype(dtype, where) if dtype is not None else (
         get_default_dtype() if isinstance(value, float) else np.asarray(value).dtype)
     xp = Device(device if device is not None else "cpu").xp
-    return Tensor(xp.full(_shape(size), value, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(xp.full(shape, value, dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(size, 0.0, dtype, device, requires_grad)
+    return _filled(size, 0.0, dtype, device, requires_grad, "zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(size, 1.0, dtype, device, requires_grad)
+    return _filled(size, 1.0, dtype, device, requires_grad, "ones")
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(size, 0.0, dtype, device, requires_grad)
+    return _filled(size, 0.0, dtype, device, requires_grad, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    return _filled(tuple(size), fill_value, dtype, device, requires_grad)
+    return _filled((size,), fill_value, dtype, device, requires_grad, "full")
 
 
-def _random(draw, size, dtype, device, requires_grad):
-    dtype = np.dtype(dtype or get_default_dtype())
+def _random(draw, size, dtype, device, requires_grad, where):
+    shape = _shape(size, where)
+    dtype = as_dtype(dtype, where) if dtype is not None else get_default_dtype()
     if dtype.kind != "f":
-        raise TypeError(f"random floats need a floating dtype, got {dtype}")
-    array = draw(_generator[0], _shape(size), dtype if dtype in (np.float32, np.float64) else np.float64)
+        raise TypeError(f"{where}: random floats need a floating dtype such as minidl.float32, got {dtype}")
+    array = draw(_generator[0], shape, dtype if dtype in (np.float32, np.float64) else np.float64)
     return _finish(array, dtype, device, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
     """Samples of the standard normal distribution N(0, 1)."""
-    return _random(lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype, device, requires_grad)
+    return _random(lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype, device, requires_grad, "randn")
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
     """Samples of the uniform distribution U[0, 1)."""
-    return _random(lambda g, s, d: g.random(s, dtype=d), size, dtype, device, requires_grad)
+    return _random(lambda g, s, d: g.random(s, dtype=d), size, dtype, device, requires_grad, "rand")
+
+
+def _integer(value, where, name):
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r} ({type(value).__name__})")
+    return int(value)
 
 
 def randint(low, high=None, size=(), dtype=np.int64, device=None):
-    """Random integers in [low, high) (or [0, low) when high is omitted)."""
-    if high is None:
+    """Random integers in [low, high): ``randint(low, high, size)`` or ``randint(high, size)`` (low = 0)."""
+    if isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's short form
+        if size != ():
+            raise TypeError(f"randint: got a size twice: {high!r} and {size!r}")
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
-    return _finish(_generator[0].integers(low, high, _shape(tuple(size))), dtype, device, False)
+    low, high = _integer(low, "randint", "low"), _integer(high, "randint", "high")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint: size must be a tuple of ints such as (3,), got {size!r}")
+    shape = _shape(tuple(size), "randint")
+    if low >= high:
+        raise ValueError(f"randint: low must be less than high, got low={low} and high={high} "
+                         "(the values are drawn from [low, high))")
+    return _finish(_generator[0].integers(low, high, shape), _dtype(dtype, "randint"), device, False)
 
 
 def randperm(n, device=None):
-    return _finish(_generator[0].permutation(int(n)), np.int64, device, False)
+    """A random permutation of 0 .. n-1."""
+    return _finish(_generator[0].permutation(_size(n, "randperm", "n")), np.int64, device, False)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     """Values from ``start`` to ``end`` (exclusive) in steps of ``step``."""
     if end is None:
         start, end = 0, start
-    is_float = any(isinstance(v, float) for v in (start, end, step))
-    array = np.arange(start, end, step, dtype=dtype or (get_default_dtype() if is_float else np.int64))
+    values = []
+    for name, value in (("start", start), ("end", end), ("step", step)):
+        if isinstance(value, Tensor) and value.numel() == 1:
+            value = value.item()
+        if not math.isfinite(number(value, "arange", name)):
+            raise ValueError(f"arange: {name} must be finite, got {value}")
+        values.append(value)
+    start, end, step = values
+    if step == 0:
+        raise ValueError("arange: step must be nonzero, got 0")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: step {step} goes away from end {end} when starting at {start}; "
+                         f"use a {'negative' if step > 0 else 'positive'} step to count "
+                         f"{'down' if step > 0 else 'up'}")
+    is_float = any(not isinstance(v, numbers.Integral) for v in values)
+    dtype = _dtype(dtype, "arange") or (get_default_dtype() if is_float else np.dtype(np.int64))
+    array = np.arange(start, end, step, dtype=dtype)
     return _finish(array, None, device, requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    array = np.linspace(start, end, int(steps)).astype(dtype or get_default_dtype())
+    """``steps`` values evenly spaced from ``start`` to ``end`` (both included)."""
+    start, end = number(start, "linspace", "start"), number(end, "linspace", "end")
+    steps = _size(steps, "linspace", "steps")
+    array = np.linspace(start, end, steps).astype(_dtype(dtype, "linspace") or get_default_dtype())
     return _finish(array, None, device, requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
-    array = np.eye(n, m, dtype=dtype or get_default_dtype())
+    """The n × m (n × n without m) identity matrix."""
+    n = _size(n, "eye", "n")
+    m = None if m is None else _size(m, "eye", "m")
+    array = np.eye(n, m, dtype=_dtype(dtype, "eye") or get_default_dtype())
     return _finish(array, None, device, requires_grad)
 
 
 def _like(make, other, dtype, device, requires_grad, *args):
-    return make(*args, dtype=dtype or other.dtype, device=device or other.device, requires_grad=requires_grad)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{make.__name__}_like: expected a tensor, got {_like_what(other)}; "
+                        f"use minidl.{make.__name__}(shape) for a shape")
+    return make(other.shape, *args, dtype=dtype or other.dtype, device=device or other.device,
+                requires_grad=requires_grad)
 
 
 def zeros_like(other, dtype=None, device=None, requires_grad=False):
-    return _like(zeros, other, dtype, device, requires_grad, other.shape)
+    return _like(zeros, other, dtype, device, requires_grad)
 
 
 def ones_like(other, dtype=None, device=None, requires_grad=False):
-    return _like(ones, other, dtype, device, requires_grad, other.shape)
+    return _like(ones, other, dtype, device, requires_grad)
 
 
 def empty_like(other, dtype=None, device=None, requires_grad=False):
-    return _like(empty, other, dtype, device, requires_grad, other.shape)
+    return _like(empty, other, dtype, device, requires_grad)
 
 
 def full_like(other, fill_value, dtype=None, device=None, requires_grad=False):
-    return _like(full, other, dtype, device, requires_grad, other.shape, fill_value)
+    return _like(full, other, dtype, device, requires_grad, fill_value)
 
 
 def randn_like(other, dtype=None, device=None, requires_grad=False):
-    return _like(randn, other, dtype, device, requires_grad, other.shape)
+    return _like(randn, other, dtype, device, requires_grad)
 
 
 def rand_like(other, dtype=None, device=None, requires_grad=False):
-    return _like(rand, other, dtype, device, requires_grad, other.shape)
+    return _like(rand, other, dtype, device, requires_grad)

@@ -26,3 +26,19 @@ def set_default_dtype(dtype):
     if dtype.kind != "f":
         raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {dtype}")
     _default_dtype[0] = dtype
+
+
+_KINDS = "biufc"  # bool, signed and unsigned int, float, complex: the element types a tensor can hold
+
+
+def as_dtype(value, where, name="dtype"):
+    """``value`` (a NumPy dtype, scalar type or name such as "float32") as a ``np.dtype`` of a kind a
+    tensor can hold; a TypeError naming ``where`` and the value otherwise (strings, objects, unknown names)."""
+    try:
+        dtype = np.dtype(value) if value is not None else None
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or dtype.kind not in _KINDS:
+        raise TypeError(f"{where}: {name} must be a numeric or bool dtype such as minidl.float32, minidl.int64 "
+                        f"or minidl.bool_, got {value!r}")
+    return dtype

@@ -157,6 +157,7 @@ class Function:
         """Drop what forward saved; a later backward through this node raises."""
         self.saved = ()
         self._saved_versions = ()
+        self.inputs = ()  # a tensor edited in place after this node ran may lead back here: no cycle stays
         self._freed = True
 
     def __repr__(self):

@@ -14,6 +14,7 @@ import numpy as np
 from minidl.core import tensor_methods
 from minidl.core.backend import Device, array_module, device_of, to_device, to_numpy
 from minidl.core.backward import run_backward
+from minidl.core.dtypes import as_dtype
 from minidl.core.errors import AutogradError, DeviceError, ShapeError
 from minidl.core.grad_mode import is_grad_enabled
 from minidl.core.tensor_methods import TensorMethods
@@ -153,11 +154,17 @@ class Tensor(TensorMethods):
                 device, dtype = arg.device, arg.dtype
             elif isinstance(arg, (str, Device)):
                 device = arg
-            else:
-                dtype = arg
+            elif arg is not None:
+                try:
+                    dtype = as_dtype(arg, "to")
+                except TypeError:
+                    raise TypeError(f"to: expected a device such as 'cpu' or 'cuda', a dtype such as minidl.float32 "
+                                    f"or a tensor, got {arg!r} ({type(arg).__name__})") from None
         result = self
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            result = tensor_methods.ops.cast(result, np.dtype(dtype))
+        if dtype is not None:
+            dtype = as_dtype(dtype, "to")
+            if dtype != self.dtype:
+                result = tensor_methods.ops.cast(result, dtype)
         if device is not None and Device(device) != self.device:
             result = tensor_methods.ops.transfer(result, Device(device))
         return result
@@ -210,8 +217,8 @@ class Tensor(TensorMethods):
             if type(grad) is not type(self.data):
                 raise AutogradError(f"backward: the gradient lives on {device_of(grad)} but the tensor on {self.device}")
             if tuple(grad.shape) != self.shape:
-                raise AutogradError(f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
-                                    f"{self.shape}")
+                raise ShapeError(f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
+                                 f"{self.shape}; pass a gradient of the tensor's shape")
             grad = grad.astype(self.dtype, copy=False)
         run_backward(self, grad, retain_graph=retain_graph)
 
@@ -242,7 +249,7 @@ class Tensor(TensorMethods):
         if not (self._requires_grad or operand_grad):
             return False
         tensor = self
-        while tensor._node is not None and tensor._node.returns_view:  # an edit of a view edits what it views
+        while tensor._node is not None and tensor._node.returns_view and tensor._node.inputs:  # a view's edit edits what it views
             if not tensor.data.flags.writeable:
                 raise AutogradError(f"{op}: this tensor is a read-only view ({tensor._node.name}) of another "
                                     "tensor; modify a clone() of it")
@@ -258,7 +265,7 @@ class Tensor(TensorMethods):
         """Make this tensor hold ``new_values(old, operand)``, a recorded op on a copy of its old values
         (``operand`` is the old copy too where it is this tensor itself, as in ``x *= x``). A view
         passes the edit on: the tensor it views records the write-back of the view's new values."""
-        view_node = self._node if self._node is not None and self._node.returns_view else None
+        view_node = self._node if self._node is not None and self._node.returns_view and self._node.inputs else None
         old = Tensor._from_op(self.data.copy(), self._node, self._output)
         old._requires_grad = self._requires_grad
         new = new_values(old, old if operand is self else operand)

@@ -16,6 +16,8 @@ class ScaledDotProductAttention(textbook.ScaledDotProductAttention):
     """(O, P) as the textbook op; a bool mask (0 / -inf) lets the shift be taken before adding it."""
 
     def forward(self, q, k, v, learned_mask=None, mask=None, scale=1.0, keep=None, mask_from_bool=False):
+        if not (q.shape[-2] and k.shape[-2]):  # no queries or no keys: the textbook op handles sizes 0
+            return super().forward(q, k, v, learned_mask, mask, scale, keep, mask_from_bool)
         xp = array_module(q)
         mask = learned_mask if learned_mask is not None else mask
         scores = products.matmul(q, k.swapaxes(-1, -2))
@@ -37,8 +39,10 @@ class ScaledDotProductAttention(textbook.ScaledDotProductAttention):
         return products.matmul(used, v), used
 
     def backward(self, g, g_weights):
-        xp = array_module(g if g is not None else g_weights)
         q, k, v, weights, keep = self.saved
+        if not weights.size:
+            return super().backward(g, g_weights)
+        xp = array_module(g if g is not None else g_weights)
         scale = q.dtype.type(self.scale)
         used = weights if keep is None else weights * keep
         grad_v = None

@@ -50,6 +50,9 @@ class Conv2d(textbook.Conv2d):
 
     def forward(self, x, weight, bias=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1,
                 out_hw=None):
+        self.empty = not (x.size and weight.size)
+        if self.empty:  # an empty batch or layer: nothing to chunk; the textbook op handles sizes 0
+            return super().forward(x, weight, bias, stride, pads, dilation, groups, out_hw)
         xp = array_module(x)
         self.layout = layout(x.shape, weight.shape[2:], stride, pads, dilation, out_hw)
         grouped = weight.reshape(groups, weight.shape[0] // groups, -1)
@@ -84,6 +87,8 @@ class Conv2d(textbook.Conv2d):
         return cols.reshape(groups, -1, cols.shape[2] * cols.shape[3])
 
     def backward(self, g):
+        if self.empty:
+            return super().backward(g)
         xp = array_module(g)
         x, weight, *kept = self.saved
         groups = self.groups

@@ -120,7 +120,9 @@ class Mean(textbook.Mean):
     def forward(self, x, dims, keepdim):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
         self.count = textbook.count(x.shape, dims)
-        if x.dtype.kind != "f" or not self.count:
+        if not self.count:  # the mean of nothing is NaN (as PyTorch), without NumPy's warning
+            return textbook.mean_of_nothing(x, dims, keepdim)
+        if x.dtype.kind != "f":
             return x.mean(axis=dims, keepdims=keepdim)
         return fast_sum(x, dims, keepdim) / x.dtype.type(self.count)
 

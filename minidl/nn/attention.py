@@ -211,14 +211,11 @@ class MultiheadAttention(Module):
         merged = None
         if attn_mask is not None:
             mask = _additive_mask("attn_mask", attn_mask, q.dtype)
+            check_attn_mask(mask, length, source, batch, heads)
             if mask.shape == (length, source):
                 mask = mask.reshape(1, 1, length, source)
-            elif mask.shape == (batch * heads, length, source):
-                mask = mask.reshape(batch, heads, length, source)
             else:
-                raise ShapeError(f"MultiheadAttention: attn_mask must have shape (L, S) = {(length, source)} or "
-                                 f"(batch * num_heads, L, S) = {(batch * heads, length, source)}, "
-                                 f"got {tuple(attn_mask.shape)}")
+                mask = mask.reshape(batch, heads, length, source)
             merged = mask
         if key_padding_mask is not None:
             mask = _additive_mask("key_padding_mask", key_padding_mask, q.dtype)
@@ -229,6 +226,15 @@ class MultiheadAttention(Module):
             mask = mask.reshape(batch, 1, 1, source)
             merged = mask if merged is None else merged + mask
         return merged
+
+
+def check_attn_mask(mask, length, source, batch, heads, where="MultiheadAttention", name="attn_mask"):
+    """An attention mask must be (L, S) or (batch·heads, L, S); ``where`` and ``name`` are the layer
+    and the argument the user passed it as (a Transformer's ``tgt_mask`` reaches attention as attn_mask)."""
+    shape = tuple(mask.shape)
+    if shape != (length, source) and shape != (batch * heads, length, source):
+        raise ShapeError(f"{where}: {name} must have shape (L, S) = {(length, source)} or "
+                         f"(batch * num_heads, L, S) = {(batch * heads, length, source)}, got {shape}")
 
 
 def _check_arguments(embed_dim, num_heads, dropout, add_bias_kv, add_zero_attn, kdim, vdim):
@@ -260,11 +266,11 @@ def _map_once(fn, *tensors):
 def _split_heads(x, num_heads, head_dim, batch_first):
     """(L, B, n·E) — or (B, L, n·E) — to (n, B, h, L, d_k): n stacked projections, each split into h heads."""
     seq_dim, batch_dim = (1, 0) if batch_first else (0, 1)
-    x = x.reshape(x.shape[:2] + (-1, num_heads, head_dim))
+    x = x.reshape(x.shape[:2] + (x.shape[2] // (num_heads * head_dim), num_heads, head_dim))  # not -1: L or B may be 0
     return x.permute(2, batch_dim, 3, seq_dim, 4)
 
 
 def _merge_heads(out, batch_first):
     """Concat(head_1, ..., head_h): (B, h, L, d_k) to (L, B, h·d_k), or (B, L, h·d_k)."""
     out = out.permute(0, 2, 1, 3) if batch_first else out.permute(2, 0, 1, 3)
-    return out.reshape(out.shape[:2] + (-1,))
+    return out.reshape(out.shape[:2] + (out.shape[2] * out.shape[3],))

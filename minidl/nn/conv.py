@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 
 from minidl.core import creation
+from minidl.core.arguments import choice, positive_size, size
+from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
 from minidl.nn.module import Module, Parameter
 from minidl.ops.conv import pair
+from minidl.ops.pool import pool_arguments
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -23,16 +26,21 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
-        if groups < 1 or in_channels % groups or out_channels % groups:
+        in_channels = positive_size(in_channels, "Conv2d", "in_channels")
+        out_channels = size(out_channels, "Conv2d", "out_channels")
+        groups = positive_size(groups, "Conv2d", "groups")
+        if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} and "
                              f"out_channels={out_channels}")
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f"Conv2d: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        choice(padding_mode, "Conv2d", "padding_mode", PADDING_MODES)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride, self.dilation = (pair(kernel_size, "kernel_size", "Conv2d"),
-                                                        pair(stride, "stride", "Conv2d"),
-                                                        pair(dilation, "dilation", "Conv2d"))
-        self.padding = padding if isinstance(padding, str) else pair(padding, "padding", "Conv2d")
+        self.kernel_size, self.stride, self.dilation = (pair(kernel_size, "kernel_size", "Conv2d", positive_size),
+                                                        pair(stride, "stride", "Conv2d", positive_size),
+                                                        pair(dilation, "dilation", "Conv2d", positive_size))
+        if isinstance(padding, str):
+            self.padding = choice(padding, "Conv2d", "padding", ("valid", "same"))
+        else:
+            self.padding = pair(padding, "padding", "Conv2d")
         if padding == "same" and self.stride != (1, 1):
             raise ValueError(f"Conv2d: padding='same' is not supported for strided convolutions "
                              f"(stride={self.stride})")
@@ -53,6 +61,10 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
+        channels = self.weight.shape[1] * self.groups
+        if x.ndim not in (3, 4) or x.shape[-3] != channels:
+            raise ShapeError(f"Conv2d: expected input (N, {channels}, H, W) or ({channels}, H, W) with "
+                             f"in_channels={channels}, got shape {tuple(x.shape)}")
         if self.padding_mode == "zeros" or self.padding == "valid":
             return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
         if self.padding == "same":
@@ -84,6 +96,7 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
+        pool_arguments(kernel_size, stride, padding, dilation, "MaxPool2d")  # checked; kept as given
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
@@ -103,6 +116,7 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
+        pool_arguments(kernel_size, stride, padding, 1, "AvgPool2d")  # checked; kept as given
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override

@@ -1,5 +1,6 @@
 """Functional forms of the layers, with the names of ``torch.nn.functional``."""
 
+from minidl.core.arguments import probability
 from minidl.core.creation import default_generator
 from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from minidl.ops.common import wrap
@@ -17,8 +18,7 @@ from minidl.core.backend import to_device
 
 def dropout(input, p=0.5, training=True):  # noqa: A002  (PyTorch's names)
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (only when training)."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
+    p = probability(p, "dropout", "p")
     if not training or p == 0:
         return input
     if p == 1:

@@ -91,10 +91,15 @@ def xavier_normal_(tensor, gain=1.0):
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
-    """U(-b, b) with b = gain·√(3 / fan) (He); Linear and Conv2d use a = √5."""
+    """U(-b, b) with b = gain·√(3 / fan) (He); Linear and Conv2d use a = √5.
+    A tensor with no elements (a zero-size layer) is left as it is, as in PyTorch."""
+    if 0 in tensor.shape:
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound)
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    if 0 in tensor.shape:  # nothing to fill (and no fan to divide by), as in PyTorch
+        return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 
 from minidl.core import creation
+from minidl.core.arguments import number, probability, size
+from minidl.core.errors import ShapeError
 from minidl import ops
 from minidl.nn import functional as F
 from minidl.nn import init
 from minidl.nn.module import Module, Parameter
+from minidl.ops.embedding import lookup
 
 
 def _empty(*shape, dtype=None, device=None):
@@ -21,6 +24,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        in_features = size(in_features, "Linear", "in_features")
+        out_features = size(out_features, "Linear", "out_features")
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty(out_features, in_features, dtype=dtype, device=device)
         if bias:
@@ -36,7 +41,13 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+        weight = self.weight
+        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ShapeError(f"Linear: expected input with last dim {weight.shape[1]}, got shape {tuple(x.shape)}, "
+                             f"which does not fit weight of shape {tuple(weight.shape)}")
+        if x.dtype != weight.dtype:
+            raise TypeError(f"Linear: expected input of the weight's dtype {weight.dtype}, got dtype {x.dtype}")
+        return F.linear(x, weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -48,6 +59,8 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
         super().__init__()
+        num_embeddings = size(num_embeddings, "Embedding", "num_embeddings")
+        embedding_dim = size(embedding_dim, "Embedding", "embedding_dim")
         if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
             raise ValueError(f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}), "
                              f"got {padding_idx}")
@@ -62,7 +75,7 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, ids):
-        return F.embedding(ids, self.weight, self.padding_idx)
+        return lookup(ids, self.weight, self.padding_idx, "Embedding")
 
     def extra_repr(self):
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
@@ -74,8 +87,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
+        probability(p, "Dropout", "p")
         self.p = p
 
     def forward(self, x):
@@ -137,6 +149,7 @@ class GELU(Module):
 class LeakyReLU(Module):
     def __init__(self, negative_slope=0.01):
         super().__init__()
+        number(negative_slope, "LeakyReLU", "negative_slope")
         self.negative_slope = negative_slope
 
     def forward(self, x):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from minidl.core.arguments import probability
 from minidl.nn import functional as F
 from minidl.nn.module import Module
 from minidl.ops.loss import check_reduction
@@ -29,6 +30,7 @@ class CrossEntropyLoss(_Loss):
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(reduction)
+        probability(label_smoothing, "CrossEntropyLoss", "label_smoothing")
         self.register_buffer("weight", weight)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 

@@ -10,6 +10,8 @@ buffer as an attribute registers it.
 
 from __future__ import annotations
 
+import numbers
+
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -250,22 +252,25 @@ class Module:
         return state
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values (tensors or NumPy arrays) into the parameters and buffers, in place.
+        """Copy values (tensors, NumPy arrays or numbers) into the parameters and buffers, in place.
 
-        With ``strict=True`` (the default) missing and unexpected keys are errors; a
-        shape mismatch is always an error. Nothing is changed unless every entry fits.
+        With ``strict=True`` (the default) missing and unexpected keys are errors; a value of the
+        wrong shape or of a type that holds no numbers always is. Every entry is checked and
+        converted before any is assigned, so a failed load leaves the module as it was.
         """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"load_state_dict: expected a dict of tensors, got {type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
-        problems = []
+        problems, converted = [], {}
         for key, target in own.items():
             if key in state_dict:
-                value = state_dict[key]
-                shape = tuple(value.shape)
-                if shape != target.shape:
-                    problems.append(f"size mismatch for {key}: copying a param with shape {shape} from the "
-                                    f"checkpoint, the shape in the current model is {target.shape}")
+                array, problem = _loadable(key, state_dict[key], target)
+                if problem:
+                    problems.append(problem)
+                else:
+                    converted[key] = array
         if strict:
             if missing:
                 problems.append("missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
@@ -275,12 +280,9 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" +
                                "\n\t".join(problems))
         with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    value = state_dict[key]
-                    array = value.data if isinstance(value, Tensor) else np.asarray(value)
-                    target.data[...] = to_device(array, target.device).astype(target.dtype, copy=False)
-                    target._modified()
+            for key, array in converted.items():
+                own[key].data[...] = array
+                own[key]._modified()
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing --------------------------------------------------------------------------------
@@ -305,3 +307,21 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
+
+def _loadable(key, value, target):
+    """(the value as an array of the target's dtype on its device, None) or (None, what is wrong)."""
+    if isinstance(value, Tensor):
+        array = value.data
+    elif isinstance(value, (np.ndarray, np.generic, numbers.Number)) and not isinstance(value, (str, bytes)):
+        array = np.asarray(value)
+    else:
+        return None, f"{key}: expected a tensor or an array, got {type(value).__name__}"
+    if array.dtype.kind not in "biuf":
+        return None, f"{key}: cannot load values of dtype {array.dtype} (numbers or bools are needed)"
+    if tuple(array.shape) != target.shape:
+        return None, (f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from the "
+                      f"checkpoint, the shape in the current model is {target.shape}")
+    try:
+        return to_device(array, target.device).astype(target.dtype, copy=False), None
+    except (TypeError, ValueError, RuntimeError) as error:
+        return None, f"{key}: cannot convert to {target.dtype} on {target.device} ({error})"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from minidl.core import creation
+from minidl.core.arguments import number, size
+from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn.module import Module, Parameter
+from minidl.ops.norm import normalize_batch
 
 
 class _BatchNorm(Module):
@@ -19,6 +24,11 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None, *, bias=True):
         super().__init__()
+        where = type(self).__name__
+        num_features = size(num_features, where, "num_features")
+        number(eps, where, "eps", minimum=0.0)
+        if momentum is not None:
+            number(momentum, where, "momentum")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -45,12 +55,13 @@ class _BatchNorm(Module):
             self.num_batches_tracked.data[...] = 0
 
     def forward(self, x):
+        where = type(self).__name__
         if x.ndim not in self.expected_dims:
-            raise ValueError(f"{type(self).__name__}: expected {' or '.join(f'{d}D' for d in self.expected_dims)} "
-                             f"input, got shape {x.shape}")
+            raise ShapeError(f"{where}: expected {' or '.join(f'{d}D' for d in self.expected_dims)} "
+                             f"input, got shape {tuple(x.shape)}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels in dim 1, "
-                             f"got input of shape {x.shape}")
+            raise ShapeError(f"{where}: expected {self.num_features} channels in dim 1, "
+                             f"got input of shape {tuple(x.shape)}")
         momentum = self.momentum if self.momentum is not None else 0.0
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -58,9 +69,9 @@ class _BatchNorm(Module):
             if self.momentum is None:  # cumulative moving average
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         use_batch_stats = self.training or not self.track_running_stats
-        return F.batch_norm(x, self.running_mean if not use_batch_stats or self.training else None,
-                            self.running_var if not use_batch_stats or self.training else None,
-                            self.weight, self.bias, use_batch_stats, momentum, self.eps)
+        return normalize_batch(x, self.running_mean if not use_batch_stats or self.training else None,
+                               self.running_var if not use_batch_stats or self.training else None,
+                               self.weight, self.bias, use_batch_stats, momentum, self.eps, where)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -84,7 +95,11 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        if isinstance(normalized_shape, Iterable) and not isinstance(normalized_shape, str):
+            shape = tuple(size(n, "LayerNorm", "normalized_shape") for n in normalized_shape)
+        else:
+            shape = (size(normalized_shape, "LayerNorm", "normalized_shape"),)
+        number(eps, "LayerNorm", "eps", minimum=0.0)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(creation.ones(*shape, dtype=dtype, device=device))

@@ -29,7 +29,7 @@ from minidl.core.dtypes import get_default_dtype
 from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
-from minidl.nn.attention import MultiheadAttention
+from minidl.nn.attention import MultiheadAttention, check_attn_mask
 from minidl.nn.containers import ModuleList
 from minidl.nn.layers import Dropout, Linear
 from minidl.nn.module import Module
@@ -42,14 +42,14 @@ def generate_square_subsequent_mask(sz, device=None, dtype=None):
     return creation.as_tensor(mask, device=device)
 
 
-def _activation_fn(activation):
+def _activation_fn(activation, where):
     if activation == "relu":
         return F.relu
     if activation == "gelu":
         return F.gelu
     if callable(activation):
         return activation
-    raise ValueError(f"activation must be 'relu', 'gelu' or a callable, got {activation!r}")
+    raise ValueError(f"{where}: activation must be 'relu', 'gelu' or a callable, got {activation!r}")
 
 
 class _Layer(Module):
@@ -63,6 +63,16 @@ class _Layer(Module):
         out = attention(x, memory, memory, attn_mask=mask, key_padding_mask=key_padding_mask,
                         need_weights=False, is_causal=is_causal)[0]
         return dropout(out)
+
+    def _check_mask(self, name, mask, x, source):
+        """A mask this layer hands to attention (as attn_mask), checked under the name the user gave it:
+        (L, S) or (batch·nhead, L, S), L and S the lengths of ``x`` and ``source``."""
+        if mask is None or not hasattr(mask, "shape") or x.ndim not in (2, 3) or source.ndim != x.ndim:
+            return  # no mask, or inputs that attention itself refuses with a clear error
+        seq_dim = 1 if self.self_attn.batch_first and x.ndim == 3 else 0
+        batch = x.shape[1 - seq_dim] if x.ndim == 3 else 1
+        check_attn_mask(mask, x.shape[seq_dim], source.shape[seq_dim], batch, self.self_attn.num_heads,
+                        type(self).__name__, name)
 
     def _build_feed_forward(self, d_model, dim_feedforward, dropout, bias, factory):
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
@@ -85,9 +95,11 @@ class TransformerEncoderLayer(_Layer):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        self.activation = _activation_fn(activation)
+        self.activation = _activation_fn(activation, type(self).__name__)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        self._check_mask("src_mask", src_mask, src, src)
+
         def self_attention(x):
             return self._attention_block(self.self_attn, x, x, src_mask, src_key_padding_mask, is_causal,
                                          self.dropout1)
@@ -119,10 +131,13 @@ class TransformerDecoderLayer(_Layer):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
-        self.activation = _activation_fn(activation)
+        self.activation = _activation_fn(activation, type(self).__name__)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        self._check_mask("tgt_mask", tgt_mask, tgt, tgt)
+        self._check_mask("memory_mask", memory_mask, tgt, memory)
+
         def self_attention(x):
             return self._attention_block(self.self_attn, x, x, tgt_mask, tgt_key_padding_mask, tgt_is_causal,
                                          self.dropout1)

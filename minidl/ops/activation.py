@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from minidl.core import Function
+from minidl.core.arguments import number
 from minidl.core.backend import array_module
 from minidl.ops.common import normalize_dims, pick_dim
 from minidl.ops.special import erf
@@ -155,6 +156,7 @@ def tanh(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
+    number(negative_slope, "leaky_relu", "negative_slope")
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 

@@ -34,10 +34,13 @@ class ScaledDotProductAttention(Function):
         scores = (q @ k.swapaxes(-1, -2)) * q.dtype.type(scale)
         if mask is not None:
             scores = scores + mask
-        row_max = scores.max(axis=-1, keepdims=True)
-        e = xp.exp(scores - xp.where(xp.isfinite(row_max), row_max, 0))  # a row masked entirely: all zeros
-        totals = e.sum(axis=-1, keepdims=True)
-        weights = e / xp.where(totals == 0, 1, totals)
+        if scores.size:
+            row_max = scores.max(axis=-1, keepdims=True)
+            e = xp.exp(scores - xp.where(xp.isfinite(row_max), row_max, 0))  # a row masked entirely: all zeros
+            totals = e.sum(axis=-1, keepdims=True)
+            weights = e / xp.where(totals == 0, 1, totals)
+        else:  # no queries or no keys: no weights, and zeros for queries without keys (as in PyTorch)
+            weights = xp.zeros(scores.shape, dtype=scores.dtype)
         used = weights if keep is None else weights * keep
         self.save(q, k, v, weights, keep)
         self.scale = scale

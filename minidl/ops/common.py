@@ -71,7 +71,12 @@ def normalize_dims(dim, ndim, op):
     """A reduction's dims as a sorted tuple of non-negative ints (None means all dims)."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    if isinstance(dim, numbers.Integral):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)) and all(isinstance(d, numbers.Integral) for d in dim):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {dim!r} ({type(dim).__name__})")
     result = []
     for d in dims:
         if not -max(ndim, 1) <= d < max(ndim, 1):

@@ -18,20 +18,25 @@ chunks of a few images on minidl's threads, with faster column layouts.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 
-from minidl.core import Function
+from minidl.core import Function, arguments
 from minidl.core.errors import ShapeError
 from minidl.ops.im2col import col2im, im2col
 
 
-def pair(value, name, op):
-    """An int or a pair of ints as a pair."""
-    if isinstance(value, numbers.Integral):
-        return int(value), int(value)
+def pair(value, name, op, check=arguments.size):
+    """An int or a pair of ints as a pair, each checked by ``check`` (``size``: an int ≥ 0, or
+    ``positive_size``: an int ≥ 1, from minidl.core.arguments)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = check(value, op, name)
+        return value, value
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        check(value, op, name)  # raises the TypeError that names the value
     value = tuple(value)
-    if len(value) != 2 or not all(isinstance(v, numbers.Integral) for v in value):
+    if len(value) != 2:
         raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return int(value[0]), int(value[1])
+    return check(value[0], op, name), check(value[1], op, name)
 
 
 def output_size(size, kernel, stride, pad_total, dilation, ceil_mode=False, pad_left=None):
@@ -52,8 +57,8 @@ class Conv2d(Function):
                 out_hw=None):
         self.geometry = (x.shape, weight.shape, stride, pads, dilation, groups, out_hw)
         cols = im2col(x, weight.shape[2:], stride, pads, dilation, out_hw)     # (C·kh·kw, N·Ho·Wo)
-        w = weight.reshape(groups, weight.shape[0] // groups, -1)             # (groups, O/groups, C/groups·kh·kw)
-        out = w @ cols.reshape(groups, w.shape[2], -1)                        # (groups, O/groups, N·Ho·Wo)
+        w = _grouped(weight, groups)                                          # (groups, O/groups, C/groups·kh·kw)
+        out = w @ cols.reshape(groups, w.shape[2], cols.shape[1])             # (groups, O/groups, N·Ho·Wo)
         out = out.reshape((weight.shape[0], x.shape[0]) + tuple(out_hw)).transpose(1, 0, 2, 3)
         self.save(cols, weight)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
@@ -61,13 +66,21 @@ class Conv2d(Function):
     def backward(self, g):
         cols, weight = self.saved
         x_shape, weight_shape, stride, pads, dilation, groups, out_hw = self.geometry
-        w = weight.reshape(groups, weight_shape[0] // groups, -1)
-        g_wide = g.transpose(1, 0, 2, 3).reshape(groups, w.shape[1], -1)     # (groups, O/groups, N·Ho·Wo)
-        cols = cols.reshape(groups, w.shape[2], -1)
+        w = _grouped(weight, groups)
+        positions = cols.shape[1]                                             # N·Ho·Wo
+        g_wide = g.transpose(1, 0, 2, 3).reshape(groups, w.shape[1], positions)  # (groups, O/groups, N·Ho·Wo)
+        cols = cols.reshape(groups, w.shape[2], positions)
         weight_grad = (g_wide @ cols.transpose(0, 2, 1)).reshape(weight_shape)
-        d_cols = (w.transpose(0, 2, 1) @ g_wide).reshape(-1, g_wide.shape[2])
+        d_cols = (w.transpose(0, 2, 1) @ g_wide).reshape(cols.shape[0] * cols.shape[1], positions)
         x_grad = col2im(d_cols, x_shape, weight_shape[2:], stride, pads, dilation, out_hw)
         return (x_grad, weight_grad, g.sum(axis=(0, 2, 3)))[:len(self.needs_grad)]
+
+
+def _grouped(weight, groups):
+    """The weight (O, C/groups, kh, kw) as (groups, O/groups, C/groups·kh·kw): one matrix per group
+    (sizes spelled out rather than -1, so that empty weights reshape too)."""
+    out_channels, per_group, kh, kw = weight.shape
+    return weight.reshape(groups, out_channels // groups, per_group * kh * kw)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
@@ -83,9 +96,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ShapeError(f"conv2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
     if weight.ndim != 4:
         raise ShapeError(f"conv2d: expected 4-D weight (C_out, C_in/groups, kH, kW), got shape {weight.shape}")
-    stride, dilation = pair(stride, "stride", "conv2d"), pair(dilation, "dilation", "conv2d")
-    if min(stride) < 1 or min(dilation) < 1:
-        raise ValueError(f"conv2d: stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+    stride = pair(stride, "stride", "conv2d", arguments.positive_size)
+    dilation = pair(dilation, "dilation", "conv2d", arguments.positive_size)
     n, c, h, w = input.shape
     out_channels, c_per_group, kh, kw = weight.shape
     if not isinstance(groups, numbers.Integral) or groups < 1 or c % groups or out_channels % groups:
@@ -122,6 +134,4 @@ def _padding(padding, kernel, stride, dilation):
             pads += [total // 2, total - total // 2]
         return tuple(pads)
     ph, pw = pair(padding, "padding", "conv2d")
-    if ph < 0 or pw < 0:
-        raise ValueError(f"conv2d: padding must be non-negative, got {(ph, pw)}")
     return (ph, ph, pw, pw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from minidl.core import Function
 from minidl.core.backend import array_module, scatter_add
+from minidl.core.errors import ShapeError
 
 
 class Embedding(Function):
@@ -26,14 +27,19 @@ class Embedding(Function):
 
 def embedding(input, weight, padding_idx=None):  # noqa: A002  (PyTorch's names)
     """Look up rows of ``weight`` (num_embeddings, dim) for the integer ids in ``input``."""
-    if input.dtype.kind not in "iu":
-        raise TypeError(f"embedding: expected integer ids, got dtype {input.dtype}")
+    return lookup(input, weight, padding_idx, "embedding")
+
+
+def lookup(ids, weight, padding_idx=None, where="embedding"):
+    """:func:`embedding`, its errors naming ``where`` (the function, or the layer that calls it)."""
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"{where}: expected integer ids, got dtype {ids.dtype}")
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got {weight.shape}")
-    ids = input.data
-    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= weight.shape[0]):
-        raise IndexError(f"embedding: ids must lie in [0, {weight.shape[0]}), got values in "
-                         f"[{int(ids.min())}, {int(ids.max())}]")
+        raise ShapeError(f"{where}: weight must be 2-D (num_embeddings, embedding_dim), got {tuple(weight.shape)}")
+    data = ids.data
+    if data.size and (int(data.min()) < 0 or int(data.max()) >= weight.shape[0]):
+        raise IndexError(f"{where}: ids must lie in [0, {weight.shape[0]}), got values in "
+                         f"[{int(data.min())}, {int(data.max())}]")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.shape[0]
-    return Embedding.apply(weight, input, padding_idx=padding_idx)
+    return Embedding.apply(weight, ids, padding_idx=padding_idx)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from minidl.core import Function
 from minidl.core.backend import array_module
-from minidl.core.errors import DeviceError
+from minidl.core.arguments import choice, probability
+from minidl.core.errors import DeviceError, ShapeError
 from minidl.ops.common import as_tensor
 from minidl.ops.shape import getitem
 
@@ -19,8 +20,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 
 def check_reduction(reduction, op):
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of 'mean', 'sum', 'none', got {reduction!r}")
+    choice(reduction, op, "reduction", REDUCTIONS)
 
 
 class CrossEntropy(Function):
@@ -164,8 +164,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     all-ignored gives NaN), ``label_smoothing`` ε mixes the target with the uniform distribution.
     """
     check_reduction(reduction, "cross_entropy")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    label_smoothing = probability(label_smoothing, "cross_entropy", "label_smoothing")
     target = as_tensor(target, like=None)
     _same_device("cross_entropy", input, target, weight)
     rows, out_shape = _rows(input, "cross_entropy")
@@ -174,11 +173,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     dtype = rows.data.dtype
     w = xp.ones(classes, dtype=dtype) if weight is None else weight.data.astype(dtype)
     if weight is not None and tuple(weight.shape) != (classes,):
-        raise ValueError(f"cross_entropy: weight must have shape ({classes},), got {tuple(weight.shape)}")
+        raise ShapeError(f"cross_entropy: weight must have shape ({classes},), got {tuple(weight.shape)}")
     if target.data.dtype.kind == "f":  # class probabilities
-        if target.shape != input.shape:
-            raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
-                             f"got {target.shape}")
+        if tuple(target.shape) != tuple(input.shape):
+            raise ShapeError(f"cross_entropy: probability targets must have the input's shape {tuple(input.shape)}, "
+                             f"got {tuple(target.shape)}")
         probs, _ = _rows(target.detach(), "cross_entropy")
         q = probs.data.astype(dtype) * (1 - label_smoothing) + label_smoothing / classes
         q = q * w
@@ -197,9 +196,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 def _labels(xp, target, input, classes, ignore_index, op):
     """Class-index targets as flat (safe labels, keep mask), checked: shape, and each in [0, C) unless ignored."""
+    if target.data.dtype.kind not in "iu":
+        raise TypeError(f"{op}: expected a target of integer class indices, got dtype {target.data.dtype}")
     expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
     if tuple(target.shape) != expected:
-        raise ValueError(f"{op}: expected target of shape {expected} for input of shape {input.shape}, "
+        raise ShapeError(f"{op}: expected target of shape {expected} for input of shape {input.shape}, "
                          f"got {tuple(target.shape)}")
     labels = target.data.reshape(-1)
     keep = labels != ignore_index
@@ -242,7 +243,7 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002
     """(1/n) Σ (input - target)²  (or the sum, or per element)."""
     check_reduction(reduction, "mse_loss")
     if tuple(input.shape) != tuple(as_tensor(target, like=input).shape):
-        raise ValueError(f"mse_loss: input shape {input.shape} and target shape "
+        raise ShapeError(f"mse_loss: input shape {input.shape} and target shape "
                          f"{as_tensor(target, like=input).shape} differ (broadcasting is not done for losses)")
     difference = input - target
     return _reduce(difference * difference, reduction)
@@ -253,7 +254,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     check_reduction(reduction, "binary_cross_entropy")
     target = as_tensor(target, like=input)
     if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"binary_cross_entropy: target shape {target.shape} must equal input shape {input.shape}")
+        raise ShapeError(f"binary_cross_entropy: target shape {target.shape} must equal input shape {input.shape}")
     data = input.data
     if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
         raise ValueError("binary_cross_entropy: input values must lie between 0 and 1 (did you mean "
@@ -268,7 +269,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     check_reduction(reduction, "binary_cross_entropy_with_logits")
     target = as_tensor(target, like=input)
     if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"binary_cross_entropy_with_logits: target shape {target.shape} must equal input "
+        raise ShapeError(f"binary_cross_entropy_with_logits: target shape {target.shape} must equal input "
                          f"shape {input.shape}")
     loss = BinaryCrossEntropyWithLogits.apply(input, target.detach(),
                                               pos_weight=None if pos_weight is None else pos_weight.data)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from minidl.core import Function, no_grad
 from minidl.core.backend import array_module
+from minidl.core.errors import ShapeError
 
 
 class Normalize(Function):
@@ -96,32 +97,43 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     Training: normalise with the batch mean and biased variance, then update the running
     stats in place: running = (1 - momentum)·running + momentum·batch, with the unbiased
-    variance (n/(n-1)). Evaluation: normalise with the running stats.
+    variance (n/(n-1)). Evaluation: normalise with the running stats. An empty batch gives
+    an empty output and leaves the running stats as they are, as in PyTorch.
     """
+    return normalize_batch(input, running_mean, running_var, weight, bias, training, momentum, eps, "batch_norm")
+
+
+def normalize_batch(input, running_mean, running_var, weight, bias, training, momentum, eps,  # noqa: A002
+                    where="batch_norm"):
+    """:func:`batch_norm`, its errors naming ``where`` (the function, or the layer that calls it)."""
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C) or (N, C, ...), got {input.shape}")
+        raise ShapeError(f"{where}: expected input of shape (N, C) or (N, C, ...), got {input.shape}")
     channels = input.shape[1]
     axes = (0,) + tuple(range(2, input.ndim))
     param_shape = (1, channels) + (1,) * (input.ndim - 2)
     for name, tensor in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                          ("running_var", running_var)):
         if tensor is not None and tuple(tensor.shape) != (channels,):
-            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for input {input.shape}, "
+            raise ShapeError(f"{where}: {name} must have shape ({channels},) for input {input.shape}, "
                              f"got {tuple(tensor.shape)}")
     count = input.data.size // max(channels, 1)
-    if training:
-        if count <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
+    if training and count == 1:
+        raise ValueError(f"{where}: Expected more than 1 value per channel when training, got input size "
+                         f"{input.shape}")
+    if training and count:
         out, mean, var = _apply(Normalize, input, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
         if running_mean is not None and running_var is not None:
             _update_running(running_mean, running_var, mean.data.reshape(-1), var.data.reshape(-1), count, momentum)
         return out
-    if running_mean is None or running_var is None:
-        raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
-    shape = param_shape
-    return _apply(NormalizeFixed, input, weight, bias, param_shape=param_shape, eps=eps,
-                  mean=running_mean.data.reshape(shape).astype(input.dtype, copy=False),
-                  var=running_var.data.reshape(shape).astype(input.dtype, copy=False))
+    if training:  # an empty batch has no statistics: an empty output, the running stats untouched
+        xp = array_module(input.data)
+        mean, var = xp.zeros(param_shape, dtype=input.data.dtype), xp.ones(param_shape, dtype=input.data.dtype)
+    elif running_mean is None or running_var is None:
+        raise ValueError(f"{where}: evaluation mode needs running_mean and running_var")
+    else:
+        mean = running_mean.data.reshape(param_shape).astype(input.dtype, copy=False)
+        var = running_var.data.reshape(param_shape).astype(input.dtype, copy=False)
+    return _apply(NormalizeFixed, input, weight, bias, param_shape=param_shape, eps=eps, mean=mean, var=var)
 
 
 def _update_running(running_mean, running_var, mean, var, count, momentum):
@@ -141,11 +153,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(normalized_shape)
     if tuple(input.shape[input.ndim - k:]) != normalized_shape or k == 0:
-        raise ValueError(f"layer_norm: normalized_shape {normalized_shape} must match the trailing dims of "
+        raise ShapeError(f"layer_norm: normalized_shape {normalized_shape} must match the trailing dims of "
                          f"input shape {input.shape}")
     for name, tensor in (("weight", weight), ("bias", bias)):
         if tensor is not None and tuple(tensor.shape) != normalized_shape:
-            raise ValueError(f"layer_norm: {name} must have shape {normalized_shape}, got {tuple(tensor.shape)}")
+            raise ShapeError(f"layer_norm: {name} must have shape {normalized_shape}, got {tuple(tensor.shape)}")
     axes = tuple(range(input.ndim - k, input.ndim))
     param_shape = (1,) * (input.ndim - k) + normalized_shape
     if weight is not None:

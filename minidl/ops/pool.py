@@ -17,22 +17,26 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.core import Function
+from minidl.core.arguments import positive_size
 from minidl.core.backend import array_module
 from minidl.core.errors import ShapeError
 from minidl.ops.conv import output_size, pair
 from minidl.ops.im2col import offsets
 
 
+def pool_arguments(kernel_size, stride, padding, dilation, op):
+    """kernel_size, stride (default: kernel_size), padding and dilation as checked pairs: all positive
+    but padding, which is non-negative."""
+    kernel = pair(kernel_size, "kernel_size", op, positive_size)
+    stride = kernel if stride is None or stride == () else pair(stride, "stride", op, positive_size)
+    return kernel, stride, pair(padding, "padding", op), pair(dilation, "dilation", op, positive_size)
+
+
 def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
     """Kernel, stride, padding, dilation as pairs, the output size, and the extra right padding ceil_mode needs."""
     if x.ndim != 4:
         raise ShapeError(f"{op}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}")
-    kernel = pair(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None or stride == () else pair(stride, "stride", op)
-    padding, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
-    if min(kernel) < 1 or min(stride) < 1 or min(dilation) < 1 or min(padding) < 0:
-        raise ValueError(f"{op}: kernel_size, stride and dilation must be positive and padding non-negative, got "
-                         f"kernel_size={kernel}, stride={stride}, padding={padding}, dilation={dilation}")
+    kernel, stride, padding, dilation = pool_arguments(kernel_size, stride, padding, dilation, op)
     for k, p in zip(kernel, padding):
         if p > k // 2:  # PyTorch's rule: half of kernel_size itself, dilated or not
             raise ValueError(f"{op}: padding should be at most half of kernel_size, got padding={padding} for "

@@ -30,12 +30,22 @@ class Sum(Function):
         return array_module(g).broadcast_to(g, self.in_shape)
 
 
+def mean_of_nothing(x, dims, keepdim):
+    """The mean over dims of size 0: NaN in every place, in x's floating dtype (or the default)."""
+    xp = array_module(x)
+    shape = [1 if i in dims else s for i, s in enumerate(x.shape)] if keepdim else \
+        [s for i, s in enumerate(x.shape) if i not in dims]
+    return xp.full(shape, xp.nan, dtype=x.dtype if x.dtype.kind == "f" else xp.float64)
+
+
 class Mean(Function):
     """z = (1/n) Σᵢ xᵢ over dims;  dz/dxᵢ = 1/n"""
 
     def forward(self, x, dims, keepdim):
         self.in_shape, self.dims, self.keepdim = x.shape, dims, keepdim
         self.count = count(x.shape, dims)
+        if not self.count:
+            return mean_of_nothing(x, dims, keepdim)
         return x.mean(axis=dims, keepdims=keepdim)
 
     def backward(self, g):

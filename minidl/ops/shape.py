@@ -215,6 +215,9 @@ def as_index(index, device_xp=None):
         if array.dtype.kind not in "biu":
             raise IndexError(f"getitem: lists used as indices must hold ints or bools, got {array.dtype}")
         return array
+    if isinstance(index, (numbers.Number, str, bytes)) and not isinstance(index, numbers.Integral):
+        raise IndexError(f"getitem: only integers, slices (:), None, ..., and int or bool tensors are valid "
+                         f"indices, got {index!r} ({type(index).__name__})")
     return index
 
 
@@ -372,10 +375,13 @@ def pad(x, pad, mode="constant", value=0.0):
 
     Modes: 'constant' (negative widths crop), 'reflect', 'replicate', 'circular'.
     """
+    if not isinstance(pad, (tuple, list)) or not all(isinstance(p, numbers.Integral) for p in pad):
+        raise TypeError(f"pad: pad must be a tuple of ints such as (1, 1), got {pad!r}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: padding length must be even and at most 2 * ndim = {2 * x.ndim}, "
-                         f"got {len(pad)} for shape {x.shape}")
+                         f"got {len(pad)} (pad={pad}) for shape {x.shape}; give (left, right) pairs, "
+                         "last dim first")
     widths = [(0, 0)] * x.ndim
     for k in range(len(pad) // 2):
         widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])

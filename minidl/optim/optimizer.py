@@ -19,11 +19,12 @@ recorded by autograd. A fused kernel may be registered against it
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
 
-from minidl.core import dispatch, enable_grad
+from minidl.core import arguments, dispatch, enable_grad
 from minidl.core.backend import device_of, to_device, to_numpy
 from minidl.core.errors import DeviceError, ShapeError
 from minidl.core.tensor import Tensor
@@ -39,7 +40,7 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
-        self._check_options(self.defaults)
+        self._validate(self.defaults)
         self.param_groups = []
         self.state = {}      # position in the flattened group order -> dict of arrays and numbers
         self._scratch = {}   # work arrays of the fused updates (minidl/kernels/optim.py)
@@ -75,16 +76,34 @@ class Optimizer:
                                  "operation); optimize the leaf parameters it was computed from")
         ids = [id(param) for param in params]
         if len(set(ids)) != len(ids):
-            raise ValueError("add_param_group: a parameter group contains the same parameter twice")
+            repeated = next(index for index, key in enumerate(ids) if ids.index(key) != index)
+            raise ValueError(f"{type(self).__name__}: parameter {repeated} of a parameter group appears more than "
+                             "once in it; pass each parameter once")
         existing = {id(param) for group in self.param_groups for param in group["params"]}
         if existing.intersection(ids):
             raise ValueError("add_param_group: some parameters appear in more than one parameter group")
         group = {key: value for key, value in param_group.items() if key != "params"}
         for key, value in self.defaults.items():
             group.setdefault(key, value)
-        self._check_options(group)
+        self._validate(group)
         group["params"] = params
         self.param_groups.append(group)
+
+    def _validate(self, options):
+        """Check the options' types (a number where the default is a number), then their values."""
+        name = type(self).__name__
+        for key, default in _declared_defaults(type(self)).items():
+            if key not in options:
+                continue
+            value = options[key]
+            if isinstance(default, numbers.Real) and not isinstance(default, bool):
+                arguments.number(value, name, key)
+            elif isinstance(default, tuple):
+                if not isinstance(value, (tuple, list)):
+                    raise TypeError(f"{name}: {key} must be a tuple, got {value!r} ({type(value).__name__})")
+                for index, item in enumerate(value):
+                    arguments.number(item, name, f"{key}[{index}]")
+        self._check_options(options)
 
     def _check_options(self, options):
         """Raise ValueError for invalid option values (subclasses override)."""
@@ -125,6 +144,8 @@ class Optimizer:
             state = self.state.get(index)
             if state is None:
                 state = self.state[index] = {}
+            else:
+                _check_state(type(self).__name__, index, param, state)
             update(self, param.data, param.grad.data, state, group)
             param._modified()
         plans.step_finished(param.data for _, _, param in self._indexed_params())  # times the thread plans
@@ -159,6 +180,10 @@ class Optimizer:
         copied to each parameter's device and (floating ones) dtype.
         """
         name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            keys = sorted(map(str, state_dict))[:4] if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{name}.load_state_dict: expected an optimizer's state dict, with 'state' and "
+                             f"'param_groups', got {keys} (a model's state_dict goes to model.load_state_dict)")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} parameter groups, "
@@ -181,8 +206,12 @@ class Optimizer:
             state[positions[id(param)]] = {field: _restore(value, param, f"{name}.load_state_dict: state "
                                                                          f"{field!r} of parameter {key}")
                                            for field, value in entry.items()}
-        for saved, group in zip(saved_groups, self.param_groups):
-            group.update({key: value for key, value in saved.items() if key != "params"})
+        options = [{**group, **{key: value for key, value in saved.items() if key != "params"}}
+                   for saved, group in zip(saved_groups, self.param_groups)]
+        for merged in options:
+            self._validate(merged)   # every group checked before any changes
+        for merged, group in zip(options, self.param_groups):
+            group.update(merged)
         self.state = state
 
     def __repr__(self):
@@ -201,6 +230,23 @@ def _check_grad(optimizer, index, param):
     if grad.shape != param.data.shape:
         raise ShapeError(f"{optimizer}.step: parameter {index} has shape {param.shape} but its grad has shape "
                          f"{tuple(grad.shape)}")
+
+
+def _declared_defaults(optimizer_class):
+    """The options' defaults as the optimizer's constructor declares them (their types are the types
+    the options must have)."""
+    parameters = inspect.signature(optimizer_class.__init__).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+
+
+def _check_state(optimizer, index, param, state):
+    """The parameter still has the shape of its state arrays (it may have been replaced since)."""
+    for key, value in state.items():
+        shape = getattr(value, "shape", None)
+        if shape is not None and shape != () and tuple(shape) != param.shape:
+            raise ShapeError(f"{optimizer}.step: parameter {index} has shape {param.shape} but its state "
+                             f"{key!r} has shape {tuple(shape)}: the parameter changed shape after earlier steps; "
+                             "build a new optimizer (or clear its state: optimizer.state.clear())")
 
 
 def check_option(optimizer, name, value, valid, allowed):

@@ -356,7 +356,7 @@ def test_to_strict_device_moves_parameters_and_buffers():
         assert tensor.device == "strict", name
     out = model(minidl.tensor(x).to("strict"))
     assert out.device == "strict"
-    np.testing.assert_allclose(as_numpy(out), reference_out, rtol=1e-6)
+    np.testing.assert_allclose(as_numpy(out), reference_out, rtol=1e-5, atol=1e-7)  # float32: the CPU path may run compiled loops
     model.to("cpu")
     assert all(p.device == "cpu" for p in model.parameters())
     with pytest.raises(TypeError, match="unexpected"):

@@ -307,7 +307,7 @@ def test_bad_params():
         SGD([p, np.zeros(2)], lr=0.1)
     with pytest.raises(ValueError, match="more than one parameter group"):
         SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
-    with pytest.raises(ValueError, match="twice"):
+    with pytest.raises(ValueError, match="more than once"):
         SGD([p, p], lr=0.1)
     with pytest.raises(ValueError, match="non-leaf"):
         SGD([p * 2], lr=0.1)
