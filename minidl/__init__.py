@@ -20,14 +20,45 @@ from minidl.core.creation import (arange, as_tensor, default_generator, empty, e
                                   randint, randn, randn_like, randperm, set_rng_state, tensor, zeros, zeros_like)
 from minidl.core.dtypes import (bool_, double, float, float16, float32, float64, get_default_dtype, half, int8,
                                 int16, int32, int64, long, set_default_dtype, uint8)
-from minidl.ops import (abs, add, allclose, amax, amin, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,
+from minidl.ops import (abs, add, allclose, cos, cosh, masked_fill, sin, sinh, tril, triu, amax, amin, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,
                         clone, concat, concatenate, div, eq, equal, exp, expand, flatten, ge, gt, isfinite, isinf,
                         isnan, le, log, log_softmax, logical_not, logsumexp, lt, matmul, max, maximum, mean, min,
                         minimum, mul, ne, neg, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze,
                         stack, std, sub, sum, tanh, transpose, unflatten, unsqueeze, var, where)
 from minidl import kernels
 from minidl.kernels.threads import get_num_threads, set_num_threads
-from minidl import data, nn, optim, profiler, testing
+from minidl import amp, backends, cuda, data, nn, optim, profiler, testing, utils
 from minidl.io import load, save
 
 __version__ = "0.1.0"
+
+
+def is_tensor(obj):
+    """True for a minidl Tensor (Parameters included)."""
+    return isinstance(obj, Tensor)
+
+
+def compile(model=None, **options):  # noqa: A001 (PyTorch's name)
+    """``model`` itself: minidl has no compiler (its speed comes from the kernels in
+    ``minidl/kernels/``, chosen at run time), so ``model = minidl.compile(model)`` changes nothing."""
+    if model is None:
+        return lambda function: function
+    return model
+
+
+#: PyTorch names minidl deliberately lacks, and what to do instead
+_NOT_PROVIDED = {
+    "bfloat16": "minidl computes in float32 (default) or float64; there is no bfloat16: use minidl.float32",
+    "complex64": "minidl has no complex tensors",
+    "complex128": "minidl has no complex tensors",
+    "jit": "minidl has no TorchScript; models are plain Python (save them with minidl.save(model.state_dict(), path))",
+    "distributed": "minidl.distributed is not there yet",
+}
+
+
+def __getattr__(name):
+    """A PyTorch name minidl lacks gets a plain answer, not a guess at a similar name."""
+    if name in _NOT_PROVIDED:
+        raise AttributeError(f"minidl.{name}: {_NOT_PROVIDED[name]}")
+    raise AttributeError(f"module 'minidl' has no attribute {name!r}: minidl follows PyTorch's names but does not "
+                         "provide this one (README: what is supported)")

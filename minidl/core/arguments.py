@@ -1,6 +1,7 @@
 """Checks of the arguments users pass (sizes, rates, choices), with messages that name the function
 or layer, the argument and the value: one place, so every layer words its errors alike.
 
+    integer(value, "tril", "diagonal")                 an int of any sign (bools refused)
     size(value, "Linear", "in_features")               a non-negative int (bools refused)
     positive_size(value, "Conv2d", "stride")           an int ≥ 1
     number(value, "Adam", "lr", minimum=0.0)           a real number, optionally ≥ minimum
@@ -11,6 +12,13 @@ or layer, the argument and the value: one place, so every layer words its errors
 from __future__ import annotations
 
 import numbers
+
+
+def integer(value, where, name):
+    """``value`` as an int (any sign; bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r} ({type(value).__name__})")
+    return int(value)
 
 
 def size(value, where, name):

@@ -160,6 +160,37 @@ class TensorMethods:
     def masked_fill(self, mask, value):
         return ops.masked_fill(self, mask, value)
 
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def sinh(self):
+        return ops.sinh(self)
+
+    def cosh(self):
+        return ops.cosh(self)
+
+    def tril(self, diagonal=0):
+        return ops.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return ops.triu(self, diagonal)
+
+    def t(self):
+        """The transpose of a matrix (a vector or scalar as it is), as PyTorch's ``t()``."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}; use transpose(-2, -1)")
+        return self if self.ndim < 2 else ops.transpose(self, 0, 1)
+
+    def contiguous(self, memory_format=None):
+        """This tensor (minidl's arrays need no re-layout before view or reshape)."""
+        return self
+
+    def nelement(self):
+        return self.numel()
+
     # --- reductions -------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, **aliases):
         return ops.sum(self, dim, keepdim, **aliases)

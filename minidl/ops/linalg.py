@@ -9,7 +9,8 @@ products out over minidl's threads.
 
 from __future__ import annotations
 
-from minidl.core import Function
+from minidl.core import Function, arguments
+from minidl.core.backend import array_module
 from minidl.core.errors import ShapeError
 from minidl.ops.common import binary_operands, product
 
@@ -96,3 +97,36 @@ def linear(input, weight, bias=None):  # noqa: A002  (PyTorch's name)
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
+
+
+class Triangle(Function):
+    """z = x where the matrix position (i, j) lies on the kept side of diagonal k, else 0
+    (tril: j - i ≤ k, triu: j - i ≥ k);  dz/dx = the same mask"""
+
+    def forward(self, x, diagonal, upper):
+        xp = array_module(x)
+        rows, columns = x.shape[-2:]
+        offset = xp.arange(columns)[None, :] - xp.arange(rows)[:, None]   # j - i
+        keep = offset >= diagonal if upper else offset <= diagonal
+        self.save(keep)
+        return xp.where(keep, x, x.dtype.type(0))
+
+    def backward(self, g):
+        (keep,) = self.saved
+        return array_module(g).where(keep, g, g.dtype.type(0))
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of the last two dims (the rest zeros): the causal mask's shape."""
+    return _triangle(x, diagonal, upper=False, where="tril")
+
+
+def triu(x, diagonal=0):
+    """The upper triangle of the last two dims (the rest zeros)."""
+    return _triangle(x, diagonal, upper=True, where="triu")
+
+
+def _triangle(x, diagonal, upper, where):
+    if x.ndim < 2:
+        raise ShapeError(f"{where}: expected a tensor of 2 or more dims, got shape {x.shape}")
+    return Triangle.apply(x, diagonal=arguments.integer(diagonal, where, "diagonal"), upper=upper)

@@ -232,6 +232,11 @@ SHAPE = [
            examples(single(min_dims=2, max_dims=2))),
     OpCase("masked_fill", lambda x: x.masked_fill(x > 0, 0.5), lambda x: np.where(x > 0, 0.5, x),
            examples(single()), make=avoiding(0)),
+    OpCase("tril", lambda x, diagonal: x.tril(diagonal), lambda x, diagonal: np.tril(x, diagonal),
+           examples(single(min_dims=2), lambda s: st.integers(-2, 2).map(lambda d: {"diagonal": d}))),
+    OpCase("triu", lambda x, diagonal: library(x).triu(x, diagonal), lambda x, diagonal: np.triu(x, diagonal),
+           examples(single(min_dims=2), lambda s: st.integers(-2, 2).map(lambda d: {"diagonal": d}))),
+    OpCase("t_contiguous", lambda x: x.t().contiguous() * 1, lambda x: x.T, examples(single(max_dims=2))),
     OpCase("split_chunk", lambda x: x.split(2, dim=-1) + x.chunk(2, dim=0) + x.split([1, x.shape[-1] - 1], -1),
            lambda x: tuple(np.split(x, range(2, x.shape[-1], 2), -1))
            + tuple(np.array_split(x, min(2, x.shape[0]), 0) if x.shape[0] > 1 else [x])

@@ -1,0 +1,3 @@
+"""``minidl.utils``: PyTorch's layout for the data utilities (``minidl.utils.data``)."""
+
+from minidl.utils import data  # noqa: F401

@@ -1,0 +1,59 @@
+"""PyTorch's module layout and device checks, answered truthfully; missing names said plainly."""
+
+import importlib.util
+
+import pytest
+
+import minidl
+
+
+def test_cuda_answers_from_cupy():
+    has_cupy = importlib.util.find_spec("cupy") is not None
+    assert minidl.cuda.is_available() in ((True, False) if has_cupy else (False,))
+    if not minidl.cuda.is_available():
+        assert minidl.cuda.device_count() == 0
+        with pytest.raises(minidl.DeviceError, match="cuda.current_device: no GPU"):
+            minidl.cuda.current_device()
+    assert minidl.cuda.is_bf16_supported() is False
+    minidl.cuda.manual_seed_all(3)
+    first = minidl.randn(2).tolist()
+    minidl.manual_seed(3)
+    assert minidl.randn(2).tolist() == first  # one generator for every device
+
+
+def test_backends_switches_and_amp_run_unchanged():
+    minidl.backends.cudnn.benchmark = True
+    minidl.backends.cuda.matmul.allow_tf32 = True
+    assert minidl.backends.mps.is_available() is False
+    scaler = minidl.amp.GradScaler("cuda", enabled=True)
+    w = minidl.nn.Parameter(minidl.ones(2))
+    optimizer = minidl.optim.SGD([w], lr=0.5)
+    with minidl.amp.autocast(device_type="cpu", dtype=minidl.float32):
+        loss = (w * w).sum()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    assert w.tolist() == [0.0, 0.0] and not scaler.is_enabled()
+
+
+def test_utils_data_is_torchs_layout():
+    from minidl.utils.data import DataLoader, TensorDataset
+    batches = list(DataLoader(TensorDataset(minidl.arange(6).float()), batch_size=4))
+    assert [b[0].tolist() for b in batches] == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0]]
+
+
+def test_is_tensor_compile_and_small_tensor_methods():
+    model = minidl.nn.Linear(2, 2)
+    assert minidl.compile(model) is model
+    assert minidl.is_tensor(model.weight) and not minidl.is_tensor([1.0])
+    x = minidl.ones(2, 3)
+    assert x.t().shape == (3, 2) and x.contiguous() is x and x.nelement() == 6
+    with pytest.raises(ValueError, match=r"^t: expects a tensor of at most 2 dims"):
+        minidl.ones(2, 2, 2).t()
+
+
+@pytest.mark.parametrize("name, says", [("bfloat16", "no bfloat16"), ("jit", "no TorchScript"),
+                                        ("fft", "does not provide this one")])
+def test_a_missing_pytorch_name_is_said_plainly(name, says):
+    with pytest.raises(AttributeError, match=says):
+        getattr(minidl, name)
