@@ -27,7 +27,7 @@ from minidl.ops import (abs, add, allclose, cos, cosh, masked_fill, sin, sinh, t
                         stack, std, sub, sum, tanh, transpose, unflatten, unsqueeze, var, where)
 from minidl import kernels
 from minidl.kernels.threads import get_num_threads, set_num_threads
-from minidl import amp, backends, cuda, data, nn, optim, profiler, testing, utils
+from minidl import amp, autograd, backends, cuda, data, nn, optim, profiler, testing, utils
 from minidl.io import load, save
 
 __version__ = "0.1.0"

@@ -13,6 +13,7 @@ from minidl.core.errors import AutogradError, DeviceError, MinidlError, ShapeErr
 from minidl.core.function import Function
 from minidl.core.grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minidl.core.tensor import Tensor
+from minidl.core import context_function  # noqa: F401  (PyTorch-style Functions: ctx, save_for_backward)
 
 silence_float_warnings()
 

@@ -72,6 +72,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = _snake_case(cls.__name__)
+        if isinstance(cls.__dict__.get("forward"), staticmethod):  # PyTorch's style: forward(ctx, ...)
+            cls.apply = classmethod(_apply_with_context)
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
@@ -162,6 +164,15 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__} backward>"
+
+
+#: set by minidl.core.context_function when it loads (the core's modules import downwards only)
+context_style = {"apply": None}
+
+
+def _apply_with_context(user, *arguments):
+    """``apply`` of a Function written in PyTorch's style: minidl.core.context_function runs it."""
+    return context_style["apply"](user, *arguments)
 
 
 def _as_array(out, array_type):

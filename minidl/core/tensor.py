@@ -16,6 +16,7 @@ from minidl.core.backend import Device, array_module, device_of, to_device, to_n
 from minidl.core.backward import run_backward
 from minidl.core.dtypes import as_dtype
 from minidl.core.errors import AutogradError, DeviceError, ShapeError
+from minidl.core.dtypes import get_default_dtype
 from minidl.core.grad_mode import is_grad_enabled
 from minidl.core.tensor_methods import TensorMethods
 
@@ -32,6 +33,8 @@ class Tensor(TensorMethods):
     def __init__(self, data, requires_grad=False):
         if isinstance(data, np.generic):
             data = np.asarray(data)
+        elif isinstance(data, (list, tuple)):  # Tensor([...]) as in PyTorch: the default float dtype
+            data = tensor_methods.ops.as_tensor(data).data.astype(get_default_dtype(), copy=False)
         array_module(data)  # rejects anything that is not a numpy, cupy or strict array
         self.data = data
         self.grad = None
@@ -121,6 +124,29 @@ class Tensor(TensorMethods):
 
     def tolist(self):
         return to_numpy(self.data).tolist()
+
+    def any(self, dim=None, keepdim=False):
+        """True where any element (over ``dim``, or all) is nonzero; a bool tensor, not differentiable."""
+        return Tensor(array_module(self.data).asarray(self._reduce_flags("any", dim, keepdim)))
+
+    def all(self, dim=None, keepdim=False):
+        """True where every element (over ``dim``, or all) is nonzero; a bool tensor, not differentiable."""
+        return Tensor(array_module(self.data).asarray(self._reduce_flags("all", dim, keepdim)))
+
+    def _reduce_flags(self, op, dim, keepdim):
+        try:
+            return getattr(self.data, op)(axis=dim, keepdims=keepdim)
+        except (IndexError, ValueError, TypeError):
+            raise IndexError(f"{op}: dim {dim!r} is out of range for a tensor of shape {self.shape}") from None
+
+    def type(self, dtype=None):
+        """With a dtype: this tensor converted to it (as ``to(dtype)``); without: its type's name,
+        ``'minidl.FloatTensor'`` as PyTorch names them."""
+        if dtype is not None:
+            return self.to(dtype=dtype)
+        names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+        return f"minidl.{names.get(str(self.dtype), str(self.dtype))}Tensor"
 
     def __float__(self):
         return float(self.item())

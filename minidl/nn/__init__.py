@@ -9,8 +9,8 @@ from minidl.nn.attention import MultiheadAttention, causal_mask, padding_mask
 from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from minidl.nn.containers import ModuleDict, ModuleList, Sequential
 from minidl.nn.layers import (GELU, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU,
-                              Sigmoid, Softmax, Tanh)
-from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+                              Sigmoid, SiLU, Softmax, Tanh)
+from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from minidl.nn.module import Module, Parameter
 from minidl.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from minidl.nn.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
@@ -23,8 +23,8 @@ __all__ = [
     "padding_mask",
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "LayerNorm", "MSELoss",
-    "NLLLoss",
+    "L1Loss", "NLLLoss",
     "GELU", "Dropout", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
-    "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
+    "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "SiLU", "Softmax", "Tanh", "functional",
     "init", "utils",
 ]

@@ -134,6 +134,13 @@ class Tanh(Module):
         return F.tanh(x)
 
 
+class SiLU(Module):
+    """x·σ(x), elementwise (also called swish)."""
+
+    def forward(self, x):
+        return F.silu(x)
+
+
 class GELU(Module):
     def __init__(self, approximate="none"):
         super().__init__()

@@ -25,6 +25,13 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
+class L1Loss(_Loss):
+    """(1/n) Σ |input - target|."""
+
+    def forward(self, input, target):  # noqa: A002
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
 class CrossEntropyLoss(_Loss):
     """Cross-entropy from logits; see :func:`minidl.nn.functional.cross_entropy`."""
 

@@ -17,6 +17,13 @@ from minidl.ops.common import normalize_dims, pick_dim
 from minidl.ops.special import erf
 
 
+def stable_sigmoid(x):
+    """σ(x) on an array, from e = e^(-|x|) ≤ 1: 1/(1+e) for x ≥ 0, e/(1+e) for x < 0 (no overflow)."""
+    xp = array_module(x)
+    e = xp.exp(-abs(x))
+    return xp.where(x >= 0, 1, e) / (1 + e)
+
+
 class Sigmoid(Function):
     """σ(x) = 1 / (1 + e⁻ˣ);  dσ/dx = σ(1 - σ)
 
@@ -25,9 +32,7 @@ class Sigmoid(Function):
     """
 
     def forward(self, x):
-        xp = array_module(x)
-        e = xp.exp(-abs(x))
-        y = xp.where(x >= 0, 1, e) / (1 + e)
+        y = stable_sigmoid(x)
         self.save(y)
         return y
 
@@ -73,6 +78,21 @@ class LeakyReLU(Function):
     def backward(self, g):
         (positive,) = self.saved
         return array_module(g).where(positive, g, g * g.dtype.type(self.slope))
+
+
+class SiLU(Function):
+    """silu(x) = x·σ(x) (also called swish);  d/dx = σ(x)·(1 + x·(1 - σ(x)))"""
+
+    name = "silu"
+
+    def forward(self, x):
+        s = stable_sigmoid(x)
+        self.save(x, s)
+        return x * s
+
+    def backward(self, g):
+        x, s = self.saved
+        return g * s * (1 + x * (1 - s))
 
 
 class GELU(Function):
@@ -149,6 +169,10 @@ def sigmoid(x):
 
 def relu(x):
     return ReLU.apply(x)
+
+
+def silu(x):
+    return SiLU.apply(x)
 
 
 def tanh(x):

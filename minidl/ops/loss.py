@@ -249,6 +249,15 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002
     return _reduce(difference * difference, reduction)
 
 
+def l1_loss(input, target, reduction="mean"):  # noqa: A002
+    """(1/n) Σ |input - target|  (or the sum, or per element); d/dx is sign(x - y) (0 at equality)."""
+    check_reduction(reduction, "l1_loss")
+    if tuple(input.shape) != tuple(as_tensor(target, like=input).shape):
+        raise ShapeError(f"l1_loss: input shape {input.shape} and target shape "
+                         f"{as_tensor(target, like=input).shape} differ (broadcasting is not done for losses)")
+    return _reduce((input - target).abs(), reduction)
+
+
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
     """-(y log p + (1-y) log(1-p)) for probabilities ``input`` in [0, 1]; logs clamped at -100."""
     check_reduction(reduction, "binary_cross_entropy")

@@ -57,3 +57,37 @@ def test_is_tensor_compile_and_small_tensor_methods():
 def test_a_missing_pytorch_name_is_said_plainly(name, says):
     with pytest.raises(AttributeError, match=says):
         getattr(minidl, name)
+
+
+def test_the_tensor_class_builds_from_a_list_in_the_default_float_dtype():
+    x = minidl.Tensor([[1, 2], [3, 4]])
+    assert x.dtype == minidl.float32 and x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_one_hot_any_all_and_type_as_in_pytorch():
+    import numpy as np
+    F = minidl.nn.functional
+    labels = minidl.tensor([0, 2, 1, 2])
+    assert F.one_hot(labels).tolist() == np.eye(3, dtype=int)[[0, 2, 1, 2]].tolist()
+    assert F.one_hot(labels, num_classes=4).shape == (4, 4) and F.one_hot(labels).dtype == minidl.int64
+    with pytest.raises(IndexError, match=r"one_hot: class values must be in \[0, 2\)"):
+        F.one_hot(labels, num_classes=2)
+    x = minidl.tensor([[0.0, 1.0], [2.0, 3.0]])
+    assert x.any().item() and not x.all().item() and x.all(dim=1).tolist() == [False, True]
+    with pytest.raises(IndexError, match=r"^all: dim 5 is out of range"):
+        x.all(dim=5)
+    assert x.type() == "minidl.FloatTensor" and x.type(minidl.int64).dtype == minidl.int64
+
+
+def test_one_hot_any_all_match_pytorch():
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
+    labels = [[0, 3], [2, 1]]
+    assert minidl.nn.functional.one_hot(minidl.tensor(labels)).tolist() == \
+        torch.nn.functional.one_hot(torch.tensor(labels)).tolist()
+    values = [[0.0, 1.0], [2.0, 3.0]]
+    for library_dim in (None, 0, 1):
+        ours, theirs = minidl.tensor(values), torch.tensor(values)
+        if library_dim is None:
+            assert ours.any().item() == theirs.any().item() and ours.all().item() == theirs.all().item()
+        else:
+            assert ours.all(dim=library_dim).tolist() == theirs.all(dim=library_dim).tolist()

@@ -47,6 +47,7 @@ ARITHMETIC = [
     unary_case("rdiv_scalar", lambda x: 1 / x, lambda x: np.reciprocal(x), make=away_from_zero),
     unary_case("exp", lambda x: x.exp(), np.exp),
     unary_case("sin", lambda x: library(x).sin(x), np.sin),
+    unary_case("silu", lambda x: functional(x).silu(x), lambda x: x / (1 + np.exp(-x))),
     unary_case("cos", lambda x: x.cos(), np.cos),
     unary_case("sinh", lambda x: x.sinh(), np.sinh),
     unary_case("cosh", lambda x: library(x).cosh(x), np.cosh),

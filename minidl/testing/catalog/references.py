@@ -182,3 +182,8 @@ def edit_views_np(x):
     y.reshape(-1)[:1] *= 2
     y.T[0] -= 1
     return y
+
+
+def reduced_loss(values, reduction):
+    """A loss's per-element values reduced as ``reduction`` says ('mean', 'sum' or 'none')."""
+    return values if reduction == "none" else values.sum() if reduction == "sum" else values.mean()
