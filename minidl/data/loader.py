@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections.abc
 import numbers
+import warnings
 
 import numpy as np
 
@@ -98,7 +99,8 @@ class DataLoader:
     (batches cut this way are new leaf tensors, outside any autograd graph).
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, collate_fn=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, seed=None, **worker_options):
         if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
@@ -107,6 +109,15 @@ class DataLoader:
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise ValueError(f"DataLoader: {name} should be a boolean value, got {name}={flag!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if sampler is not None and not hasattr(sampler, "__iter__"):
+            raise TypeError(f"DataLoader: sampler must be iterable (a Sampler), got {type(sampler).__name__}")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                             "sampler, and drop_last")
+        _note_workers(num_workers, worker_options)
+        self.sampler, self.batch_sampler = sampler, batch_sampler
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
@@ -118,24 +129,33 @@ class DataLoader:
         self.epoch = 0
 
     def __len__(self):
-        full, rest = divmod(len(self.dataset), self.batch_size)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        full, rest = divmod(len(self.dataset) if self.sampler is None else len(self.sampler), self.batch_size)
         return full if self.drop_last or rest == 0 else full + 1
 
     def __iter__(self):
         """Start an epoch: draw its order now, then yield its batches lazily."""
         n = len(self.dataset)
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if self.batch_sampler is not None:
+            self.epoch += 1
+            return (self._batch([int(i) for i in indices]) for indices in self.batch_sampler)
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)
+        else:
+            order = self._rng.permutation(n) if self.shuffle else np.arange(n)
         self.epoch += 1
         return self._batches(order)
 
     def _batches(self, order):
-        source = _direct_source(self.dataset) if self.collate_fn is default_collate else None
         for start in range(0, len(self) * self.batch_size, self.batch_size):
-            indices = order[start:start + self.batch_size]
-            if source is None:
-                yield self.collate_fn([self.dataset[int(i)] for i in indices])
-            else:
-                yield _cut(source, indices)
+            yield self._batch(order[start:start + self.batch_size])
+
+    def _batch(self, indices):
+        source = _direct_source(self.dataset) if self.collate_fn is default_collate else None
+        if source is None:
+            return self.collate_fn([self.dataset[int(i)] for i in indices])
+        return _cut(source, np.asarray(indices))
 
     def state_dict(self):
         """The epoch counter and the shuffling generator's state (plain Python values)."""
@@ -148,6 +168,25 @@ class DataLoader:
             raise KeyError(f"DataLoader.load_state_dict: missing keys {sorted(missing)}")
         self._rng.bit_generator.state = state["rng_state"]
         self.epoch = int(state["epoch"])
+
+
+_WORKER_OPTIONS = {"persistent_workers", "prefetch_factor", "worker_init_fn", "generator", "timeout",
+                   "multiprocessing_context", "pin_memory_device", "in_order"}
+_noted = set()
+
+
+def _note_workers(num_workers, options):
+    """Worker processes are not used: batches load in this process (minidl's kernels already use the
+    cores). Said once per process; PyTorch's worker options are accepted and have no effect."""
+    unknown = set(options) - _WORKER_OPTIONS
+    if unknown:
+        raise TypeError(f"DataLoader: unexpected arguments {sorted(unknown)}")
+    if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+        raise ValueError(f"DataLoader: num_workers must be a non-negative int, got {num_workers!r}")
+    if num_workers > 0 and "workers" not in _noted:
+        _noted.add("workers")
+        warnings.warn(f"DataLoader: num_workers={num_workers} loads batches in this process, as num_workers=0 "
+                      "does (minidl has no worker processes; its kernels already use every core)", stacklevel=3)
 
 
 def _cut(source, indices):
