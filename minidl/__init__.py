@@ -20,7 +20,7 @@ from minidl.core.creation import (arange, as_tensor, default_generator, empty, e
                                   randint, randn, randn_like, randperm, set_rng_state, tensor, zeros, zeros_like)
 from minidl.core.dtypes import (bool_, double, float, float16, float32, float64, get_default_dtype, half, int8,
                                 int16, int32, int64, long, set_default_dtype, uint8)
-from minidl.ops import (abs, add, allclose, cos, cosh, masked_fill, sin, sinh, tril, triu, amax, amin, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,
+from minidl.ops import (abs, add, allclose, argsort, sort, topk, cos, cosh, masked_fill, sin, sinh, tril, triu, amax, amin, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,
                         clone, concat, concatenate, div, eq, equal, exp, expand, flatten, ge, gt, isfinite, isinf,
                         isnan, le, log, log_softmax, logical_not, logsumexp, lt, matmul, max, maximum, mean, min,
                         minimum, mul, ne, neg, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze,

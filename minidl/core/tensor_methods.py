@@ -163,6 +163,15 @@ class TensorMethods:
     def sin(self):
         return ops.sin(self)
 
+    def sort(self, dim=-1, descending=False, stable=False):
+        return ops.sort(self, dim, descending)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return ops.argsort(self, dim, descending)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's name)
+        return ops.topk(self, k, dim, largest, sorted)
+
     def cos(self):
         return ops.cos(self)
 

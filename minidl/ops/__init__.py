@@ -17,6 +17,7 @@ from minidl.ops.arithmetic import (abs, add, cast, clamp, clip, clone, div, exp,
 from minidl.ops.common import as_tensor
 from minidl.ops.compare import (allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_not, lt, ne)
 from minidl.ops.linalg import matmul, tril, triu
+from minidl.ops.ordering import argsort, sort, topk
 from minidl.ops.reduction import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from minidl.ops.trigonometry import cos, cosh, sin, sinh
 from minidl.ops.shape import (as_index, broadcast_to, cat, chunk, concat, concatenate, expand, expand_as,
@@ -24,7 +25,7 @@ from minidl.ops.shape import (as_index, broadcast_to, cat, chunk, concat, concat
                               transpose, unflatten, unsqueeze)
 
 __all__ = [
-    "abs", "add", "cos", "cosh", "sin", "sinh", "tril", "triu", "allclose", "amax", "amin", "argmax", "argmin", "as_index", "as_tensor", "broadcast_to", "cast", "cat",
+    "abs", "add", "argsort", "sort", "topk", "cos", "cosh", "sin", "sinh", "tril", "triu", "allclose", "amax", "amin", "argmax", "argmin", "as_index", "as_tensor", "broadcast_to", "cast", "cat",
     "chunk", "clamp", "clip", "clone", "concat", "concatenate", "div", "eq", "equal", "exp", "expand",
     "expand_as", "flatten", "ge", "gelu", "getitem", "gt", "isfinite", "isinf", "isnan", "le", "leaky_relu",
     "log", "log_softmax", "logical_not", "logsumexp", "lt", "masked_fill", "matmul", "max", "maximum", "mean", "min",

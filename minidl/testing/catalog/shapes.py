@@ -20,7 +20,7 @@ from minidl.testing.catalog.strategies import (an_int_dim, cat_params, cat_shape
                                                squeeze_params,
                                                transpose_params,
                                                with_ones)
-from minidl.testing.harness import OpCase, avoiding, examples, functional, library, single
+from minidl.testing.harness import OpCase, avoiding, distinct, examples, functional, library, single
 
 
 # --- in-place edits inside the graph (the same code runs on minidl, PyTorch and NumPy) -----------------
@@ -236,6 +236,15 @@ SHAPE = [
            examples(single(min_dims=2), lambda s: st.integers(-2, 2).map(lambda d: {"diagonal": d}))),
     OpCase("triu", lambda x, diagonal: library(x).triu(x, diagonal), lambda x, diagonal: np.triu(x, diagonal),
            examples(single(min_dims=2), lambda s: st.integers(-2, 2).map(lambda d: {"diagonal": d}))),
+    OpCase("sort", lambda x, dim: x.sort(dim=dim, descending=True)[0],
+           lambda x, dim: -np.sort(-x, axis=dim), examples(single(min_dims=1), lambda s: an_int_dim(len(s[0])).map(
+               lambda d: {"dim": d})), make=distinct),
+    OpCase("topk", lambda x, dim: library(x).topk(x, 2, dim=dim)[0] * 3,
+           lambda x, dim: -np.sort(-x, axis=dim).take(np.arange(2), axis=dim) * 3,
+           examples(single(min_dims=1).filter(lambda s: min(s[0]) >= 2), lambda s: an_int_dim(len(s[0])).map(
+               lambda d: {"dim": d}).filter(lambda p: s[0][p["dim"]] >= 2)), make=distinct),
+    OpCase("argsort_indices", lambda x: x.argsort(dim=-1).to(x.dtype), lambda x: np.argsort(x, axis=-1).astype(float),
+           examples(single(min_dims=1)), make=distinct, differentiable=False),
     OpCase("t_contiguous", lambda x: x.t().contiguous() * 1, lambda x: x.T, examples(single(max_dims=2))),
     OpCase("split_chunk", lambda x: x.split(2, dim=-1) + x.chunk(2, dim=0) + x.split([1, x.shape[-1] - 1], -1),
            lambda x: tuple(np.split(x, range(2, x.shape[-1], 2), -1))
