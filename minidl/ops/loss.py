@@ -239,12 +239,18 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
     return result.reshape(out_shape) if reduction == "none" else result
 
 
+def _same_shapes(input, target, op):  # noqa: A002
+    """A loss of two tensors of one shape: another shape is an error, never a broadcast."""
+    target_shape = tuple(as_tensor(target, like=input).shape)
+    if tuple(input.shape) != target_shape:
+        raise ShapeError(f"{op}: input shape {input.shape} and target shape {target_shape} differ "
+                         "(broadcasting is not done for losses)")
+
+
 def mse_loss(input, target, reduction="mean"):  # noqa: A002
     """(1/n) Σ (input - target)²  (or the sum, or per element)."""
     check_reduction(reduction, "mse_loss")
-    if tuple(input.shape) != tuple(as_tensor(target, like=input).shape):
-        raise ShapeError(f"mse_loss: input shape {input.shape} and target shape "
-                         f"{as_tensor(target, like=input).shape} differ (broadcasting is not done for losses)")
+    _same_shapes(input, target, "mse_loss")
     difference = input - target
     return _reduce(difference * difference, reduction)
 
@@ -252,9 +258,7 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002
 def l1_loss(input, target, reduction="mean"):  # noqa: A002
     """(1/n) Σ |input - target|  (or the sum, or per element); d/dx is sign(x - y) (0 at equality)."""
     check_reduction(reduction, "l1_loss")
-    if tuple(input.shape) != tuple(as_tensor(target, like=input).shape):
-        raise ShapeError(f"l1_loss: input shape {input.shape} and target shape "
-                         f"{as_tensor(target, like=input).shape} differ (broadcasting is not done for losses)")
+    _same_shapes(input, target, "l1_loss")
     return _reduce((input - target).abs(), reduction)
 
 
