@@ -12,12 +12,17 @@ compute the same ops, switched with :func:`use_kernels`), then ``nn``,
 """
 
 from minidl.core import (AutogradError, Device, DeviceError, Function, MinidlError, ShapeError, Tensor,
-                         detect_anomaly, enable_grad, is_grad_enabled, kernels_enabled, no_grad, set_grad_enabled,
-                         use_kernels)
+                         detect_anomaly, enable_grad, inference_mode, is_grad_enabled, kernels_enabled, no_grad,
+                         set_grad_enabled, use_kernels)
 from minidl.core.backend import Device as device
 from minidl.core.creation import (arange, as_tensor, default_generator, empty, empty_like, eye, from_numpy, full,
                                   full_like, get_rng_state, linspace, manual_seed, ones, ones_like, rand, rand_like,
                                   randint, randn, randn_like, randperm, set_rng_state, tensor, zeros, zeros_like)
+from minidl.core.size import Size
+from minidl.core.random import Generator
+from minidl.core.sampling import bernoulli, multinomial, normal
+from minidl.core.dtypes import DType as dtype
+from minidl.core.dtypes import bool_ as bool  # noqa: A004 (PyTorch's name, minidl.bool)
 from minidl.core.dtypes import (bool_, double, float, float16, float32, float64, get_default_dtype, half, int8,
                                 int16, int32, int64, long, set_default_dtype, uint8)
 from minidl.ops import (abs, add, allclose, argsort, sort, topk, cos, cosh, masked_fill, sin, sinh, tril, triu, amax, amin, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,

@@ -16,6 +16,9 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import platform
+import re
+import shutil
+import subprocess
 import sys
 from typing import NamedTuple
 
@@ -47,11 +50,9 @@ def _package_version(name):
 
 def _cupy_version():
     """CuPy's version from its distribution (cupy, cupy-cuda12x, ...), or None."""
-    for dist in importlib.metadata.packages_distributions().get("cupy", []):
-        version = _package_version(dist)
-        if version:
-            return f"{version} ({dist})"
-    return None
+    dist = _installed_cupy_wheel()
+    version = dist and _package_version(dist)
+    return f"{version} ({dist})" if version else None
 
 
 def _blas_from_threadpoolctl():
@@ -93,6 +94,50 @@ def _cuda_versions():
             f"{runtime.getDeviceCount()} GPU(s), GPU 0: {name}")
 
 
+#: the CuPy wheel built for each CUDA major version, and the minidl extra that installs it
+CUPY_WHEELS = {11: ("cupy-cuda11x", 'pip install cupy-cuda11x'),
+               12: ("cupy-cuda12x", 'pip install -e ".[gpu]"'),
+               13: ("cupy-cuda13x", 'pip install -e ".[gpu-cuda13]"')}
+
+
+def driver_cuda_version(smi_output):
+    """The highest CUDA version the NVIDIA driver supports, as (major, minor), read from the header of
+    ``nvidia-smi``'s output ("... CUDA Version: 13.0 ..."); None when it is not there."""
+    match = re.search(r"CUDA Version:\s*(\d+)\.(\d+)", smi_output or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def cupy_wheel_advice(cuda_version, installed):
+    """Which CuPy wheel fits a driver supporting ``cuda_version`` (None: no NVIDIA driver found), given
+    the installed CuPy distribution name (or None)."""
+    if cuda_version is None:
+        return "no NVIDIA driver found (nvidia-smi is not on PATH): minidl runs on the CPU"
+    major, minor = cuda_version
+    fitting = [(m, wheel) for m, wheel in sorted(CUPY_WHEELS.items()) if m <= major]
+    if not fitting:
+        return f"driver supports CUDA {major}.{minor}, older than any CuPy wheel: update the NVIDIA driver"
+    wheel, command = fitting[-1][1]
+    if installed == wheel:
+        return f"driver supports CUDA {major}.{minor}; {wheel} fits and is installed"
+    present = f"{installed} is installed but " if installed else ""
+    return f"driver supports CUDA {major}.{minor}; {present}{wheel} fits it: {command}"
+
+
+def _installed_cupy_wheel():
+    """The name of the installed distribution that provides ``cupy`` (cupy-cuda12x, ...), or None."""
+    return next(iter(importlib.metadata.packages_distributions().get("cupy", [])), None)
+
+
+def _nvidia_smi_output():
+    executable = shutil.which("nvidia-smi")
+    if executable is None:
+        return None
+    try:
+        return subprocess.run([executable], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def versions():
     """(label, value) pairs for the Python, platform, NumPy, BLAS, CuPy, CUDA and PyTorch lines."""
     return [
@@ -103,6 +148,7 @@ def versions():
         ("BLAS", _blas_from_threadpoolctl() or _blas_from_numpy()),
         ("CuPy", _cupy_version() or "not installed"),
         ("CUDA", _cuda_versions()),
+        ("GPU wheel", cupy_wheel_advice(driver_cuda_version(_nvidia_smi_output()), _installed_cupy_wheel())),
         ("PyTorch", _package_version("torch") or "not installed"),
         ("Kernels", _kernels()),
     ]
@@ -164,7 +210,7 @@ def report(checks=None):
     """The text ``minidl info`` prints: version lines, then one PASS/FAIL/SKIP line per backend."""
     if checks is None:
         checks = backend_checks()
-    lines = [f"{label:<9} {value}" for label, value in versions()]
+    lines = [f"{label:<10} {value}" for label, value in versions()]
     lines.append("")
     lines += [f"{check.status:<4}  {check.device:<6}  {check.detail}" for check in checks]
     return "\n".join(lines)

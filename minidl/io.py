@@ -11,7 +11,8 @@ The file is an uncompressed ``.npz`` archive (a zip of ``.npy`` files):
   describes the nesting. Each node is a small dict with a ``"type"``:
   ``dict`` (keys and values as node lists, ``ordered`` for OrderedDict),
   ``list``, ``tuple``, ``none``, ``bool``, ``int`` (decimal string: any size),
-  ``float`` (``repr`` string: exact, also nan and inf), ``str``, ``ndarray``
+  ``float`` (``repr`` string: exact, also nan and inf), ``str``, ``bytes`` (hex),
+  ``dtype`` (NumPy's type string), ``ndarray``
   and ``scalar`` (NumPy scalar) with the entry's key, dtype and shape, and
   ``tensor`` with key, dtype, shape and device.
 
@@ -23,16 +24,19 @@ damaged file is refused with a ``ValueError`` naming it, before anything is buil
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import secrets
 import time
 import zipfile
 from collections import OrderedDict
+from dataclasses import is_dataclass
 
 import numpy as np
 
 from minidl.core.backend import Device, to_device, to_numpy
+from minidl.core.dtypes import DType
 from minidl.core.tensor import Tensor
 
 FORMAT = "minidl.checkpoint"
@@ -65,10 +69,16 @@ class _Packer:
             return {"type": "int", "value": _int_text(int(obj))}
         if isinstance(obj, float):
             return {"type": "float", "value": repr(float(obj))}
+        if isinstance(obj, bytes):
+            return {"type": "bytes", "value": obj.hex()}
+        if isinstance(obj, DType):
+            return {"type": "dtype", "value": obj.numpy.str}
         if isinstance(obj, (dict, list, tuple)):
             return self._container(obj, where)
         raise TypeError(f"save: can't save {_name(where)} of type {type(obj).__name__}; supported are "
-                         "dicts, lists, tuples, Tensors, NumPy arrays and scalars, numbers, str, bool and None")
+                         "dicts, lists, tuples, Tensors, NumPy arrays and scalars, numbers, str, bytes, bool, dtypes and None"
+                        + ("; save dataclasses.asdict(obj) instead" if is_dataclass(obj) else
+                           "; save vars(obj) instead" if hasattr(obj, "__dict__") and not callable(obj) else ""))
 
     def _array(self, array, where):
         if array.dtype.hasobject:
@@ -108,18 +118,34 @@ def _name(where):
     return "the object" if not where else "key " + ".".join(str(part) for part in where)
 
 
-def save(obj, path):
-    """Save ``obj`` (nested dicts/lists/tuples of Tensors, arrays, numbers, str ...) to ``path``.
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True):
+    """Save ``obj`` (nested dicts/lists/tuples of Tensors, arrays, numbers, str ...) to ``f``: a path or a
+    binary file object (``io.BytesIO``, an ``open(..., "wb")`` file), as PyTorch's ``torch.save``.
 
-    The file is written exactly at ``path`` (no suffix is added), atomically:
-    a reader sees either the old file or the complete new one.
+    A path is written exactly there (no suffix is added), atomically: a reader sees either the old file
+    or the complete new one. A file object gets the whole archive in one write, after everything has been
+    packed. PyTorch's pickle options are accepted and have no effect: minidl never pickles.
     """
     packer = _Packer()
     root = packer.pack(obj, ())
     document = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, separators=(",", ":"))
     entries = dict(packer.arrays)
     entries[STRUCTURE_KEY] = np.frombuffer(document.encode("utf-8"), dtype=np.uint8)
-    _write_atomically(os.fspath(path), entries)
+    if hasattr(f, "write"):
+        archive = io.BytesIO()
+        np.savez(archive, allow_pickle=False, **entries)
+        f.write(archive.getvalue())
+        return
+    _write_atomically(_path(f, "save"), entries)
+
+
+def _path(f, where):
+    """``f`` as a path string; a TypeError naming ``where`` for anything else."""
+    try:
+        return os.fspath(f)
+    except TypeError:
+        raise TypeError(f"{where}: expected a path (str or pathlib.Path) or a binary file object, got "
+                        f"{type(f).__name__}") from None
 
 
 def _write_atomically(path, entries):
@@ -186,31 +212,39 @@ def _fsync_directory(directory):
 
 # --- load -------------------------------------------------------------------------------------
 
-def load(path, map_location=None):
-    """Load what :func:`save` wrote to ``path``.
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None):
+    """Load what :func:`save` wrote to ``f``: a path or a binary file object opened for reading.
 
     Tensors come back on the device they were saved from (requires_grad
     False), or on ``map_location``: a device (``"cpu"``, ``"cuda:0"``) or a
     dict mapping saved device names to new ones (``{"cuda:0": "cpu"}``).
     Arrays come back as NumPy arrays, dicts as dicts (OrderedDicts stay
-    OrderedDicts), tuples as tuples.
+    OrderedDicts), tuples as tuples. A checkpoint holds data only, so ``weights_only`` is always
+    satisfied; ``pickle_module`` and ``mmap`` are accepted as PyTorch's and change nothing.
     """
-    path = os.fspath(path)
-    entries = _read_entries(path)
+    if hasattr(f, "read"):
+        path = getattr(f, "name", None) or "the file object"
+        entries = _read_entries(path, io.BytesIO(f.read()))
+    else:
+        path = _path(f, "load")
+        entries = _read_entries(path)
     root = _parse_structure(path, entries)
     _check(root, entries, path, ())
     _check_devices(root, map_location)
     return _build(root, entries, map_location)
 
 
-def _read_entries(path):
-    """Every entry of the archive, read fully into memory."""
-    with open(path, "rb") as file:  # FileNotFoundError etc. pass through unchanged
+def _read_entries(path, content=None):
+    """Every entry of the archive at ``path`` (or in the bytes buffer ``content``), read fully into memory."""
+    def opened():
+        return open(path, "rb") if content is None else _unclosed(content)
+    with opened() as file:  # FileNotFoundError etc. pass through unchanged
         head = file.read(4)
+        file.seek(0)
     if head != b"PK\x03\x04":
         raise ValueError(f"load: {path} is not a minidl checkpoint (empty, truncated or not a .npz archive)")
     try:
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:  # the handle closes on errors too
+        with opened() as file, np.load(file, allow_pickle=False) as archive:  # the handle closes on errors too
             entries = {name: archive[name] for name in archive.files}
     except ValueError as error:
         if "allow_pickle" in str(error):
@@ -223,6 +257,19 @@ def _read_entries(path):
     if strays:
         raise ValueError(f"load: {path} is not a minidl checkpoint (entries {strays} are not .npy arrays)")
     return entries
+
+
+class _unclosed:
+    """A with-block over an in-memory buffer that leaves it open."""
+
+    def __init__(self, buffer):
+        self.buffer = buffer
+
+    def __enter__(self):
+        return self.buffer
+
+    def __exit__(self, *exc):
+        return False
 
 
 def _parse_structure(path, entries):
@@ -245,7 +292,9 @@ def _parse_structure(path, entries):
 
 _SCALAR_CHECKS = {"bool": lambda v: isinstance(v, bool), "str": lambda v: isinstance(v, str),
                   "int": lambda v: isinstance(v, str) and _parses(int, v, 0),
-                  "float": lambda v: isinstance(v, str) and _parses(float, v)}
+                  "float": lambda v: isinstance(v, str) and _parses(float, v),
+                  "bytes": lambda v: isinstance(v, str) and _parses(bytes.fromhex, v),
+                  "dtype": lambda v: isinstance(v, str) and _parses(DType, v)}
 
 
 def _parses(convert, text, *args):
@@ -345,6 +394,10 @@ def _build(node, entries, map_location):
         return int(node["value"], 0)
     if kind == "float":
         return float(node["value"])
+    if kind == "bytes":
+        return bytes.fromhex(node["value"])
+    if kind == "dtype":
+        return DType(node["value"])
     if kind == "ndarray":
         return entries[node["key"]]
     if kind == "scalar":

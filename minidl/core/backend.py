@@ -31,7 +31,8 @@ def _load_cupy():
     except ImportError as error:
         raise DeviceError(
             "device 'cuda' needs CuPy, which is not installed: "
-            "pip install cupy-cuda12x (or pip install -e \".[gpu]\")") from error
+            "pip install cupy-cuda12x for a CUDA 12 driver or cupy-cuda13x for CUDA 13 (the extras "
+            "\".[gpu]\" and \".[gpu-cuda13]\"; `minidl info` says which one fits)") from error
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as error:  # CUDA driver missing or broken

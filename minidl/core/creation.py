@@ -1,8 +1,9 @@
 """Creating tensors: from data, filled with constants, ranges and random numbers.
 
-Random numbers come from one NumPy ``Generator`` seeded by :func:`manual_seed`
-and are drawn on the host, then copied to the target device, so a seed gives
-the same values on every device.
+Random numbers come from the streams of :mod:`minidl.core.random` (the default one
+seeded by :func:`manual_seed`, or a ``Generator`` passed as ``generator=``) and are
+drawn on the host, then copied to the target device, so a seed gives the same
+values on every device.
 """
 
 from __future__ import annotations
@@ -16,31 +17,9 @@ import numpy as np
 from minidl.core.arguments import number, size as _size
 from minidl.core.backend import Device, array_module, to_device
 from minidl.core.dtypes import _KINDS, as_dtype, get_default_dtype
+from minidl.core.random import (default_generator, get_rng_state, manual_seed, numpy_stream,  # noqa: F401
+                                set_rng_state)  # the random streams live in minidl.core.random
 from minidl.core.tensor import Tensor
-
-_generator = [np.random.default_rng()]
-
-
-def manual_seed(seed):
-    """Seed minidl's random number generator (randn, rand, randint, dropout, init)."""
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"manual_seed: seed must be an int, got {seed!r} ({type(seed).__name__})")
-    _generator[0] = np.random.default_rng(int(seed) % 2**64)  # negative seeds wrap, as in PyTorch
-    return _generator[0]
-
-
-def default_generator():
-    """The NumPy Generator behind minidl's random functions."""
-    return _generator[0]
-
-
-def get_rng_state():
-    """The generator's state as a plain dict (JSON-compatible), for checkpoints."""
-    return _generator[0].bit_generator.state
-
-
-def set_rng_state(state):
-    _generator[0].bit_generator.state = state
 
 
 def _shape(size, where):
@@ -226,23 +205,25 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     return _filled((size,), fill_value, dtype, device, requires_grad, "full")
 
 
-def _random(draw, size, dtype, device, requires_grad, where):
+def _random(draw, size, dtype, device, requires_grad, where, generator=None):
     shape = _shape(size, where)
     dtype = as_dtype(dtype, where) if dtype is not None else get_default_dtype()
     if dtype.kind != "f":
         raise TypeError(f"{where}: random floats need a floating dtype such as minidl.float32, got {dtype}")
-    array = draw(_generator[0], shape, dtype if dtype in (np.float32, np.float64) else np.float64)
+    stream = numpy_stream(generator, where)
+    array = draw(stream, shape, dtype if dtype in (np.float32, np.float64) else np.float64)
     return _finish(array, dtype, device, requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples of the standard normal distribution N(0, 1)."""
-    return _random(lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype, device, requires_grad, "randn")
+    return _random(lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype, device, requires_grad, "randn",
+                   generator)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples of the uniform distribution U[0, 1)."""
-    return _random(lambda g, s, d: g.random(s, dtype=d), size, dtype, device, requires_grad, "rand")
+    return _random(lambda g, s, d: g.random(s, dtype=d), size, dtype, device, requires_grad, "rand", generator)
 
 
 def _integer(value, where, name):
@@ -253,7 +234,7 @@ def _integer(value, where, name):
     return int(value)
 
 
-def randint(low, high=None, size=(), dtype=np.int64, device=None):
+def randint(low, high=None, size=(), *, generator=None, dtype=np.int64, device=None, requires_grad=False):
     """Random integers in [low, high): ``randint(low, high, size)`` or ``randint(high, size)`` (low = 0)."""
     if isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's short form
         if size != ():
@@ -268,12 +249,18 @@ def randint(low, high=None, size=(), dtype=np.int64, device=None):
     if low >= high:
         raise ValueError(f"randint: low must be less than high, got low={low} and high={high} "
                          "(the values are drawn from [low, high))")
-    return _finish(_generator[0].integers(low, high, shape), _dtype(dtype, "randint"), device, False)
+    if requires_grad:
+        raise TypeError("randint: integer tensors cannot require grad (only floating ones can)")
+    stream = numpy_stream(generator, "randint")
+    return _finish(stream.integers(low, high, shape), _dtype(dtype, "randint"), device, False)
 
 
-def randperm(n, device=None):
+def randperm(n, *, generator=None, dtype=np.int64, device=None, requires_grad=False):
     """A random permutation of 0 .. n-1."""
-    return _finish(_generator[0].permutation(_size(n, "randperm", "n")), np.int64, device, False)
+    if requires_grad:
+        raise TypeError("randperm: integer tensors cannot require grad (only floating ones can)")
+    stream = numpy_stream(generator, "randperm")
+    return _finish(stream.permutation(_size(n, "randperm", "n")), _dtype(dtype, "randperm"), device, False)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):

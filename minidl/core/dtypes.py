@@ -1,23 +1,78 @@
 """Element types. minidl's dtypes are NumPy's; the default floating type is float32."""
 
+import builtins
+
 import numpy as np
 
-float16 = half = np.float16
-float32 = float = np.float32
-float64 = double = np.float64
-int8 = np.int8
-int16 = np.int16
-int32 = np.int32
-int64 = long = np.int64
-uint8 = np.uint8
-bool_ = np.bool_
+
+class DType:
+    """A tensor's element type, shown as PyTorch shows it (``minidl.float32``).
+
+    Inside is a NumPy dtype (``.numpy``); NumPy and CuPy accept a DType wherever they take a dtype (they
+    read its ``dtype`` attribute), and it compares equal to the NumPy dtype, scalar type and name it stands
+    for. There is one DType per element type, so ``x.dtype is minidl.float32`` holds as in PyTorch.
+    """
+
+    __slots__ = ("dtype",)
+    _all: dict = {}
+
+    def __new__(cls, value):
+        dtype = np.dtype(value)
+        known = cls._all.get(dtype)
+        if known is None:
+            known = cls._all[dtype] = object.__new__(cls)
+            known.dtype = dtype
+        return known
+
+    numpy = property(lambda self: self.dtype, doc="The NumPy dtype.")
+    kind = property(lambda self: self.dtype.kind)
+    itemsize = property(lambda self: self.dtype.itemsize)
+    name = property(lambda self: self.dtype.name)
+    type = property(lambda self: self.dtype.type)
+    char = property(lambda self: self.dtype.char)
+    is_floating_point = property(lambda self: self.dtype.kind == "f")
+    is_complex = property(lambda self: self.dtype.kind == "c")
+    is_signed = property(lambda self: self.dtype.kind in "fic")
+
+    def __eq__(self, other):
+        if other is None or isinstance(other, (builtins.bool, builtins.int, builtins.float)):
+            return False
+        try:
+            return self.dtype == np.dtype(other)
+        except TypeError:
+            return NotImplemented
+
+    def __hash__(self):
+        return hash(self.dtype)
+
+    def __repr__(self):
+        return f"minidl.{'bool' if self.dtype.kind == 'b' else self.dtype.name}"
+
+    def __reduce__(self):
+        return DType, (self.dtype.str,)
+
+
+def dtype_of(array):
+    """The DType of a NumPy or CuPy array's elements."""
+    return DType._all.get(array.dtype) or DType(array.dtype)
+
+
+float16 = half = DType(np.float16)
+float32 = float = DType(np.float32)
+float64 = double = DType(np.float64)
+int8 = DType(np.int8)
+int16 = DType(np.int16)
+int32 = DType(np.int32)
+int64 = long = DType(np.int64)
+uint8 = DType(np.uint8)
+bool_ = DType(np.bool_)
 
 _default_dtype = [np.dtype(np.float32)]
 
 
 def get_default_dtype():
     """The dtype of tensors created from Python floats (float32 unless changed)."""
-    return _default_dtype[0]
+    return DType(_default_dtype[0])
 
 
 def set_default_dtype(dtype):

@@ -55,6 +55,21 @@ class enable_grad(no_grad):
         _GradMode.__init__(self, True)
 
 
+class inference_mode(_GradMode):
+    """``with minidl.inference_mode():`` (or ``@minidl.inference_mode()``, or bare ``@minidl.inference_mode``):
+    as :class:`no_grad` (PyTorch also marks the tensors made inside as inference tensors to save
+    bookkeeping; minidl has no such tensors, so this is exactly no_grad). ``inference_mode(False)``
+    records as usual."""
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        self.__init__(mode if not callable(mode) else True)
+        return self(mode) if callable(mode) else self
+
+    def __init__(self, mode=True):
+        super().__init__(not mode)
+
+
 class set_grad_enabled(_GradMode):
     """``set_grad_enabled(False)`` switches recording off now; as ``with`` or a decorator it does so
     for that block only and then restores the previous mode (PyTorch semantics)."""

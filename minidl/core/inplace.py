@@ -14,6 +14,7 @@ from minidl.core import tensor_methods
 from minidl.core.backend import array_module
 from minidl.core.errors import AutogradError, DeviceError, ShapeError
 from minidl.core.grad_mode import is_grad_enabled
+from minidl.core.random import numpy_stream
 
 
 class InPlaceMethods:
@@ -99,6 +100,20 @@ class InPlaceMethods:
             return self._record_edit(lambda old, value: tensor_methods.ops.masked_fill(old, everywhere, value), value)
         self.data[...] = array
         return self._modified()
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Fill with samples of N(mean, std²) from the default stream or ``generator``."""
+        return self._fill_random(lambda stream: stream.normal(mean, std, self.shape), "normal_", generator)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):  # PyTorch names them from and to
+        """Fill with samples of U[a, b) from the default stream or ``generator``."""
+        return self._fill_random(lambda stream: stream.uniform(a, b, self.shape), "uniform_", generator)
+
+    def _fill_random(self, draw, op, generator):
+        if self.dtype.kind != "f":
+            raise TypeError(f"{op}: needs a floating tensor, got dtype {self.dtype}")
+        values = draw(numpy_stream(generator, op)).astype(self.data.dtype)
+        return self.copy_(type(self)(values))
 
     def copy_(self, source):
         if isinstance(source, InPlaceMethods) and type(source.data) is not type(self.data):

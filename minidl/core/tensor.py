@@ -14,7 +14,8 @@ import numpy as np
 from minidl.core import tensor_methods
 from minidl.core.backend import Device, array_module, device_of, to_device, to_numpy
 from minidl.core.backward import run_backward
-from minidl.core.dtypes import as_dtype, get_default_dtype
+from minidl.core.size import Size
+from minidl.core.dtypes import as_dtype, dtype_of, get_default_dtype
 from minidl.core.errors import AutogradError, ShapeError
 from minidl.core.inplace import InPlaceMethods
 from minidl.core.tensor_methods import TensorMethods
@@ -34,6 +35,8 @@ class Tensor(InPlaceMethods, TensorMethods):
             data = np.asarray(data)
         elif isinstance(data, (list, tuple)):  # Tensor([...]) as in PyTorch: the default float dtype
             data = tensor_methods.ops.as_tensor(data).data.astype(get_default_dtype(), copy=False)
+        elif isinstance(data, np.ndarray) and type(data) is not np.ndarray:
+            data = data.view(np.ndarray)  # np.memmap and other subclasses: the same memory as a plain array
         array_module(data)  # rejects anything that is not a numpy, cupy or strict array
         self.data = data
         self.grad = None
@@ -78,8 +81,8 @@ class Tensor(InPlaceMethods, TensorMethods):
         self._requires_grad = bool(requires_grad)
         return self
 
-    shape = property(lambda self: tuple(self.data.shape), doc="The tensor's shape as a tuple.")
-    dtype = property(lambda self: self.data.dtype, doc="The NumPy dtype of the elements.")
+    shape = property(lambda self: Size(self.data.shape), doc="The tensor's shape, a ``minidl.Size`` (a tuple).")
+    dtype = property(lambda self: dtype_of(self.data), doc="The element type (``minidl.float32``: a NumPy dtype inside).")
     ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
     device = property(lambda self: device_of(self.data), doc="The Device the data lives on.")
     grad_fn = property(lambda self: self._node, doc="The node that produced this tensor (None for leaves).")
@@ -121,6 +124,15 @@ class Tensor(InPlaceMethods, TensorMethods):
                              f"got shape {self.shape}")
         return self.data.item()
 
+    def __format__(self, spec):
+        """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"format: only a 0-d tensor takes a format spec ({spec!r}); this one has shape "
+                            f"{tuple(self.shape)}: format x.item() or x.tolist() instead")
+        return repr(self)
+
     def tolist(self):
         return to_numpy(self.data).tolist()
 
@@ -145,7 +157,7 @@ class Tensor(InPlaceMethods, TensorMethods):
             return self.to(dtype=dtype)
         names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                  "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-        return f"minidl.{names.get(str(self.dtype), str(self.dtype))}Tensor"
+        return f"minidl.{names.get(self.dtype.name, self.dtype.name)}Tensor"
 
     def __float__(self):
         return float(self.item())
@@ -266,7 +278,7 @@ class Tensor(InPlaceMethods, TensorMethods):
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
         if self.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype=minidl.{self.dtype}")
+            extras.append(f"dtype={self.dtype!r}")
         if self._node is not None:
             extras.append(f"grad_fn={self._node!r}")
         elif self._requires_grad:

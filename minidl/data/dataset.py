@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from minidl.core.creation import default_generator, from_numpy, tensor
+from minidl.core.random import numpy_stream
 from minidl.core.tensor import Tensor
 
 
@@ -100,18 +101,21 @@ def _split_lengths(lengths, total):
     return [int(n) for n in lengths]
 
 
-def random_split(dataset, lengths, generator_seed=None):
+def random_split(dataset, lengths, generator=None, generator_seed=None):
     """Split ``dataset`` into non-overlapping random :class:`Subset` objects of the given lengths.
 
     ``lengths`` are sample counts summing to ``len(dataset)``, or fractions
     summing to 1 (``[0.8, 0.2]``): then each part gets ``floor(n * fraction)``
     samples and the remainder is dealt out one by one from the first part on.
-    The permutation comes from ``np.random.default_rng(generator_seed)``, or
-    from minidl's default generator (see ``minidl.manual_seed``) when no seed
-    is given.
+    The permutation comes from ``generator`` (a ``minidl.Generator``, as in PyTorch), from
+    ``np.random.default_rng(generator_seed)``, or from minidl's default stream (see
+    ``minidl.manual_seed``) when neither is given.
     """
     counts = _split_lengths(lengths, len(dataset))
-    rng = default_generator() if generator_seed is None else np.random.default_rng(generator_seed)
+    if generator is not None and generator_seed is not None:
+        raise ValueError("random_split: give either generator or generator_seed, not both")
+    rng = (numpy_stream(generator, "random_split") if generator is not None else
+           default_generator() if generator_seed is None else np.random.default_rng(generator_seed))
     order = rng.permutation(len(dataset))
     bounds = np.cumsum([0] + counts)
     return [Subset(dataset, order[start:stop].tolist()) for start, stop in zip(bounds[:-1], bounds[1:])]

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from minidl.core.creation import default_generator, tensor
+from minidl.core.random import numpy_stream
 from minidl.data.dataset import Subset, TensorDataset
 from minidl.ops import stack
 from minidl.core.tensor import Tensor
@@ -90,6 +91,7 @@ class DataLoader:
         seed: seed of the loader's own ``np.random.default_rng``; with
             ``None`` the seed is drawn from minidl's default generator
             (so ``minidl.manual_seed`` before building the loader fixes it).
+        generator: a ``minidl.Generator`` to shuffle with instead (PyTorch's way).
         collate_fn: merges a list of samples into a batch
             (default :func:`default_collate`).
 
@@ -100,7 +102,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None, num_workers=0,
-                 collate_fn=None, pin_memory=False, drop_last=False, seed=None, **worker_options):
+                 collate_fn=None, pin_memory=False, drop_last=False, seed=None, generator=None, **worker_options):
         if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
@@ -123,9 +125,14 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = default_collate if collate_fn is None else collate_fn
-        if seed is None and self.shuffle:
-            seed = int(default_generator().integers(2 ** 63))
-        self._rng = np.random.default_rng(seed)
+        if generator is not None and seed is not None:
+            raise ValueError("DataLoader: give either seed or generator, not both")
+        if generator is not None:  # PyTorch's way to fix the order: its own stream
+            self._rng = numpy_stream(generator, "DataLoader")
+        else:
+            if seed is None and self.shuffle:
+                seed = int(default_generator().integers(2 ** 63))
+            self._rng = np.random.default_rng(seed)
         self.epoch = 0
 
     def __len__(self):
@@ -170,7 +177,7 @@ class DataLoader:
         self.epoch = int(state["epoch"])
 
 
-_WORKER_OPTIONS = {"persistent_workers", "prefetch_factor", "worker_init_fn", "generator", "timeout",
+_WORKER_OPTIONS = {"persistent_workers", "prefetch_factor", "worker_init_fn", "timeout",
                    "multiprocessing_context", "pin_memory_device", "in_order"}
 _noted = set()
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from minidl.core.arguments import positive_size
 from minidl.core.creation import default_generator
+from minidl.core.random import numpy_stream
 
 
 class Sampler:
@@ -43,7 +44,7 @@ class RandomSampler(Sampler):
         self.data_source, self.replacement = data_source, replacement
         self._num_samples = None if num_samples is None else positive_size(num_samples, "RandomSampler",
                                                                            "num_samples")
-        self._rng = np.random.default_rng(int(default_generator().integers(2 ** 63)))
+        self._rng = _stream(generator, "RandomSampler")
 
     @property
     def num_samples(self):
@@ -66,10 +67,17 @@ class SubsetRandomSampler(Sampler):
 
     def __init__(self, indices, generator=None):
         self.indices = list(indices)
-        self._rng = np.random.default_rng(int(default_generator().integers(2 ** 63)))
+        self._rng = _stream(generator, "SubsetRandomSampler")
 
     def __iter__(self):
         return iter([self.indices[i] for i in self._rng.permutation(len(self.indices))])
 
     def __len__(self):
         return len(self.indices)
+
+
+def _stream(generator, where):
+    """The sampler's random stream: the given Generator's, or a new one seeded from minidl's default stream."""
+    if generator is not None:
+        return numpy_stream(generator, where)
+    return np.random.default_rng(int(default_generator().integers(2 ** 63)))

@@ -308,7 +308,7 @@ def test_errors_name_the_argument():
         mha(q, k, k, attn_mask=causal_mask(4)[:, :3])
     with pytest.raises(ShapeError, match=r"key_padding_mask .*\(2, 4\).*got \(2, 3\)"):
         mha(q, k, k, key_padding_mask=padding_mask([3, 3]))
-    with pytest.raises(TypeError, match="attn_mask must be a bool or floating-point tensor, got dtype int64"):
+    with pytest.raises(TypeError, match="attn_mask must be a bool or floating-point tensor, got dtype minidl.int64"):
         mha(q, k, k, attn_mask=minidl.zeros(3, 4, dtype=np.int64))
     with pytest.raises(TypeError, match="key_padding_mask"):
         mha(q, k, k, key_padding_mask=minidl.zeros(2, 4, dtype=np.int32))
