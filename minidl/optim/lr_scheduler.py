@@ -9,70 +9,29 @@ epoch (or per iteration), **after** ``optimizer.step()``::
         train_one_epoch(model, optimizer)   # calls optimizer.step()
         scheduler.step()
 
-A scheduler writes ``group["lr"]`` of every parameter group; ``last_epoch``
-counts its steps (0 right after construction) and ``get_last_lr()`` lists the
-rates it set last. On construction each group gets ``"initial_lr"`` (its lr
-then), from which ``base_lrs`` is read. ``StepLR`` and ``LinearLR`` update the
-current rate multiplicatively, as PyTorch does, so they can be chained with
-another scheduler on the same optimizer; ``CosineAnnealingLR`` and ``LambdaLR``
-compute the rate from ``base_lrs`` in closed form.
+The base class is in :mod:`minidl.optim.scheduler_base`. This module holds the
+step-wise schedulers (``StepLR``, ``MultiStepLR``, ``ExponentialLR``,
+``ConstantLR``, ``LinearLR``: they update the current rate multiplicatively, as
+PyTorch does, so they chain with another scheduler on the same optimizer),
+``LambdaLR``, and the combinations ``SequentialLR`` and ``ChainedScheduler``;
+the curves (cosine, warm restarts, one cycle, polynomial) come from
+:mod:`minidl.optim.annealing` and ``ReduceLROnPlateau`` from
+:mod:`minidl.optim.plateau`.
 """
 
 from __future__ import annotations
 
-import math
+import bisect
 import types
 
+from minidl.optim.annealing import CosineAnnealingLR, CosineAnnealingWarmRestarts, OneCycleLR, PolynomialLR
 from minidl.optim.optimizer import Optimizer
+from minidl.optim.plateau import ReduceLROnPlateau
+from minidl.optim.scheduler_base import LRScheduler
 
-
-class LRScheduler:
-    """Base class: subclasses implement ``get_lr()``, the rates for ``self.last_epoch``."""
-
-    def __init__(self, optimizer, last_epoch=-1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        for number, group in enumerate(optimizer.param_groups):
-            if last_epoch == -1:
-                group.setdefault("initial_lr", group["lr"])
-            elif "initial_lr" not in group:
-                raise KeyError(f"param 'initial_lr' is not specified in param_groups[{number}] when resuming a "
-                               f"scheduler with last_epoch={last_epoch}; load the optimizer's state dict first "
-                               "(or leave last_epoch at -1 for a fresh run)")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        self._initial = True
-        self.step()
-        self._initial = False
-
-    def get_lr(self):
-        raise NotImplementedError(f"{type(self).__name__} must implement get_lr()")
-
-    def step(self):
-        """Advance ``last_epoch`` by one and set every group's lr for it."""
-        self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        """The learning rates set by the last ``step()``, one per parameter group."""
-        return list(self._last_lr)
-
-    def _current_lrs(self):
-        return [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self):
-        """Every attribute except the optimizer (numbers and lists of numbers)."""
-        return {key: (list(value) if isinstance(value, list) else value)
-                for key, value in vars(self).items() if key not in ("optimizer", "_initial")}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update({key: (list(value) if isinstance(value, list) else value)
-                              for key, value in state_dict.items()})
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "ConstantLR", "LinearLR", "LambdaLR",
+           "SequentialLR", "ChainedScheduler", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
+           "PolynomialLR", "ReduceLROnPlateau", "linear_warmup"]
 
 
 class StepLR(LRScheduler):
@@ -90,28 +49,62 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def closed_form(self, t):
+        return [base_lr * self.gamma ** (t // self.step_size) for base_lr in self.base_lrs]
 
-class CosineAnnealingLR(LRScheduler):
-    """Cosine annealing: lr_t = eta_min + (base_lr − eta_min)·(1 + cos(π·t / T_max)) / 2.
 
-    Reaches ``eta_min`` at t = T_max and then rises again (period 2·T_max), as in
-    PyTorch. Computed in closed form from ``base_lrs``: equal to PyTorch's
-    recursive values to rounding, but a change made to ``group["lr"]`` by hand
-    or by another scheduler is not carried forward.
-    """
+class MultiStepLR(LRScheduler):
+    """Multiply the lr by ``gamma`` at each of the ``milestones``: lr_t = base_lr · gamma^(milestones ≤ t)."""
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: invalid T_max {T_max!r}; T_max must be > 0")
-        self.T_max = T_max
-        self.eta_min = eta_min
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        if any(isinstance(m, bool) or not isinstance(m, int) for m in milestones):
+            raise ValueError(f"MultiStepLR: milestones must be integers, got {list(milestones)!r}")
+        self.milestones = sorted(milestones)  # a repeated milestone multiplies by gamma twice, as in PyTorch
+        self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self._initial:  # construction keeps the current rates, as PyTorch (also when resuming)
+        hits = self.milestones.count(self.last_epoch)
+        return [lr * self.gamma ** hits for lr in self._current_lrs()]
+
+    def closed_form(self, t):
+        return [base_lr * self.gamma ** bisect.bisect_right(self.milestones, t) for base_lr in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply the lr by ``gamma`` every step: lr_t = base_lr · gamma^t."""
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
             return self._current_lrs()
-        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
-        return [self.eta_min + (base_lr - self.eta_min) * cosine for base_lr in self.base_lrs]
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def closed_form(self, t):
+        return [base_lr * self.gamma ** t for base_lr in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    """lr = base_lr · ``factor`` for the first ``total_iters`` steps, then base_lr."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: constant multiplicative factor expected to be between 0 and 1, got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr / self.factor for lr in self._current_lrs()]
+
+    def closed_form(self, t):
+        return [base_lr * (self.factor if t < self.total_iters else 1.0) for base_lr in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):
@@ -136,7 +129,10 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base_lr * function(self.last_epoch) for function, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+        return self.closed_form(self.last_epoch)
+
+    def closed_form(self, t):
+        return [base_lr * function(t) for function, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
     def state_dict(self):
         state = {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
@@ -181,6 +177,80 @@ class LinearLR(LRScheduler):
         # factor(t) / factor(t − 1), with factor(t) = s + (e − s)·t / total_iters
         ratio = 1.0 + (e - s) / (self.total_iters * s + (t - 1) * (e - s))
         return [lr * ratio for lr in self._current_lrs()]
+
+    def closed_form(self, t):
+        s, e = self.start_factor, self.end_factor
+        return [base_lr * (s + (e - s) * min(self.total_iters, t) / self.total_iters) for base_lr in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """One scheduler after another: ``schedulers[i]`` runs from ``milestones[i-1]`` on (typically a warm-up,
+    then a decay). At a milestone the next scheduler starts from its own step 0."""
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        if len(schedulers) < 1:
+            raise ValueError("SequentialLR: expects at least one scheduler")
+        for number, scheduler in enumerate(schedulers):
+            if getattr(scheduler, "optimizer", None) is not optimizer:
+                raise ValueError(f"SequentialLR: scheduler {number} ({type(scheduler).__name__}) belongs to another "
+                                 "optimizer; every scheduler must share the one given")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expects {len(schedulers) - 1} milestones (one fewer than the schedulers), "
+                             f"got {len(milestones)}")
+        self.optimizer, self._schedulers, self._milestones = optimizer, list(schedulers), list(milestones)
+        self.last_epoch = last_epoch + 1
+        for group in optimizer.param_groups:  # undo the first steps the schedulers took when they were built
+            group["lr"] = group["initial_lr"]
+        for scheduler in self._schedulers:
+            scheduler.last_epoch -= 1
+        first = self._schedulers[0]
+        first._initial, first._step_count = True, 0
+        first.step()
+        first._initial = False
+        self._last_lr = first.get_last_lr()
+
+    def step(self):
+        self.last_epoch += 1
+        index = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[index]
+        if index > 0 and self._milestones[index - 1] == self.last_epoch:
+            scheduler.step(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self):
+        state = {key: value for key, value in vars(self).items() if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        for scheduler, saved in zip(self._schedulers, state.pop("_schedulers")):
+            scheduler.load_state_dict(saved)
+        self.__dict__.update(state)
+
+
+class ChainedScheduler(LRScheduler):
+    """Several schedulers stepped together on one optimizer, each changing the current rate in turn."""
+
+    def __init__(self, schedulers, optimizer=None):
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler: expects at least one scheduler")
+        optimizer = optimizer or schedulers[0].optimizer
+        for number, scheduler in enumerate(schedulers):
+            if scheduler.optimizer is not optimizer:
+                raise ValueError(f"ChainedScheduler: scheduler {number} ({type(scheduler).__name__}) belongs to "
+                                 "another optimizer")
+        self.optimizer, self._schedulers = optimizer, list(schedulers)
+        self._last_lr = self._current_lrs()
+
+    def step(self):
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = self._current_lrs()
+
+    state_dict, load_state_dict = SequentialLR.state_dict, SequentialLR.load_state_dict
 
 
 def linear_warmup(optimizer, warmup_steps, total_steps):

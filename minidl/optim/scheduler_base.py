@@ -1,0 +1,72 @@
+"""The base of every learning-rate scheduler (``torch.optim.lr_scheduler.LRScheduler``).
+
+A scheduler writes ``group["lr"]`` of every parameter group; ``last_epoch`` counts its steps (0 right
+after construction) and ``get_last_lr()`` lists the rates it set last. On construction each group
+gets ``"initial_lr"`` (its lr then), from which ``base_lrs`` is read. A subclass gives ``get_lr()``,
+the rates for ``self.last_epoch`` (often updated from the current ones, so schedulers chain), and
+where it has one ``closed_form(t)``: the rates at step t from ``base_lrs`` alone, which
+``step(epoch)`` and :class:`SequentialLR` use to jump to a step.
+"""
+
+from __future__ import annotations
+
+from minidl.optim.optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: subclasses implement ``get_lr()``, the rates for ``self.last_epoch``."""
+
+    def __init__(self, optimizer, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        for number, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(f"param 'initial_lr' is not specified in param_groups[{number}] when resuming a "
+                               f"scheduler with last_epoch={last_epoch}; load the optimizer's state dict first "
+                               "(or leave last_epoch at -1 for a fresh run)")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._step_count = 0
+        self._initial = True
+        self.step()
+        self._initial = False
+
+    def get_lr(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement get_lr()")
+
+    def closed_form(self, t):
+        """The rates at step ``t`` computed from ``base_lrs`` alone (subclasses that have one)."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed form; call step() without an epoch")
+
+    def step(self, epoch=None):
+        """Advance ``last_epoch`` by one and set every group's lr for it; ``step(epoch)`` jumps to
+        step ``epoch`` (PyTorch's older form, used by SequentialLR at its milestones)."""
+        self._step_count += 1
+        if epoch is None:
+            self.last_epoch += 1
+            rates = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            rates = self.closed_form(epoch)
+        for group, lr in zip(self.optimizer.param_groups, rates):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        """The learning rates set by the last ``step()``, one per parameter group."""
+        return list(self._last_lr)
+
+    def _current_lrs(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self):
+        """Every attribute except the optimizer (numbers and lists of numbers)."""
+        return {key: (list(value) if isinstance(value, list) else value)
+                for key, value in vars(self).items() if key not in ("optimizer", "_initial")}
+
+    def load_state_dict(self, state_dict):
+        self.__dict__.update({key: (list(value) if isinstance(value, list) else value)
+                              for key, value in state_dict.items()})
