@@ -52,6 +52,21 @@ class DType:
         return DType, (self.dtype.str,)
 
 
+class UnsupportedDType:
+    """A PyTorch dtype minidl does not compute in (``minidl.bfloat16``): a program may name it (in a
+    table of dtypes, as autocast's argument), and using it for a tensor raises a TypeError saying so."""
+
+    __slots__ = ("name", "instead")
+
+    def __init__(self, name, instead):
+        self.name, self.instead = name, instead
+
+    def __repr__(self):
+        return f"minidl.{self.name}"
+
+    is_floating_point = property(lambda self: True)
+
+
 def dtype_of(array):
     """The DType of a NumPy or CuPy array's elements."""
     return DType._all.get(array.dtype) or DType(array.dtype)
@@ -66,6 +81,8 @@ int32 = DType(np.int32)
 int64 = long = DType(np.int64)
 uint8 = DType(np.uint8)
 bool_ = DType(np.bool_)
+bfloat16 = UnsupportedDType("bfloat16", "minidl computes in float32 (default) or float64 and has no bfloat16; "
+                            "use minidl.float32")
 
 _default_dtype = [np.dtype(np.float32)]
 
@@ -89,6 +106,8 @@ _KINDS = "biufc"  # bool, signed and unsigned int, float, complex: the element t
 def as_dtype(value, where, name="dtype"):
     """``value`` (a NumPy dtype, scalar type or name such as "float32") as a ``np.dtype`` of a kind a
     tensor can hold; a TypeError naming ``where`` and the value otherwise (strings, objects, unknown names)."""
+    if isinstance(value, UnsupportedDType):
+        raise TypeError(f"{where}: {name} {value!r}: {value.instead}")
     try:
         dtype = np.dtype(value) if value is not None else None
     except (TypeError, ValueError):

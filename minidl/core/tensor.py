@@ -182,8 +182,13 @@ class Tensor(InPlaceMethods, TensorMethods):
         return tensor
 
     def to(self, *args, **kwargs):
-        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``; differentiable."""
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``; differentiable.
+        PyTorch's ``non_blocking``, ``copy`` and ``memory_format`` are accepted (copies are synchronous and
+        the layout is NumPy's, so only ``copy=True`` changes anything: the result is always a new tensor)."""
         device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        for ignored in ("non_blocking", "memory_format"):
+            kwargs.pop(ignored, None)
         if kwargs:
             raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
         for arg in args:
@@ -191,10 +196,14 @@ class Tensor(InPlaceMethods, TensorMethods):
                 device, dtype = arg.device, arg.dtype
             elif isinstance(arg, (str, Device)):
                 device = arg
+            elif isinstance(arg, bool):  # to(device, dtype, non_blocking, copy) positionally
+                continue
             elif arg is not None:
                 try:
                     dtype = as_dtype(arg, "to")
                 except TypeError:
+                    if hasattr(arg, "instead"):  # a dtype minidl does not have (bfloat16)
+                        raise
                     raise TypeError(f"to: expected a device such as 'cpu' or 'cuda', a dtype such as minidl.float32 "
                                     f"or a tensor, got {arg!r} ({type(arg).__name__})") from None
         result = self
@@ -204,13 +213,13 @@ class Tensor(InPlaceMethods, TensorMethods):
                 result = tensor_methods.ops.cast(result, dtype)
         if device is not None and Device(device) != self.device:
             result = tensor_methods.ops.transfer(result, Device(device))
-        return result
+        return result.clone() if copy and result is self else result
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self.to("cpu")
 
-    def cuda(self, index=None):
-        return self.to("cuda" if index is None else f"cuda:{index}")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        return self.to("cuda" if device is None else device if isinstance(device, (str, Device)) else f"cuda:{device}")
 
     def float(self):
         return self.to(np.float32)

@@ -221,3 +221,28 @@ def test_info_without_a_driver_says_so():
     assert info.driver_cuda_version("") is None and info.driver_cuda_version(None) is None
     assert "no NVIDIA driver" in info.cupy_wheel_advice(None, None)
     assert math.isfinite(1.0)
+
+
+# --- names programs only mention -------------------------------------------------------------------
+
+def test_bfloat16_can_be_named_but_not_used():
+    table = {"float32": minidl.float32, "bfloat16": minidl.bfloat16, "float16": minidl.float16}
+    assert table["float32"] is minidl.float32 and repr(minidl.bfloat16) == "minidl.bfloat16"
+    with minidl.autocast(device_type="cpu", dtype=minidl.bfloat16):  # autocast changes nothing in minidl
+        assert (minidl.ones(2) * 2).dtype is minidl.float32
+    with pytest.raises(TypeError, match="zeros: dtype minidl.bfloat16: minidl computes in float32"):
+        minidl.zeros(2, dtype=minidl.bfloat16)
+    with pytest.raises(TypeError, match="to: dtype minidl.bfloat16: .*use minidl.float32"):
+        minidl.ones(2).to(minidl.bfloat16)
+
+
+def test_to_takes_pytorchs_copy_options():
+    x = minidl.ones(2)
+    assert x.to("cpu", non_blocking=True) is x and x.to("cpu", copy=True) is not x
+    assert x.to("cpu", minidl.float64, True).dtype is minidl.float64  # (device, dtype, non_blocking)
+    model = minidl.nn.Linear(2, 2)
+    assert model.to("cpu", non_blocking=True) is model
+    model.to(minidl.zeros(1, dtype=minidl.float64))
+    assert model.weight.dtype is minidl.float64
+    with pytest.raises(TypeError, match=r"to: unexpected arguments \['colour'\]"):
+        x.to("cpu", colour="red")
