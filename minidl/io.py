@@ -75,6 +75,9 @@ class _Packer:
             return {"type": "dtype", "value": obj.numpy.str}
         if isinstance(obj, (dict, list, tuple)):
             return self._container(obj, where)
+        if hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict"):
+            raise TypeError(f"save: can't save {_name(where)}, a {type(obj).__name__} itself (that would need "
+                            "pickle); save its state_dict() and load that into a new one with load_state_dict()")
         raise TypeError(f"save: can't save {_name(where)} of type {type(obj).__name__}; supported are "
                          "dicts, lists, tuples, Tensors, NumPy arrays and scalars, numbers, str, bytes, bool, dtypes and None"
                         + ("; save dataclasses.asdict(obj) instead" if is_dataclass(obj) else
@@ -217,7 +220,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
     Tensors come back on the device they were saved from (requires_grad
     False), or on ``map_location``: a device (``"cpu"``, ``"cuda:0"``) or a
-    dict mapping saved device names to new ones (``{"cuda:0": "cpu"}``).
+    dict mapping saved device names to new ones (``{"cuda:0": "cpu"}``), or a
+    function ``(tensor, saved_device) -> tensor`` given each tensor on the CPU.
     Arrays come back as NumPy arrays, dicts as dicts (OrderedDicts stay
     OrderedDicts), tuples as tuples. A checkpoint holds data only, so ``weights_only`` is always
     satisfied; ``pickle_module`` and ``mmap`` are accepted as PyTorch's and change nothing.
@@ -358,6 +362,8 @@ def _target_device(saved, map_location):
     """Where a tensor saved on ``saved`` goes."""
     if map_location is None:
         return saved
+    if callable(map_location):  # PyTorch's map_location(storage, location): called on the CPU tensor in _build
+        return "cpu"
     if isinstance(map_location, dict):  # keys like "cuda:0", or a device type like "cuda"
         return str(map_location.get(saved, map_location.get(Device(saved).type, saved)))
     return str(Device(map_location))
@@ -404,7 +410,11 @@ def _build(node, entries, map_location):
         return entries[node["key"]][()]
     if kind == "tensor":
         device = _target_device(node["device"], map_location)
-        return Tensor(to_device(entries[node["key"]], device))
+        tensor = Tensor(to_device(entries[node["key"]], device))
+        if callable(map_location):
+            moved = map_location(tensor, node["device"])
+            return moved if isinstance(moved, Tensor) else tensor
+        return tensor
     if kind == "dict":
         pairs = [(_build(key, entries, map_location), _build(value, entries, map_location))
                  for key, value in zip(node["keys"], node["values"])]

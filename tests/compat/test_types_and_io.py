@@ -246,3 +246,14 @@ def test_to_takes_pytorchs_copy_options():
     assert model.weight.dtype is minidl.float64
     with pytest.raises(TypeError, match=r"to: unexpected arguments \['colour'\]"):
         x.to("cpu", colour="red")
+
+
+def test_load_takes_a_map_location_function_and_save_refuses_whole_models():
+    buffer = io.BytesIO()
+    minidl.save({"w": minidl.ones(2)}, buffer)
+    buffer.seek(0)
+    seen = []
+    loaded = minidl.load(buffer, map_location=lambda storage, location: seen.append(location) or storage * 2)
+    assert loaded["w"].tolist() == [2.0, 2.0] and seen == ["cpu"]
+    with pytest.raises(TypeError, match=r"save: can't save the object, a Linear itself .*state_dict\(\)"):
+        minidl.save(minidl.nn.Linear(2, 2), io.BytesIO())
