@@ -23,15 +23,19 @@ from minidl.core.random import Generator
 from minidl.core.sampling import bernoulli, multinomial, normal
 from minidl.core.dtypes import DType as dtype
 from minidl.core.dtypes import bool_ as bool  # noqa: A004 (PyTorch's name, minidl.bool)
-from minidl.core.dtypes import (bool_, double, float, float16, float32, float64, get_default_dtype, half, int8,
-                                int16, int32, int64, long, set_default_dtype, uint8)
+from minidl.core.dtypes import (bfloat16, bool_, double, float, float16, float32, float64, get_default_dtype, half,
+                                int8, int16, int32, int64, long, set_default_dtype, uint8)
 from minidl.ops import (abs, add, allclose, argsort, sort, topk, cos, cosh, masked_fill, sin, sinh, tril, triu, amax, amin, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,
                         clone, concat, concatenate, div, eq, equal, exp, expand, flatten, ge, gt, isfinite, isinf,
                         isnan, le, log, log_softmax, logical_not, logsumexp, lt, matmul, max, maximum, mean, min,
                         minimum, mul, ne, neg, permute, pow, relu, reshape, sigmoid, softmax, split, sqrt, squeeze,
                         stack, std, sub, sum, tanh, transpose, unflatten, unsqueeze, var, where)
+from minidl.ops import (bmm, cumsum, einsum, flip, gather, index_select, meshgrid, narrow, repeat_interleave,
+                        scatter, scatter_add, tile, unbind)
+from minidl.ops.vector_norm import norm
 from minidl import kernels
 from minidl.kernels.threads import get_num_threads, set_num_threads
+from minidl.amp import autocast
 from minidl import amp, autograd, backends, cuda, data, nn, optim, profiler, testing, utils
 from minidl.io import load, save
 
@@ -53,7 +57,6 @@ def compile(model=None, **options):  # noqa: A001 (PyTorch's name)
 
 #: PyTorch names minidl deliberately lacks, and what to do instead
 _NOT_PROVIDED = {
-    "bfloat16": "minidl computes in float32 (default) or float64; there is no bfloat16: use minidl.float32",
     "complex64": "minidl has no complex tensors",
     "complex128": "minidl has no complex tensors",
     "jit": "minidl has no TorchScript; models are plain Python (save them with minidl.save(model.state_dict(), path))",

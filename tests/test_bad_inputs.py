@@ -117,6 +117,94 @@ bad("add_across_devices", lambda: minidl.ones(2) + minidl.ones(2).to("strict"), 
 bad("add__of_a_bigger_operand", lambda: minidl.ones(2).add_(minidl.ones(3, 2)), ShapeError, "add_", "(3, 2)")
 bad("leaf_edit_under_recording", lambda: minidl.ones(2, requires_grad=True).mul_(2), AutogradError, "mul_", "leaf")
 
+# --- indexing, repeating, einsum, norms -------------------------------------------------------------------
+index22 = lambda: minidl.tensor([[0, 1], [1, 0]])  # noqa: E731
+bad("gather_over_a_missing_dim", lambda: x23().gather(2, index22()), IndexError, "gather", "2")
+bad("gather_index_past_the_end", lambda: x23().gather(1, minidl.tensor([[0, 3], [1, 0]])), IndexError, "gather",
+    "3", "size 3")
+bad("gather_of_a_negative_index", lambda: x23().gather(1, minidl.tensor([[0, -1], [1, 0]])), IndexError, "gather",
+    "-1")
+bad("gather_of_a_float_index", lambda: x23().gather(1, minidl.tensor([[0.0, 1.0], [1.0, 0.0]])), TypeError,
+    "gather", "float32")
+bad("gather_of_a_list_index", lambda: x23().gather(1, [[0, 1]]), TypeError, "gather", "list")
+bad("gather_of_an_index_with_fewer_dims", lambda: x23().gather(1, minidl.tensor([0, 1])), ShapeError, "gather",
+    "(2,)", "(2, 3)")
+bad("gather_of_an_index_larger_than_the_input", lambda: x23().gather(0, minidl.tensor([[0, 1, 0, 1]])), ShapeError,
+    "gather", "(1, 4)", "(2, 3)")
+bad("gather_of_an_index_on_another_device", lambda: x23().gather(1, index22().to("strict")), DeviceError,
+    "gather", "cpu", "strict")
+bad("index_select_of_a_matrix_index", lambda: x23().index_select(1, index22()), ShapeError, "index_select",
+    "(2, 2)")
+bad("index_select_past_the_end", lambda: x23().index_select(0, minidl.tensor([2])), IndexError, "index_select",
+    "2", "size 2")
+bad("index_select_of_a_bool_index", lambda: x23().index_select(0, minidl.tensor([True])), TypeError,
+    "index_select", "bool")
+bad("scatter_add_of_another_dtype", lambda: x23().scatter_add(1, index22(), minidl.ones(2, 2, dtype=np.float64)),
+    TypeError, "scatter_add", "float64", "float32")
+bad("scatter_add_index_past_the_end", lambda: x23().scatter_add(0, index22() * 2, minidl.ones(2, 2)), IndexError,
+    "scatter_add", "2")
+bad("scatter_of_neither_src_nor_value", lambda: x23().scatter(1, index22()), TypeError, "scatter", "src")
+bad("narrow_past_the_end", lambda: x23().narrow(1, 2, 2), ValueError, "narrow", "start (2)", "length (2)", "3")
+bad("narrow_from_a_start_out_of_range", lambda: x23().narrow(1, -4, 1), IndexError, "narrow", "-4")
+bad("narrow_of_a_float_length", lambda: x23().narrow(1, 0, 1.5), TypeError, "narrow", "length", "1.5")
+bad("unbind_of_a_scalar", lambda: minidl.tensor(2.0).unbind(), IndexError, "unbind", "0-d")
+bad("unbind_over_a_missing_dim", lambda: x23().unbind(2), IndexError, "unbind", "2")
+bad("flip_of_a_repeated_dim", lambda: x23().flip(0, 0), ValueError, "flip", "repeats")
+bad("flip_over_a_missing_dim", lambda: x23().flip(3), IndexError, "flip", "3")
+bad("repeat_with_fewer_sizes_than_dims", lambda: x23().repeat(2), ValueError, "repeat", "(2, 3)")
+bad("repeat_of_a_negative_size", lambda: x23().repeat(2, -1), ValueError, "repeat", "-1")
+bad("repeat_interleave_of_negative_repeats", lambda: minidl.repeat_interleave(x23(), -1), ValueError,
+    "repeat_interleave", "-1")
+bad("repeat_interleave_of_too_many_repeats", lambda: x23().repeat_interleave(minidl.tensor([1, 2, 3]), dim=0),
+    ShapeError, "repeat_interleave", "2", "3")
+bad("repeat_interleave_of_float_repeats", lambda: x23().repeat_interleave(minidl.tensor([1.0, 2.0]), dim=0),
+    TypeError, "repeat_interleave", "repeats", "float32")
+bad("meshgrid_of_a_matrix", lambda: minidl.meshgrid(minidl.ones(2), x23(), indexing="ij"), ShapeError, "meshgrid",
+    "(2, 3)")
+bad("meshgrid_of_an_unknown_indexing", lambda: minidl.meshgrid(minidl.ones(2), indexing="ji"), ValueError,
+    "meshgrid", "indexing", "'ji'")
+bad("meshgrid_of_nothing", lambda: minidl.meshgrid(), ValueError, "meshgrid", "non-empty")
+bad("meshgrid_of_two_dtypes", lambda: minidl.meshgrid(minidl.ones(2), minidl.tensor([1, 2]), indexing="ij"),
+    TypeError, "meshgrid", "float32", "int64")
+
+
+@case("meshgrid_without_indexing_warns", UserWarning, "meshgrid", "indexing='ij'")
+def _meshgrid_warns():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        minidl.meshgrid(minidl.ones(2), minidl.ones(3))
+
+
+bad("cumsum_over_a_missing_dim", lambda: x23().cumsum(2), IndexError, "cumsum", "2")
+bad("cumsum_over_two_dims", lambda: x23().cumsum((0, 1)), TypeError, "cumsum", "(0, 1)")
+bad("bmm_of_matrices", lambda: minidl.bmm(x23(), minidl.ones(3, 2)), ShapeError, "bmm", "3-D", "(2, 3)", "(3, 2)")
+bad("bmm_of_other_batch_sizes", lambda: minidl.bmm(minidl.ones(2, 3, 4), minidl.ones(3, 4, 5)), ShapeError, "bmm",
+    "(2, 3, 4)", "(3, 4, 5)")
+bad("bmm_of_mismatched_inner_sizes", lambda: minidl.ones(2, 3, 4).bmm(minidl.ones(2, 3, 5)), ShapeError, "bmm",
+    "(2, 4, p)")
+bad("einsum_of_too_few_operands", lambda: minidl.einsum("ij,jk->ik", x23()), ValueError, "einsum", "'ij,jk->ik'",
+    "2 operand", "1 were given")
+bad("einsum_of_too_many_operands", lambda: minidl.einsum("ij", x23(), x23()), ValueError, "einsum", "1 operand",
+    "2 were given")
+bad("einsum_of_subscripts_for_other_dims", lambda: minidl.einsum("ijk->i", x23()), ShapeError, "einsum", "(2, 3)",
+    "'ijk'")
+bad("einsum_of_mismatched_sizes", lambda: minidl.einsum("ij,jk", x23(), minidl.ones(4, 2)), ShapeError, "einsum",
+    "'j'", "4", "3")
+bad("einsum_of_an_output_label_in_no_operand", lambda: minidl.einsum("ij->k", x23()), ValueError, "einsum", "'k'")
+bad("einsum_of_a_repeated_output_label", lambda: minidl.einsum("ij->ii", x23()), ValueError, "einsum", "'i'",
+    "more than once")
+bad("einsum_of_a_digit", lambda: minidl.einsum("i1->i", x23()), ValueError, "einsum", "'i1->i'")
+bad("einsum_of_two_dtypes", lambda: minidl.einsum("ij,jk", x23(), minidl.ones(3, 2, dtype=np.float64)), TypeError,
+    "einsum", "float32", "float64")
+bad("norm_of_ints", lambda: minidl.tensor([3, 4]).norm(), TypeError, "norm", "int64")
+bad("norm_of_an_unknown_p", lambda: x23().norm(p="max"), ValueError, "norm", "'max'")
+bad("norm_nuclear", lambda: x23().norm(p="nuc"), NotImplementedError, "norm", "nuc")
+bad("norm_fro_over_three_dims", lambda: minidl.ones(2, 2, 2).norm(dim=(0, 1, 2)), ValueError, "norm", "fro")
+bad("normalize_over_a_missing_dim", lambda: F.normalize(minidl.ones(3)), IndexError, "normalize", "1")
+bad("new_full_of_an_int_size", lambda: x23().new_full(2, 1.0), TypeError, "new_full", "2")
+bad("new_zeros_of_a_negative_size", lambda: x23().new_zeros(2, -1), ValueError, "new_zeros", "-1")
+bad("new_ones_without_a_size", lambda: x23().new_ones(), TypeError, "new_ones", "size")
 
 # --- layer construction -----------------------------------------------------------------------------------
 bad("linear_of_negative_features", lambda: nn.Linear(-1, 3), ValueError, "Linear", "in_features", "-1")

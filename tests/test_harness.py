@@ -201,7 +201,7 @@ def test_returning_an_array_instead_of_a_tensor_is_caught():
 
 def test_float32_upcast_is_caught():
     upcast = _case("upcast", lambda x: Upcast.apply(x), lambda x: 2 * x)
-    with pytest.raises(AssertionError, match="float32 input gave a float64 output"):
+    with pytest.raises(AssertionError, match="float32 input gave a minidl.float64 output"):
         check_forward(upcast, SMALL)
     python_scalar = _case("times_python_float", lambda x: x * 2.0, lambda x: 2 * x)
     check_forward(python_scalar, SMALL)  # a Python scalar never promotes a float32 tensor
@@ -247,7 +247,7 @@ def test_host_arrays_inside_backward_are_caught_on_the_strict_device():
 def test_gradcheck_refuses_float32_naming_the_input():
     (x,) = _float64((3,))
     y = minidl.randn(3, requires_grad=True)  # float32, the default dtype
-    with pytest.raises(TypeError, match=r"gradcheck: input 1 has dtype float32; gradcheck needs float64.*\.double\(\)"):
+    with pytest.raises(TypeError, match=r"gradcheck: input 1 has dtype minidl.float32; gradcheck needs float64.*\.double\(\)"):
         gradcheck(lambda a, b: a * b, [x, y])
 
 

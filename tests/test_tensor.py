@@ -193,7 +193,7 @@ def test_to_dtype_and_casting_methods():
     assert x.to(minidl.zeros(1, dtype=minidl.float64)).dtype == np.float64
     assert x.type_as(minidl.tensor([1])).dtype == np.int64
     with pytest.raises(TypeError, match="unexpected"):
-        x.to(copy=True)
+        x.to(colour="red")
 
 
 def test_to_strict_and_back():

@@ -327,6 +327,19 @@ def full_like(other, fill_value, dtype=None, device=None, requires_grad=False):
     return _like(full, other, dtype, device, requires_grad, fill_value)
 
 
+def new_full(like, size, fill_value, dtype=None, device=None, requires_grad=False, where="new_full"):
+    """What ``like.new_full`` (new_zeros, new_ones, new_empty: ``where``) makes: a tensor of ``size``
+    filled with ``fill_value``, of ``like``'s dtype and device unless given."""
+    return _filled(size, fill_value, like.dtype if dtype is None else dtype,
+                   like.device if device is None else device, requires_grad, where)
+
+
+def new_tensor(like, data, dtype=None, device=None, requires_grad=False):
+    """What ``like.new_tensor(data)`` makes: a copy of ``data`` of ``like``'s dtype and device unless given."""
+    return tensor(data, like.dtype if dtype is None else dtype, like.device if device is None else device,
+                  requires_grad)
+
+
 def randn_like(other, dtype=None, device=None, requires_grad=False):
     return _like(randn, other, dtype, device, requires_grad)
 

@@ -290,6 +290,64 @@ class TensorMethods:
     def chunk(self, chunks, dim=0):
         return ops.chunk(self, chunks, dim)
 
+    def flip(self, *dims):
+        return ops.flip(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def narrow(self, dim, start, length):
+        return ops.narrow(self, dim, start, length)
+
+    def unbind(self, dim=0):
+        return ops.unbind(self, dim)
+
+    def repeat(self, *sizes):
+        return ops.repeat(self, *sizes)
+
+    def tile(self, *dims):
+        return ops.tile(self, dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return ops.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    # --- indexing, scans, products, norms ----------------------------------------------------
+    def gather(self, dim, index, *, sparse_grad=False):
+        return ops.gather(self, dim, index, sparse_grad=sparse_grad)
+
+    def index_select(self, dim, index):
+        return ops.index_select(self, dim, index)
+
+    def scatter_add(self, dim, index, src):
+        return ops.scatter_add(self, dim, index, src)
+
+    def scatter(self, dim, index, src=None, *, value=None):
+        return ops.scatter(self, dim, index, src, value=value)
+
+    def cumsum(self, dim, *, dtype=None):
+        return ops.cumsum(self, dim, dtype=dtype)
+
+    def bmm(self, mat2):
+        return ops.bmm(self, mat2)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return ops.p_norm(self, p, dim, keepdim, dtype=dtype)
+
+    # --- new tensors with this one's dtype and device (unless given) -------------------------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return ops.new_tensor(self, data, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        if not isinstance(size, (tuple, list)):
+            raise TypeError(f"new_full: size must be a tuple of ints such as (2, 3), got {size!r}")
+        return ops.new_full(self, (size,), fill_value, dtype, device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return ops.new_full(self, _size_given(size, "new_zeros"), 0, dtype, device, requires_grad, "new_zeros")
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ops.new_full(self, _size_given(size, "new_ones"), 1, dtype, device, requires_grad, "new_ones")
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return ops.new_full(self, _size_given(size, "new_empty"), 0, dtype, device, requires_grad, "new_empty")
+
     # --- activations ----------------------------------------------------------------------
     def sigmoid(self):
         return ops.sigmoid(self)
@@ -319,3 +377,8 @@ class TensorMethods:
     def allclose(self, other, rtol=1e-5, atol=1e-8):
         return ops.allclose(self, other, rtol=rtol, atol=atol)
 
+
+def _size_given(size, where):
+    if not size:
+        raise TypeError(f"{where}: missing the size, e.g. x.{where}(2, 3) or x.{where}((2, 3))")
+    return size

@@ -15,10 +15,17 @@ from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, 
 from minidl.ops.arithmetic import (abs, add, cast, clamp, clip, clone, div, exp, log, masked_fill, maximum, minimum,
                                    mul, neg, pow, sqrt, sub, transfer, where)
 from minidl.ops.common import as_tensor
+from minidl.core.creation import new_full, new_tensor  # Tensor.new_* reach the core's creation through here
 from minidl.ops.compare import (allclose, eq, equal, ge, gt, isfinite, isinf, isnan, le, logical_not, lt, ne)
-from minidl.ops.linalg import matmul, tril, triu
+from minidl.ops.einsum import einsum
+from minidl.ops.indexing import flip, gather, index_select, narrow, scatter, scatter_add, unbind
+from minidl.ops.linalg import bmm, matmul, tril, triu
 from minidl.ops.ordering import argsort, sort, topk
 from minidl.ops.reduction import amax, amin, argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from minidl.ops.repeat import meshgrid, repeat, repeat_interleave, tile
+from minidl.ops.scan import cumsum
+from minidl.ops.vector_norm import norm as p_norm  # "norm" here is the module of batch and layer norm
+from minidl.ops.vector_norm import normalize
 from minidl.ops.trigonometry import cos, cosh, sin, sinh
 from minidl.ops.shape import (as_index, broadcast_to, cat, chunk, concat, concatenate, expand, expand_as,
                               flatten, getitem, pad, permute, reshape, set_item, split, squeeze, stack,
@@ -32,6 +39,8 @@ __all__ = [
     "minimum", "mul", "ne", "neg", "pad", "permute", "pow", "relu", "reshape", "set_item", "sigmoid", "softmax", "split",
     "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh", "transfer", "transpose", "unflatten",
     "unsqueeze", "var", "where",
+    "bmm", "cumsum", "einsum", "flip", "gather", "index_select", "meshgrid", "narrow", "new_full", "new_tensor",
+    "normalize", "p_norm", "repeat", "repeat_interleave", "scatter", "scatter_add", "tile", "unbind",
 ]
 
 tensor_methods.attach_ops(sys.modules[__name__])

@@ -87,6 +87,14 @@ def normalize_dims(dim, ndim, op):
     return tuple(sorted(result)) if ndim else ()
 
 
+def one_dim(dim, ndim, op):
+    """A single ``dim`` argument (an int, negative too) as a non-negative int; a 0-d tensor takes 0 and -1."""
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r} ({type(dim).__name__})")
+    dims = normalize_dims(dim, ndim, op)
+    return dims[0] if dims else 0
+
+
 def pick_dim(dim, axis, default=None):
     """Accept NumPy's ``axis`` as an alias of PyTorch's ``dim``."""
     if axis is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from minidl.core import Function, arguments
 from minidl.core.backend import array_module
 from minidl.core.errors import ShapeError
-from minidl.ops.common import binary_operands, product
+from minidl.ops.common import binary_operands, is_tensor, product
 
 
 def as_rows(a):
@@ -57,6 +57,20 @@ def matmul(a, b):
     if a.data.dtype != b.data.dtype:
         raise TypeError(f"matmul: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}")
     return MatMul.apply(a, b)
+
+
+def bmm(input, mat2):  # noqa: A002 (PyTorch's names)
+    """Batched matrix product of two 3-D tensors, (b, n, m) @ (b, m, p) -> (b, n, p); no broadcasting."""
+    if not is_tensor(input) or not is_tensor(mat2):
+        raise TypeError(f"bmm: expected two tensors, got {type(input).__name__} and {type(mat2).__name__}")
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise ShapeError(f"bmm: expected two 3-D tensors (batch, rows, columns), got shapes {input.shape} and "
+                         f"{mat2.shape}; use matmul to broadcast")
+    batch, _, inner = input.shape
+    if mat2.shape[:2] != (batch, inner):
+        raise ShapeError(f"bmm: shapes {input.shape} and {mat2.shape} cannot be multiplied batch by batch "
+                         f"(expected mat2 of shape ({batch}, {inner}, p))")
+    return matmul(input, mat2)
 
 
 class Linear(Function):

@@ -1,25 +1,21 @@
-"""Shape ops in the catalogue: views, indexing, joining, splitting and padding, and corner cases."""
+"""Shape ops in the catalogue: views, indexing (gather, index_select, scatter, narrow, unbind, flip), repeating
+(repeat, tile, repeat_interleave, meshgrid), joining, splitting and padding, and corner cases."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from hypothesis import strategies as st
 
 import minidl
 from minidl.testing.catalog import references as ref
-from minidl.testing.catalog.strategies import (an_int_dim, cat_params, cat_shapes, chunk_params, constant_pad_params,
-                                               drawn_together,
-                                               expand_params,
-                                               flatten_params,
-                                               index_pad_examples,
-                                               permute_params,
-                                               reshape_params,
-                                               same_shapes, scalar_dim,
-                                               size_one_dim,
-                                               split_params,
-                                               squeeze_params,
-                                               transpose_params,
-                                               with_ones)
+from minidl.testing.catalog.strategies import (a_dim, an_int_dim, cat_params, cat_shapes, chunk_params,
+                                               constant_pad_params, drawn_together, expand_params, flatten_params,
+                                               gather_params, index_pad_examples, index_select_params, narrow_params,
+                                               permute_params, repeat_interleave_params, repeat_params,
+                                               reshape_params, same_shapes, scalar_dim, scatter_examples,
+                                               size_one_dim, split_params, squeeze_params, transpose_params, with_ones)
 from minidl.testing.harness import OpCase, avoiding, distinct, examples, functional, library, single
 
 
@@ -258,6 +254,81 @@ SHAPE = [
                     lambda s: st.fixed_dictionaries({"mode": st.sampled_from(["reflect", "replicate", "circular"])}))),
 ]
 
+def _index(x, values):
+    """Index values as an int64 tensor of x's framework, on x's device."""
+    return library(x).tensor(values, device=x.device)
+
+
+def vectors(max_count=3):
+    """1..3 shapes of 0-d or 1-d tensors (meshgrid's inputs)."""
+    one = st.one_of(st.just(()), st.integers(1, 4).map(lambda n: (n,)))
+    return st.lists(one, min_size=1, max_size=max_count).map(tuple)
+
+
+def _meshgrid_default(*xs):
+    """meshgrid without indexing: 'ij', with a warning (checked in tests/test_bad_inputs.py)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return library(xs[0]).meshgrid(list(xs))
+
+
+INDEXING = [
+    OpCase("gather", lambda x, dim, index: library(x).gather(x, dim, _index(x, index)), ref.gather,
+           examples(single(min_dims=1), gather_params)),
+    OpCase("gather_method", lambda x, dim, index: x.gather(dim, _index(x, index)), ref.gather,
+           examples(single(min_dims=1), gather_params)),
+    OpCase("index_select", lambda x, dim, index: x.index_select(dim, _index(x, index)),
+           lambda x, dim, index: np.take(x, index, axis=dim), examples(single(min_dims=1), index_select_params)),
+    OpCase("index_select_functional", lambda x, dim, index: library(x).index_select(x, dim, _index(x, index)),
+           lambda x, dim, index: np.take(x, index, axis=dim), examples(single(min_dims=1), index_select_params)),
+    OpCase("scatter_add", lambda x, src, dim, index: x.scatter_add(dim, _index(x, index), src),
+           lambda x, src, dim, index: ref.scatter(x, src, dim, index, accumulate=True), scatter_examples(True)),
+    # PyTorch's own backward refuses a src larger than index (its gradient has index's shape): no parity here
+    OpCase("scatter_add_larger_src", lambda x, src, dim, index: minidl.scatter_add(x, dim, _index(x, index), src),
+           lambda x, src, dim, index: ref.scatter(x, src, dim, index, accumulate=True),
+           scatter_examples(True, larger_src=True), torch_fn=None),
+    OpCase("scatter", lambda x, src, dim, index: library(x).scatter(x, dim, _index(x, index), src),
+           lambda x, src, dim, index: ref.scatter(x, src, dim, index, accumulate=False), scatter_examples(False)),
+    OpCase("narrow", lambda x, dim, start, length: x.narrow(dim, start, length), ref.narrow,
+           examples(single(min_dims=1), narrow_params)),
+    OpCase("narrow_functional", lambda x, dim, start, length: library(x).narrow(x, dim, start, length) * 2,
+           lambda x, dim, start, length: ref.narrow(x, dim, start, length) * 2,
+           examples(single(min_dims=1), narrow_params)),
+    OpCase("unbind", lambda x, dim: x.unbind(dim), lambda x, dim: tuple(np.moveaxis(x, dim, 0)),
+           examples(single(min_dims=1), lambda s: a_dim(len(s[0])).map(lambda d: {"dim": d}))),
+    OpCase("unbind_first_slice_only", lambda x: library(x).unbind(x)[0] * 3, lambda x: x[0] * 3,
+           examples(single(min_dims=1))),
+    OpCase("flip", lambda x, dims: x.flip(dims), lambda x, dims: np.flip(x, dims),
+           examples(single(min_dims=1), lambda s: st.lists(a_dim(len(s[0])), min_size=1, max_size=len(s[0])).filter(
+               lambda dims: len({d % len(s[0]) for d in dims}) == len(dims)).map(lambda dims: {"dims": dims}))),
+    OpCase("flip_functional", lambda x: library(x).flip(x, (0, -1)), lambda x: np.flip(x, (0, -1)),
+           examples(single(min_dims=2))),
+    OpCase("repeat", lambda x, sizes: x.repeat(*sizes), ref.repeat, examples(single(), repeat_params)),
+    OpCase("repeat_tuple", lambda x, sizes: x.repeat(sizes), ref.repeat, examples(single(), repeat_params)),
+    OpCase("tile", lambda x, dims: library(x).tile(x, dims), lambda x, dims: np.tile(x, dims),
+           examples(single(), lambda s: st.lists(st.integers(0, 3), min_size=1, max_size=len(s[0]) + 1).map(
+               lambda dims: {"dims": tuple(dims)}))),
+    OpCase("repeat_interleave", lambda x, repeats, dim: library(x).repeat_interleave(
+               x, repeats if isinstance(repeats, int) else _index(x, repeats), dim),
+           lambda x, repeats, dim: np.repeat(x, repeats, axis=dim), examples(single(), repeat_interleave_params)),
+    OpCase("repeat_interleave_method_one_count", lambda x: x.repeat_interleave(_index(x, [2]), dim=-1),
+           lambda x: np.repeat(x, 2, axis=-1), examples(single(min_dims=1))),
+    OpCase("repeat_interleave_of_counts", lambda x, counts: library(x).repeat_interleave(_index(x, counts)).to(x.dtype),
+           lambda x, counts: np.repeat(np.arange(len(counts)), counts).astype(float),
+           examples(single(max_dims=1), lambda s: st.fixed_dictionaries({"counts": st.lists(st.integers(0, 3),
+                                                                                           min_size=1, max_size=4)})),
+           differentiable=False),
+    OpCase("meshgrid", lambda *xs, indexing: library(xs[0]).meshgrid(*xs, indexing=indexing),
+           lambda *xs, indexing: tuple(np.meshgrid(*xs, indexing=indexing)),
+           examples(vectors(), lambda s: st.fixed_dictionaries({"indexing": st.sampled_from(["ij", "xy"])}))),
+    OpCase("meshgrid_default_ij", _meshgrid_default, lambda *xs: tuple(np.meshgrid(*xs, indexing="ij")),
+           examples(vectors())),
+    OpCase("new_tensors", lambda x: (x.new_zeros(2, 3), x.new_ones((2,)), x.new_full((1, 2), 3.5),
+                                     x.new_tensor([[1, 2]]), x.new_empty(0), x.new_zeros([])),
+           lambda x: (np.zeros((2, 3)), np.ones(2), np.full((1, 2), 3.5), np.array([[1.0, 2.0]]), np.empty(0),
+                      np.zeros(())), examples(single()), differentiable=False),
+]
+
 EDGES = [
     OpCase("max_min_dim_0d", lambda x, dim, keepdim: tuple(x.max(dim, keepdim)) + tuple(x.min(dim, keepdim)),
            lambda x, dim, keepdim: (x, np.int64(0), x, np.int64(0)), scalar_dim()),
@@ -272,6 +343,10 @@ EDGES = [
     # x[[i, j, i]] on >= 2 dims: whole rows, which the backward scatters through a fast host-side path
     OpCase("getitem_int_list_rows", lambda x, index: x[index], lambda x, index: x[index],
            examples(single(min_dims=2), lambda s: int_array_params(s, bare=True))),
+    # 0-d tensors: gather and index_select take a 0-d (or one-element) index, flip and cumsum any dim 0 / -1
+    OpCase("indexing_0d", lambda x: (library(x).gather(x, 0, _index(x, 0)), x.index_select(-1, _index(x, [0])),
+                                     x.flip(0), x.repeat(2, 1), x.repeat_interleave(2)),
+           lambda x: (x, x, x, np.full((2, 1), x), np.full(2, x)), examples(st.just(((),)))),
 ]
 
-CASES = SHAPE + EDGES
+CASES = SHAPE + INDEXING + EDGES

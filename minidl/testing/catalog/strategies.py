@@ -315,3 +315,83 @@ def unary_case(name, fn, reference, torch_fn=SAME_AS_FN, make=normal, strategy=N
     """An op of one tensor of any shape (or of ``strategy``'s)."""
     return OpCase(name, fn, reference, examples(strategy or single()), make=make,
                   torch_fn=torch_fn, **options)
+
+
+# --- indexing and repeating parameters (index values come from a drawn seed) ---------------------------
+
+def a_dim(ndim):
+    """One dim of an ``ndim``-dim tensor (ndim >= 1) and the same dim counted from the end."""
+    return st.integers(0, ndim - 1).flatmap(lambda d: st.sampled_from([d, d - ndim]))
+
+
+def gather_params(shapes):
+    """``dim`` and an ``index`` (nested lists, repeats) as long as the input in dim or shorter, 1..4 in dim."""
+    shape = shapes[0]
+
+    @st.composite
+    def build(draw):
+        dim = draw(a_dim(len(shape)))
+        index_shape = [draw(st.integers(1, 4 if a == dim % len(shape) else n)) for a, n in enumerate(shape)]
+        rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+        return {"dim": dim, "index": rng.integers(0, shape[dim], index_shape).tolist()}
+    return build()
+
+
+def index_select_params(shapes):
+    """``dim`` and an ``index`` vector of 1..5 positions, repeats and any order."""
+    shape = shapes[0]
+    return a_dim(len(shape)).flatmap(lambda d: st.lists(st.integers(0, shape[d] - 1), min_size=1, max_size=5).map(
+        lambda index: {"dim": d, "index": index}))
+
+
+def scatter_examples(accumulate, larger_src=False):
+    """(input shape, src shape) with an index of src's shape (or smaller: ``larger_src``) and no larger than
+    the input outside dim; for scatter (not accumulating) the positions along dim are distinct, so no two
+    values land on one place."""
+    @st.composite
+    def build(draw):
+        shape = draw(hnp_shape(min_dims=1))
+        dim = draw(st.integers(0, len(shape) - 1))
+        top = [4 if accumulate and a == dim else n for a, n in enumerate(shape)]
+        index_shape = [draw(st.integers(1, n)) for n in top]
+        src_shape = tuple(n + draw(st.integers(0, int(larger_src))) for n in index_shape)
+        rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+        if accumulate:
+            index = rng.integers(0, shape[dim], index_shape)
+        else:
+            wide = index_shape[:dim] + [shape[dim]] + index_shape[dim + 1:]
+            index = np.argsort(rng.random(wide), axis=dim).take(np.arange(index_shape[dim]), axis=dim)
+        return (shape, src_shape), {"dim": draw(st.sampled_from([dim, dim - len(shape)])), "index": index.tolist()}
+    return drawn_together(build())
+
+
+def narrow_params(shapes):
+    """``dim``, a ``start`` (negative too) and a ``length`` that stays inside the dim (0 included)."""
+    shape = shapes[0]
+
+    @st.composite
+    def build(draw):
+        dim = draw(a_dim(len(shape)))
+        start = draw(st.integers(-shape[dim], shape[dim]))
+        room = shape[dim] - (start % shape[dim] if start < 0 else start)
+        return {"dim": dim, "start": start, "length": draw(st.integers(0, room))}
+    return build()
+
+
+def repeat_params(shapes):
+    """``sizes``: one per dim plus 0..2 leading ones, each 0..3."""
+    ndim = len(shapes[0])
+    count = st.integers(max(ndim, 1), ndim + 2)  # x.repeat() with no sizes is an error, even for 0-d x
+    return count.flatmap(lambda n: st.lists(st.integers(0, 3), min_size=n, max_size=n)).map(
+        lambda sizes: {"sizes": tuple(sizes)})
+
+
+def repeat_interleave_params(shapes):
+    """``repeats`` (an int, or a list of counts 0..3 for the dim) and ``dim`` (None: the flattened input)."""
+    shape = shapes[0]
+    flat = st.fixed_dictionaries({"repeats": st.integers(0, 3), "dim": st.none()})
+    if not shape:
+        return flat
+    along = a_dim(len(shape)).flatmap(lambda d: st.one_of(st.integers(0, 3), st.lists(
+        st.integers(0, 3), min_size=shape[d], max_size=shape[d])).map(lambda r: {"repeats": r, "dim": d}))
+    return st.one_of(flat, along)
