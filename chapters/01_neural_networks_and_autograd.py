@@ -32,6 +32,7 @@
 #
 # In this chapter we derive these by hand for a two-layer network, then let minidl's
 # autograd engine compute the same numbers, and prove both right with a gradient check.
+# (Chapter 00 builds such an engine from scratch, step by step, and shows where minidl's does the same.)
 
 # %%
 import numpy as np

@@ -43,9 +43,9 @@ def test_info_names_every_version():
 
 
 def test_info_says_whether_kernels_are_on():
-    assert f"Kernels   on, {len(minidl.core.dispatch.registered())} registered" in info.report(checks=[])
+    assert f"Kernels    on, {len(minidl.core.dispatch.registered())} registered" in info.report(checks=[])
     with minidl.use_kernels(False):
-        assert "Kernels   off (textbook ops only)" in info.report(checks=[])
+        assert "Kernels    off (textbook ops only)" in info.report(checks=[])
 
 
 def test_info_expected_gradient_matches_finite_differences():
@@ -174,3 +174,29 @@ def test_minidl_home_points_at_the_checkout_from_anywhere(tmp_path, monkeypatch,
     monkeypatch.setenv("MINIDL_HOME", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="is not a minidl checkout"):
         tour.repository()
+
+
+# ---------------------------------------------------------------- exercises, and chapter 00
+
+def test_help_lists_the_exercise_and_check_commands(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "exercise" in out and "check" in out
+
+
+def test_exercise_refuses_to_overwrite_with_a_one_line_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["exercise", "1"]) == 0
+    assert cli.main(["exercise", "1"]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "exercises_01.py already exists" in err
+
+
+def test_chapter_00_comes_first_and_runs_by_its_number(tmp_path, monkeypatch):
+    from minidl.course import tour
+    number, path, _ = tour.chapters()[0]
+    assert number == 0 and path.name == "00_building_the_engine.py" and tour.find(0)[1] == path
+    monkeypatch.setenv("MINIDL_RUNS", str(tmp_path))
+    assert cli.main(["run", "0", "--quick"]) == 0
+    assert (tmp_path / "chapters" / "00" / "result.json").exists()

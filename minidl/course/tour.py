@@ -5,8 +5,13 @@ checkout is located explicitly (:func:`repository`): ``$MINIDL_HOME``, or the
 current folder or one above it.
 
 Chapters are the scripts ``chapters/NN_name.py`` of the repository (Jupytext
-percent format); each one's first markdown line is its title and its
-``result.json`` (written by :class:`minidl.course.chapter.Chapter`) its summary.
+percent format), in the order of their numbers, from 00 (building the engine);
+each one's first markdown line is its title and its ``result.json`` (written by
+:class:`minidl.course.chapter.Chapter`) its summary. Each chapter's exercises are
+package data (``minidl.course.exercises``), so they need no checkout. A chapter that
+starts processes of its own (09 runs its data-parallel part on 2 MPI processes) does so
+itself; when something it needs is missing it records what it ``skipped``, and the tour
+lists those lines under its table.
 """
 
 from __future__ import annotations
@@ -96,6 +101,10 @@ def tour():
         failed += code != 0
         rows.append((number, title, code, time.perf_counter() - start, _summary(number)))
     print("\n" + summary_table(rows))
+    for number, _, _, _, result in rows:  # a chapter that could not run a part says what it left out
+        if "skipped" in result.get("results", {}):
+            print(f"chapter {number:02d} skipped {result['results']['skipped']}")
+    print("\nTo practise a chapter: `minidl exercise N` writes its exercises here, `minidl check N` grades them.")
     return 1 if failed else 0
 
 
