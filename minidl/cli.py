@@ -16,7 +16,7 @@ import sys
 
 from minidl.core.errors import MinidlError
 
-USER_ERRORS = (MinidlError, ValueError, FileNotFoundError)
+USER_ERRORS = (MinidlError, ValueError, FileNotFoundError, FileExistsError)
 
 
 # ---------------------------------------------------------------- subcommands
@@ -92,6 +92,27 @@ def _run_profile(args):
     return tour.run_benchmarks(args.arguments, script="breakdown.py")
 
 
+def _exercise_arguments(parser):
+    parser.add_argument("number", type=int, help="the chapter number, e.g. 3")
+
+
+def _run_exercise(args):
+    from minidl.course import exercises
+    path = exercises.write(args.number)
+    print(f"wrote {path}: write your answers in it, then grade them with `minidl check {args.number}`")
+    return 0
+
+
+def _check_arguments(parser):
+    parser.add_argument("number", type=int, help="the chapter number, e.g. 3")
+    parser.add_argument("file", nargs="?", help="the file to grade (default: exercises_NN.py in this folder)")
+
+
+def _run_check(args):
+    from minidl.course import exercises
+    return exercises.check(args.number, args.file)
+
+
 def _gradcheck_arguments(parser):
     parser.add_argument("--device", default="cpu", help="cpu (default) or strict, or cuda with CuPy and a GPU")
 
@@ -99,6 +120,17 @@ def _gradcheck_arguments(parser):
 def _run_gradcheck(args):
     from minidl.testing import table
     return table.run(args.device)
+
+
+def _launch_arguments(parser):
+    parser.add_argument("-n", "--nproc", type=int, required=True, metavar="N", help="the number of processes (ranks)")
+    parser.add_argument("script", help="the Python script every rank runs")
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help="passed to the script")
+
+
+def _run_launch(args):
+    from minidl.distributed import launch
+    return launch.launch(args.nproc, args.script, args.arguments).returncode
 
 
 COMMANDS = {
@@ -113,8 +145,14 @@ COMMANDS = {
                 _profile_arguments, _run_profile),
     "info": ("print versions (Python, NumPy, BLAS, CuPy, CUDA, PyTorch) and check each backend",
              _info_arguments, _run_info),
+    "exercise": ("write chapter N's exercises into exercises_NN.py in this folder (never over an existing file)",
+                 _exercise_arguments, _run_exercise),
+    "check": ("grade exercises_NN.py (or FILE): exit code 0 when every exercise passes, 1 otherwise",
+              _check_arguments, _run_check),
     "demo": ("train a small MLP on a 2-D spiral and report its accuracy",
              _demo_arguments, _run_demo),
+    "launch": ("run SCRIPT on N processes with MPI (mpiexec -n N), e.g. for DistributedDataParallel",
+               _launch_arguments, _run_launch),
 }
 
 

@@ -14,7 +14,8 @@ from collections import defaultdict
 import minidl
 
 PACKAGE = pathlib.Path(minidl.__file__).parent
-ENGINE = ("core", "ops", "kernels", "nn", "optim", "data", "models", "io", "training", "profiler")
+ENGINE = ("core", "ops", "kernels", "nn", "optim", "data", "models", "io", "training", "profiler", "distributed",
+          "quantization", "compression")
 
 
 def module_name(path):
@@ -87,6 +88,7 @@ ALLOWED = {  # layer -> the layers it may import (itself always)
     "ops": {"core"},
     "kernels": {"core", "ops"},
     "optim": {"core", "kernels"},
+    "distributed": {"core"},
 }
 
 

@@ -9,14 +9,15 @@ Four things happen here centrally, so no op repeats them:
 * in-place edits of tensors a node saved are detected by version counters.
 
 The order is computed iteratively (no recursion limit), gradients of a node used
-twice are summed, and leaves accumulate into ``.grad`` (PyTorch semantics).
+twice are summed, and leaves accumulate into ``.grad`` (PyTorch semantics). A leaf's
+post-accumulate hooks run once its last gradient of the pass is in (``minidl.core.hooks``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from minidl.core import profiling
+from minidl.core import hooks, profiling
 from minidl.core.backend import array_module, device_of
 from minidl.core.errors import AutogradError, DeviceError, ShapeError
 from minidl.core.grad_mode import anomaly_enabled
@@ -91,14 +92,20 @@ def run_backward(root, grad, retain_graph=False):
     if root._node is None or root._retains_grad:
         root._accumulate(grad, copy=True)
     if root._node is None:
+        if root._post_accumulate_hooks:
+            hooks.run_hooks(root)
         return
     anomaly = anomaly_enabled.get()
     profiler = profiling.current.get()
     pending = {}  # node -> the gradients of its outputs so far, one slot per output
     _add_gradient(pending, root._node, root._output, grad)
-    for node in _topological_order(root._node):
+    order = _topological_order(root._node)
+    hooked = hooks.hooked_leaf_edges(order)  # {} unless some leaf has a post-accumulate hook
+    for node in order:
         grad_outs = pending.pop(node, None)
         if grad_outs is None:
+            if hooked:
+                hooks.count_down(node, hooked)
             continue
         if node._freed:
             raise AutogradError(
@@ -131,6 +138,8 @@ def run_backward(root, grad, retain_graph=False):
                 tensor._accumulate(input_grad, copy=shared or parent is not None)
             if parent is not None:
                 _add_gradient(pending, parent, output, input_grad)
+        if hooked:
+            hooks.count_down(node, hooked)
         if not retain_graph:
             node.release()
 

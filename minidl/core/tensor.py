@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl.core import tensor_methods
+from minidl.core import hooks, tensor_methods
 from minidl.core.backend import Device, array_module, device_of, to_device, to_numpy
 from minidl.core.backward import run_backward
 from minidl.core.size import Size
 from minidl.core.dtypes import as_dtype, dtype_of, get_default_dtype
 from minidl.core.errors import AutogradError, ShapeError
 from minidl.core.inplace import InPlaceMethods
+from minidl.core.printing import array_text  # laid out as minidl.set_printoptions says
 from minidl.core.tensor_methods import TensorMethods
 
 
@@ -27,7 +28,8 @@ class Tensor(InPlaceMethods, TensorMethods):
     Build one with :func:`minidl.tensor`, :func:`minidl.zeros`, :func:`minidl.randn` ...
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_output", "_version", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_node", "_output", "_version", "_retains_grad",
+                 "_post_accumulate_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor)
 
     def __init__(self, data, requires_grad=False):
@@ -44,6 +46,7 @@ class Tensor(InPlaceMethods, TensorMethods):
         self._output = 0
         self._version = [0]
         self._retains_grad = False
+        self._post_accumulate_hooks = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -59,6 +62,7 @@ class Tensor(InPlaceMethods, TensorMethods):
         tensor._requires_grad = node is not None
         tensor._version = [0]
         tensor._retains_grad = False
+        tensor._post_accumulate_hooks = None
         return tensor
 
     # --- attributes ---------------------------------------------------------
@@ -273,6 +277,21 @@ class Tensor(InPlaceMethods, TensorMethods):
         self._retains_grad = self._node is not None
         return self
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` in every backward() after this leaf's gradient is complete in ``.grad``;
+        returns a handle whose ``remove()`` unregisters it."""
+        if self._node is not None:
+            raise AutogradError("register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+                                "registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise AutogradError("register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+                                "doesn't require gradient")
+        if not callable(hook):
+            raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {type(hook).__name__}")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = {}
+        return hooks.add_hook(self._post_accumulate_hooks, hook)
+
     def _accumulate(self, grad, copy):
         """Add a gradient array into ``.grad`` (PyTorch semantics: grads accumulate until zeroed)."""
         if self.grad is None:
@@ -282,7 +301,7 @@ class Tensor(InPlaceMethods, TensorMethods):
 
     # --- printing ---------------------------------------------------------------
     def __repr__(self):
-        body = np.array2string(to_numpy(self.data), separator=", ", prefix="tensor(", precision=4)
+        body = array_text(to_numpy(self.data), prefix="tensor(")
         extras = []
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")

