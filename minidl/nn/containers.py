@@ -1,10 +1,11 @@
-"""Containers: Sequential, ModuleList and ModuleDict."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList and ParameterDict."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from minidl.nn.module import Module
+from minidl.core.tensor import Tensor
+from minidl.nn.module import Module, Parameter
 
 
 def _module(module, container, key):
@@ -14,12 +15,12 @@ def _module(module, container, key):
     return module
 
 
-def _position(index, length, container):
+def _position(index, length, container, entries="modules"):
     """A list position for ``index`` (negative counts from the end), or an IndexError naming the container."""
     if not isinstance(index, int) or isinstance(index, bool):
         raise TypeError(f"{container}: indices must be ints or slices, got {type(index).__name__}")
     if not -length <= index < length:
-        raise IndexError(f"{container}: index {index} is out of range for {length} modules")
+        raise IndexError(f"{container}: index {index} is out of range for {length} {entries}")
     return index % length
 
 
@@ -130,3 +131,125 @@ class ModuleDict(Module):
 
     def forward(self, *args):
         raise NotImplementedError("ModuleDict has no forward(); index it instead")
+
+
+def _parameter(value, container, key):
+    """``value`` as a Parameter: a Parameter as it is, another tensor wrapped (sharing its values, as in PyTorch)."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{container}: entry {key!r} must be a Parameter or a Tensor, got {type(value).__name__}")
+
+
+def _shape_text(param):
+    """``float32 of size 2x3``, as PyTorch prints a container's parameters."""
+    return f"{param.dtype} of size {'x'.join(map(str, param.shape))}"
+
+
+class ParameterList(Module):
+    """A list of parameters registered under "0", "1", ... (so ``state_dict`` keys are PyTorch's); tensors
+    that are not Parameters yet are wrapped in one."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for value in values or ():
+            self.append(value)
+
+    def append(self, value):
+        self.register_parameter(str(len(self)), _parameter(value, "ParameterList", len(self)))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def __getitem__(self, index):
+        items = list(self._parameters.values())
+        if isinstance(index, slice):
+            return ParameterList(items[index])
+        return items[_position(index, len(items), "ParameterList", "parameters")]
+
+    def __setitem__(self, index, value):
+        key = list(self._parameters)[_position(index, len(self), "ParameterList", "parameters")]
+        self._parameters[key] = _parameter(value, "ParameterList", index)
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def extra_repr(self):
+        return "\n".join(f"({key}): Parameter containing: [{_shape_text(param)}]"
+                         for key, param in self._parameters.items())
+
+    def forward(self, *args):
+        raise NotImplementedError("ParameterList has no forward(); iterate over it instead")
+
+
+class ParameterDict(Module):
+    """A dict of parameters registered under their (string) keys, in insertion order; tensors that are
+    not Parameters yet are wrapped in one."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        if key not in self._parameters:
+            raise KeyError(f"ParameterDict: no parameter named {key!r}; it has "
+                           f"{', '.join(map(repr, self._parameters)) or 'none'}")
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _parameter(value, "ParameterDict", key))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        value = self[key]
+        del self._parameters[key]
+        return value
+
+    def clear(self):
+        self._parameters.clear()
+
+    def update(self, parameters):
+        """Add or replace entries from a mapping or an iterable of (key, parameter) pairs."""
+        for key, value in (parameters.items() if hasattr(parameters, "items") else parameters):
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(f"({key}): Parameter containing: [{_shape_text(param)}]"
+                         for key, param in self._parameters.items())
+
+    def forward(self, *args):
+        raise NotImplementedError("ParameterDict has no forward(); index it instead")

@@ -18,6 +18,7 @@ import numpy as np
 
 from minidl.core import no_grad
 from minidl.core.backend import Device, to_device
+from minidl.core.hooks import add_hook
 from minidl.core.tensor import Tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -46,12 +47,22 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        for hook in tuple(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before every forward (args: the positional inputs); a result
+        other than None replaces them (a tuple, or one value). Returns a handle: ``handle.remove()``."""
+        return add_hook(self._forward_pre_hooks, hook)
 
     # --- registration ---------------------------------------------------------
     def _registries(self):
@@ -205,10 +216,14 @@ class Module:
     def to(self, *args, **kwargs):
         """Move (``to("cuda")``) and/or cast floating parameters and buffers (``to(minidl.float64)``), in place."""
         device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        for ignored in ("non_blocking", "memory_format"):  # PyTorch's; copies here are synchronous
+            kwargs.pop(ignored, None)
         for arg in args:
             if isinstance(arg, (str, Device)):
                 device = arg
-            else:
+            elif isinstance(arg, Tensor):  # to(tensor): its device and dtype
+                device, dtype = arg.device, arg.dtype
+            elif not isinstance(arg, bool):  # a bool is non_blocking given positionally
                 dtype = arg
         if kwargs:
             raise TypeError(f"to: unexpected arguments {sorted(kwargs)}")
@@ -256,10 +271,14 @@ class Module:
 
         With ``strict=True`` (the default) missing and unexpected keys are errors; a value of the
         wrong shape or of a type that holds no numbers always is. Every entry is checked and
-        converted before any is assigned, so a failed load leaves the module as it was.
+        converted before any is assigned, so a failed load leaves the module as it was (except that
+        the uninitialised parameters of lazy modules, minidl/nn/lazy.py, take the shapes they are given).
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"load_state_dict: expected a dict of tensors, got {type(state_dict).__name__}")
+        for name, module in self.named_modules():
+            if hasattr(module, "materialize_from"):  # a lazy module: its tensors take the loaded shapes
+                module.materialize_from(state_dict, f"{name}." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]

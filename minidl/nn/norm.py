@@ -1,13 +1,15 @@
-"""Normalisation layers: BatchNorm1d, BatchNorm2d and LayerNorm (PyTorch's parameters and buffers)."""
+"""Normalisation layers: BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm and RMSNorm (PyTorch's parameters and
+buffers)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from minidl.core import creation
-from minidl.core.arguments import number, size
+from minidl.core.arguments import number, positive_size, size
 from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
+from minidl.nn import init
 from minidl.nn.module import Module, Parameter
 from minidl.ops.norm import normalize_batch
 
@@ -54,6 +56,14 @@ class _BatchNorm(Module):
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
 
+    def reset_parameters(self):
+        """Running statistics reset; γ = 1 and β = 0 (the state at construction)."""
+        self.reset_running_stats()
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
     def forward(self, x):
         where = type(self).__name__
         if x.ndim not in self.expected_dims:
@@ -95,10 +105,7 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        if isinstance(normalized_shape, Iterable) and not isinstance(normalized_shape, str):
-            shape = tuple(size(n, "LayerNorm", "normalized_shape") for n in normalized_shape)
-        else:
-            shape = (size(normalized_shape, "LayerNorm", "normalized_shape"),)
+        shape = _normalized_shape(normalized_shape, "LayerNorm")
         number(eps, "LayerNorm", "eps", minimum=0.0)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
         if elementwise_affine:
@@ -117,3 +124,72 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+def _normalized_shape(normalized_shape, where):
+    """``normalized_shape`` (an int or a sequence of ints) as a tuple of checked sizes."""
+    if isinstance(normalized_shape, Iterable) and not isinstance(normalized_shape, str):
+        return tuple(size(n, where, "normalized_shape") for n in normalized_shape)
+    return (size(normalized_shape, where, "normalized_shape"),)
+
+
+class GroupNorm(Module):
+    """Group normalisation of (N, C, ...) inputs: the C channels split into ``num_groups`` groups, each
+    sample's group normalised over its channels and positions (biased variance), then γ·x̂ + β per channel.
+    ``weight`` (γ, ones) and ``bias`` (β, zeros) have shape (num_channels,) when ``affine``."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+        super().__init__()
+        num_groups = positive_size(num_groups, "GroupNorm", "num_groups")
+        num_channels = size(num_channels, "GroupNorm", "num_channels")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        number(eps, "GroupNorm", "eps", minimum=0.0)
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        if affine:
+            self.weight = Parameter(creation.ones(num_channels, dtype=dtype, device=device))
+            self.bias = Parameter(creation.zeros(num_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ShapeError(f"GroupNorm: expected input (N, {self.num_channels}, ...) with num_channels="
+                             f"{self.num_channels}, got shape {tuple(x.shape)}")
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class RMSNorm(Module):
+    """x/√(mean(x²) + ε)·γ over the trailing ``normalized_shape`` dims of each sample (no centring, no β).
+    ``eps=None`` uses the machine epsilon of the input's dtype, as PyTorch; ``weight`` (γ) starts at ones."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        shape = _normalized_shape(normalized_shape, "RMSNorm")
+        if eps is not None:
+            number(eps, "RMSNorm", "eps", minimum=0.0)
+        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*shape, dtype=dtype, device=device))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

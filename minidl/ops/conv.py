@@ -25,18 +25,19 @@ from minidl.core.errors import ShapeError
 from minidl.ops.im2col import col2im, im2col
 
 
-def pair(value, name, op, check=arguments.size):
-    """An int or a pair of ints as a pair, each checked by ``check`` (``size``: an int ≥ 0, or
-    ``positive_size``: an int ≥ 1, from minidl.core.arguments)."""
+def pair(value, name, op, check=arguments.size, count=2):
+    """An int or ``count`` ints (a pair by default) as a tuple, each checked by ``check`` (``size``: an
+    int ≥ 0, or ``positive_size``: an int ≥ 1, from minidl.core.arguments)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = check(value, op, name)
-        return value, value
+        return (value,) * count
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         check(value, op, name)  # raises the TypeError that names the value
     value = tuple(value)
-    if len(value) != 2:
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    return check(value[0], op, name), check(value[1], op, name)
+    if len(value) != count:
+        kind = {1: "an int or a 1-tuple of ints", 2: "an int or a pair of ints"}.get(count, f"{count} ints")
+        raise ValueError(f"{op}: {name} must be {kind}, got {value!r}")
+    return tuple(check(item, op, name) for item in value)
 
 
 def output_size(size, kernel, stride, pad_total, dilation, ceil_mode=False, pad_left=None):
@@ -92,46 +93,85 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     if input.ndim == 3:
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
-    if input.ndim != 4:
-        raise ShapeError(f"conv2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
-    if weight.ndim != 4:
-        raise ShapeError(f"conv2d: expected 4-D weight (C_out, C_in/groups, kH, kW), got shape {weight.shape}")
-    stride = pair(stride, "stride", "conv2d", arguments.positive_size)
-    dilation = pair(dilation, "dilation", "conv2d", arguments.positive_size)
-    n, c, h, w = input.shape
-    out_channels, c_per_group, kh, kw = weight.shape
-    if not isinstance(groups, numbers.Integral) or groups < 1 or c % groups or out_channels % groups:
-        raise ValueError(f"conv2d: groups={groups} must be a positive int dividing both in_channels ({c}) and "
-                         f"out_channels ({out_channels})")
-    if c_per_group * groups != c:
-        raise ShapeError(f"conv2d: weight of shape {weight.shape} with groups={groups} expects input with "
-                         f"{c_per_group * groups} channels, but got input of shape {input.shape}")
-    if bias is not None and tuple(bias.shape) != (out_channels,):
-        raise ShapeError(f"conv2d: bias must have shape ({out_channels},), got {tuple(bias.shape)}")
-    pads = _padding(padding, (kh, kw), stride, dilation)
-    out_hw = (output_size(h, kh, stride[0], pads[0] + pads[1], dilation[0]),
-              output_size(w, kw, stride[1], pads[2] + pads[3], dilation[1]))
-    if min(out_hw) < 1:
-        raise ShapeError(f"conv2d: output size {out_hw} is too small: input {(h, w)} with padding {pads} "
-                         f"(top, bottom, left, right) is smaller than the dilated kernel "
-                         f"{(dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)}")
+    stride, dilation, pads, out_size = check_convolution("conv2d", input, weight, bias, stride, padding, dilation,
+                                                         groups, spatial=2)
     inputs = (input, weight) if bias is None else (input, weight, bias)
-    return Conv2d.apply(*inputs, stride=stride, pads=pads, dilation=dilation, groups=int(groups), out_hw=out_hw)
+    return Conv2d.apply(*inputs, stride=stride, pads=pads, dilation=dilation, groups=int(groups), out_hw=out_size)
 
 
-def _padding(padding, kernel, stride, dilation):
-    """(top, bottom, left, right) zero padding from conv2d's ``padding`` argument."""
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-D convolution (cross-correlation) of (N, C, L) or unbatched (C, L) input with weight
+    (C_out, C_in/groups, K), as ``torch.nn.functional.conv1d``:
+    out[n, o, i] = b[o] + Σ_{c, p} w[o, c, p] · x[n, c, i·s + p·d].
+
+    It is the 2-D convolution of an image of height 1 with a kernel of height 1 (x as
+    (N, C, 1, L), w as (C_out, C_in/groups, 1, K)), so forward and gradients are those of
+    :class:`Conv2d`; the gradients flow back through the added unit dims to x and w.
+    ``padding`` is an int, a 1-tuple, ``'valid'`` or ``'same'`` (stride 1 only).
+    """
+    if input.ndim == 2:
+        return conv1d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    stride, dilation, pads, out_size = check_convolution("conv1d", input, weight, bias, stride, padding, dilation,
+                                                         groups, spatial=1)
+    inputs = (input.unsqueeze(2), weight.unsqueeze(2)) + (() if bias is None else (bias,))
+    return Conv2d.apply(*inputs, stride=(1,) + stride, pads=(0, 0) + pads, dilation=(1,) + dilation,
+                        groups=int(groups), out_hw=(1,) + out_size).squeeze(2)
+
+
+_LAYOUTS = {1: ("(C, L)", "(N, C, L)", "(C_out, C_in/groups, K)"),
+            2: ("(C, H, W)", "(N, C, H, W)", "(C_out, C_in/groups, kH, kW)")}
+
+
+def check_convolution(op, input, weight, bias, stride, padding, dilation, groups, spatial):  # noqa: A002
+    """The checked settings of a batched ``spatial``-D convolution: (stride, dilation, pads, output size), pads
+    as (before, after) per spatial dim, flattened; a clear error naming ``op`` for anything wrong."""
+    unbatched, batched, weight_layout = _LAYOUTS[spatial]
+    if input.ndim != spatial + 2:
+        raise ShapeError(f"{op}: expected {spatial + 1}-D {unbatched} or {spatial + 2}-D {batched} input, got shape "
+                         f"{input.shape}")
+    if weight.ndim != spatial + 2:
+        raise ShapeError(f"{op}: expected {spatial + 2}-D weight {weight_layout}, got shape {weight.shape}")
+    stride = pair(stride, "stride", op, arguments.positive_size, spatial)
+    dilation = pair(dilation, "dilation", op, arguments.positive_size, spatial)
+    channels, out_channels, per_group = input.shape[1], weight.shape[0], weight.shape[1]
+    check_groups(op, groups, channels, out_channels)
+    if per_group * groups != channels:
+        raise ShapeError(f"{op}: weight of shape {weight.shape} with groups={groups} expects input with "
+                         f"{per_group * groups} channels, but got input of shape {input.shape}")
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ShapeError(f"{op}: bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+    kernel, size = tuple(weight.shape[2:]), tuple(input.shape[2:])
+    pads = _padding(padding, kernel, stride, dilation, op)
+    out_size = tuple(output_size(n, k, s, pads[2 * i] + pads[2 * i + 1], d)
+                     for i, (n, k, s, d) in enumerate(zip(size, kernel, stride, dilation)))
+    if min(out_size) < 1:
+        dilated = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        raise ShapeError(f"{op}: output size {out_size} is too small: input {size} with padding {pads} "
+                         f"({'top, bottom, left, right' if spatial == 2 else 'left, right'}) is smaller than the "
+                         f"dilated kernel {dilated}")
+    return stride, dilation, pads, out_size
+
+
+def check_groups(op, groups, in_channels, out_channels):
+    """``groups`` must be a positive int dividing both channel counts."""
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1 or in_channels % groups \
+            or out_channels % groups:
+        raise ValueError(f"{op}: groups={groups} must be a positive int dividing both in_channels ({in_channels}) "
+                         f"and out_channels ({out_channels})")
+
+
+def _padding(padding, kernel, stride, dilation, op):
+    """(before, after) zero padding per spatial dim, flattened, from a convolution's ``padding`` argument."""
     if isinstance(padding, str):
         if padding == "valid":
-            return (0, 0, 0, 0)
+            return (0, 0) * len(kernel)
         if padding != "same":
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-        if stride != (1, 1):
-            raise ValueError(f"conv2d: padding='same' is not supported for strided convolutions (stride={stride})")
+            raise ValueError(f"{op}: padding must be an int, a tuple of ints, 'valid' or 'same', got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride})")
         pads = []
         for k, d in zip(kernel, dilation):
             total = d * (k - 1)
             pads += [total // 2, total - total // 2]
         return tuple(pads)
-    ph, pw = pair(padding, "padding", "conv2d")
-    return (ph, ph, pw, pw)
+    return tuple(p for side in pair(padding, "padding", op, count=len(kernel)) for p in (side, side))

@@ -1,6 +1,6 @@
-"""Batch normalisation and layer normalisation, each one node with a closed-form backward.
+"""Batch, layer, group and RMS normalisation, each one node with a closed-form backward.
 
-Both normalise x over some axes A (m values per group):
+Batch, layer and group norm normalise x over some axes A (m values per group):
     μ = mean_A(x),  σ² = mean_A((x - μ)²),  x̂ = (x - μ)/√(σ² + ε),  y = γ·x̂ + β
 and share the backward, with dx̂ = g·γ:
     dL/dx = (1/√(σ²+ε)) · (dx̂ - mean_A(dx̂) - x̂·mean_A(dx̂·x̂)),
@@ -8,11 +8,18 @@ and share the backward, with dx̂ = g·γ:
 BatchNorm normalises each channel over (N, H, W); LayerNorm each row over its
 trailing ``normalized_shape`` dims (both: :class:`Normalize`). In eval mode
 BatchNorm uses fixed running statistics instead, so μ and σ² are constants and
-dL/dx = g·γ/√(σ²+ε) (:class:`NormalizeFixed`). Faster forms (fewer passes, on
-minidl's threads) are in ``minidl/kernels/norm.py``.
+dL/dx = g·γ/√(σ²+ε) (:class:`NormalizeFixed`). GroupNorm normalises each sample's
+groups of channels but scales per channel (:class:`GroupNormalize`); RMSNorm divides
+by the root mean square alone, x̂ = x/√(mean(x²) + ε), without centring
+(:class:`RMSNormalize`). Faster forms of batch and layer norm (fewer passes, on minidl's
+threads) are in ``minidl/kernels/norm.py``.
 """
 
 from __future__ import annotations
+
+import math
+
+import numpy as np
 
 from minidl.core import Function, no_grad
 from minidl.core.backend import array_module
@@ -43,9 +50,15 @@ class Normalize(Function):
         x_hat, inv_std, weight = self.saved
         axes = self.axes
         d_hat = g if weight is None else g * weight.reshape(self.param_shape)
-        x_grad = inv_std * (d_hat - d_hat.mean(axis=axes, keepdims=True)
-                            - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True))
+        x_grad = normalized_grad(d_hat, x_hat, inv_std, axes)
         return (x_grad,) + affine_grads(g, x_hat, self.param_shape)[:len(self.needs_grad) - 1]
+
+
+def normalized_grad(d_hat, x_hat, inv_std, axes):
+    """dL/dx of x̂ = (x - μ)/√(σ² + ε) with μ, σ² over ``axes``, given dL/dx̂:
+    (dx̂ - mean(dx̂) - x̂·mean(dx̂·x̂)) / √(σ² + ε)."""
+    return inv_std * (d_hat - d_hat.mean(axis=axes, keepdims=True)
+                      - x_hat * (d_hat * x_hat).mean(axis=axes, keepdims=True))
 
 
 class NormalizeFixed(Function):
@@ -165,3 +178,83 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     if bias is not None:
         bias = bias.reshape(-1) if k > 1 else bias
     return _apply(Normalize, input, weight, bias, axes=axes, param_shape=param_shape, eps=eps)[0]
+
+
+class GroupNormalize(Function):
+    """Group norm of x (N, C, ...): the C channels in G groups, each (sample, group) normalised over its
+    C/G channels and all positions, then scaled and shifted per channel:
+    x̂ = (x - μ_ng)/√(σ²_ng + ε),  y = γ_c·x̂ + β_c;
+    dx̂ = g·γ,  dL/dx = (dx̂ - mean_ng(dx̂) - x̂·mean_ng(dx̂·x̂)) / √(σ²_ng + ε),  dL/dγ = Σ g·x̂,  dL/dβ = Σ g
+    """
+
+    def forward(self, x, weight=None, bias=None, groups=1, eps=1e-5):
+        xp = array_module(x)
+        per_group = x.size // max(x.shape[0] * groups, 1)
+        grouped = x.reshape(x.shape[0], groups, per_group)                 # (N, G, C/G·positions)
+        count = x.dtype.type(max(per_group, 1))                            # (an empty group: no statistics)
+        centered = grouped - grouped.sum(axis=2, keepdims=True) / count
+        inv_std = 1 / xp.sqrt((centered * centered).sum(axis=2, keepdims=True) / count + x.dtype.type(eps))
+        x_hat = centered * inv_std
+        self.save(x_hat, inv_std, weight)
+        self.param_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        return affine(x_hat.reshape(x.shape), weight, bias, self.param_shape)
+
+    def backward(self, g):
+        x_hat, inv_std, weight = self.saved
+        d_hat = g if weight is None else g * weight.reshape(self.param_shape)
+        x_grad = normalized_grad(d_hat.reshape(x_hat.shape), x_hat, inv_std, 2).reshape(g.shape)
+        return (x_grad,) + affine_grads(g, x_hat.reshape(g.shape), self.param_shape)[:len(self.needs_grad) - 1]
+
+
+class RMSNormalize(Function):
+    """RMS norm over ``axes``: y = γ·x̂,  x̂ = x·r,  r = 1/√(mean(x²) + ε)  (no centring, no β);
+    dx̂ = g·γ,  dL/dx = r·(dx̂ - x̂·mean(dx̂·x̂)),  dL/dγ = Σ g·x̂"""
+
+    def forward(self, x, weight=None, axes=(), param_shape=(), eps=1e-6):
+        xp = array_module(x)
+        count = x.dtype.type(max(math.prod(x.shape[i] for i in axes), 1))
+        inv_rms = 1 / xp.sqrt((x * x).sum(axis=axes, keepdims=True) / count + x.dtype.type(eps))
+        x_hat = x * inv_rms
+        self.save(x_hat, inv_rms, weight)
+        self.axes, self.param_shape = axes, param_shape
+        return affine(x_hat, weight, None, param_shape)
+
+    def backward(self, g):
+        x_hat, inv_rms, weight = self.saved
+        d_hat = g if weight is None else g * weight.reshape(self.param_shape)
+        x_grad = inv_rms * (d_hat - x_hat * (d_hat * x_hat).mean(axis=self.axes, keepdims=True))
+        weight_grad = (g * x_hat).sum(axis=constant_axes(g.ndim, self.param_shape)).reshape(-1)
+        return (x_grad, weight_grad)[:len(self.needs_grad)]
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Group normalisation of (N, C, ...): each sample's channels in ``num_groups`` groups, each group
+    normalised over its channels and positions (biased variance), then γ·x̂ + β per channel."""
+    if input.ndim < 2:
+        raise ShapeError(f"group_norm: expected input of shape (N, C, ...), got {input.shape}")
+    channels = input.shape[1]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups < 1 or channels % num_groups:
+        raise ValueError(f"group_norm: expected the number of channels in the input ({channels}, input shape "
+                         f"{input.shape}) to be divisible by num_groups, got num_groups={num_groups!r}")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tuple(tensor.shape) != (channels,):
+            raise ShapeError(f"group_norm: {name} must have shape ({channels},) for input {input.shape}, "
+                             f"got {tuple(tensor.shape)}")
+    return _apply(GroupNormalize, input, weight, bias, groups=num_groups, eps=eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):  # noqa: A002
+    """x/√(mean(x²) + ε)·γ over the trailing ``normalized_shape`` dims; ``eps=None`` means the machine
+    epsilon of the input's dtype (``finfo(dtype).eps``), as in PyTorch."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(normalized_shape)
+    if tuple(input.shape[input.ndim - k:]) != normalized_shape or k == 0 or k > input.ndim:
+        raise ShapeError(f"rms_norm: normalized_shape {normalized_shape} must match the trailing dims of "
+                         f"input shape {input.shape}")
+    if weight is not None and tuple(weight.shape) != normalized_shape:
+        raise ShapeError(f"rms_norm: weight must have shape {normalized_shape}, got {tuple(weight.shape)}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
+    axes = tuple(range(input.ndim - k, input.ndim))
+    param_shape = (1,) * (input.ndim - k) + normalized_shape
+    inputs = (input,) if weight is None else (input, weight.reshape(-1) if k > 1 else weight)
+    return RMSNormalize.apply(*inputs, axes=axes, param_shape=param_shape, eps=eps)

@@ -11,7 +11,8 @@ from minidl.optim.optimizer import Optimizer, check_option
 
 
 class Adam(Optimizer):
-    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, maximize=False)``.
+    """``Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *, foreach=None,
+    maximize=False, capturable=False, differentiable=False, fused=None, decoupled_weight_decay=False)``.
 
     Per parameter θ with gradient ∇, at step t = 1, 2, ... (PyTorch's update)::
 
@@ -22,15 +23,24 @@ class Adam(Optimizer):
         θ ← θ − lr/(1 − β1ᵗ) · m / (√v̂ / √(1 − β2ᵗ) + ε)
 
     State per parameter: ``"step"`` (int), ``"exp_avg"`` (m), ``"exp_avg_sq"`` (v)
-    and, with amsgrad, ``"max_exp_avg_sq"`` (v̂).
+    and, with amsgrad, ``"max_exp_avg_sq"`` (v̂). ``decoupled_weight_decay=True`` makes it AdamW
+    (one setting for the whole optimizer in minidl). ``foreach``, ``capturable`` and ``fused`` only
+    choose between PyTorch's implementations of this update: accepted and ignored
+    (``differentiable=True`` is refused; see minidl.optim.optimizer.IMPLEMENTATION_OPTIONS).
     """
 
-    _decoupled = False  # AdamW: weight decay on θ directly instead of in g
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-                 maximize=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                                      amsgrad=amsgrad, maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable, fused=fused,
+                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
+
+    @property
+    def _decoupled(self):
+        """AdamW: weight decay on θ directly instead of in g (the same for every group)."""
+        return self.defaults["decoupled_weight_decay"]
 
     def _check_options(self, options):
         name = type(self).__name__
@@ -41,6 +51,9 @@ class Adam(Optimizer):
         for index, beta in enumerate(betas):
             check_option(name, f"betas[{index}]", beta, 0 <= beta < 1, "in [0, 1)")
         check_option(name, "weight_decay", options["weight_decay"], options["weight_decay"] >= 0, ">= 0")
+        decoupled = options.get("decoupled_weight_decay", self.defaults["decoupled_weight_decay"])
+        check_option(name, "decoupled_weight_decay", decoupled, decoupled == self.defaults["decoupled_weight_decay"],
+                     f"{self.defaults['decoupled_weight_decay']} in every group (it is set for the whole optimizer)")
 
     def _update(self, param, grad, state, group):
         xp = array_module(param)
@@ -70,15 +83,16 @@ register(Adam._update, fused.adam_update)
 
 
 class AdamW(Adam):
-    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False)``.
+    """``AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+    maximize=False, foreach=None, capturable=False, differentiable=False, fused=None)``.
 
     Adam with decoupled weight decay: first θ ← θ·(1 − lr·wd), then the Adam
-    update above with g = ∇ (or −∇), so the decay never enters m and v.
+    update above with g = ∇ (or −∇), so the decay never enters m and v. Its groups
+    hold ``decoupled_weight_decay=True``, as PyTorch's.
     """
 
-    _decoupled = True
-
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
-                 maximize=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
+                         fused=fused, decoupled_weight_decay=True)

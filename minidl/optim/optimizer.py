@@ -74,6 +74,11 @@ class Optimizer:
             if not param.is_leaf:
                 raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (one produced by an "
                                  "operation); optimize the leaf parameters it was computed from")
+            owner = getattr(param, "uninitialized_owner", None)  # a lazy module's parameter without a shape yet
+            if owner is not None:
+                raise ValueError(f"{type(self).__name__}: parameter {owner()} is still uninitialized (its shape comes "
+                                 "from the first input); run the model once on a sample batch (a dry run) before "
+                                 "building the optimizer")
         ids = [id(param) for param in params]
         if len(set(ids)) != len(ids):
             repeated = next(index for index, key in enumerate(ids) if ids.index(key) != index)
@@ -103,6 +108,7 @@ class Optimizer:
                     raise TypeError(f"{name}: {key} must be a tuple, got {value!r} ({type(value).__name__})")
                 for index, item in enumerate(value):
                     arguments.number(item, name, f"{key}[{index}]")
+        check_implementation_options(name, options)
         self._check_options(options)
 
     def _check_options(self, options):
@@ -247,6 +253,23 @@ def _check_state(optimizer, index, param, state):
             raise ShapeError(f"{optimizer}.step: parameter {index} has shape {param.shape} but its state "
                              f"{key!r} has shape {tuple(shape)}: the parameter changed shape after earlier steps; "
                              "build a new optimizer (or clear its state: optimizer.state.clear())")
+
+
+#: PyTorch's switches between implementations of one update (a loop over tensors, for-each over lists of
+#: tensors, one fused kernel, CUDA-graph capture): they change its speed, never its result. minidl accepts
+#: them for PyTorch's signatures and ignores them: it has one textbook update per optimizer and, while
+#: kernels are on, one fused kernel (minidl/kernels/optim.py).
+IMPLEMENTATION_OPTIONS = ("foreach", "fused", "capturable")
+
+
+def check_implementation_options(optimizer, options):
+    """PyTorch's refusals for its implementation switches, and ``differentiable=True`` (autograd through
+    the update itself), which minidl does not support: its updates work on raw arrays, outside the graph."""
+    if options.get("fused") and options.get("foreach"):
+        raise ValueError(f"{optimizer}: fused=True and foreach=True cannot be set together")
+    if options.get("differentiable"):
+        raise NotImplementedError(f"{optimizer}: differentiable=True is not supported: minidl's optimizer steps "
+                                  "update raw arrays in place, outside the autograd graph")
 
 
 def check_option(optimizer, name, value, valid, allowed):

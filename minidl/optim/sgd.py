@@ -9,7 +9,8 @@ from minidl.optim.optimizer import Optimizer, check_option
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)``.
+    """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+    foreach=None, differentiable=False, fused=None)``.
 
     Per parameter θ with gradient ∇ (exactly PyTorch's update)::
 
@@ -20,12 +21,16 @@ class SGD(Optimizer):
             g ← g + μ·b  if nesterov  else  b
         θ ← θ − lr·g
 
-    State per parameter: ``"momentum_buffer"`` (only when momentum ≠ 0).
+    State per parameter: ``"momentum_buffer"`` (only when momentum ≠ 0). ``foreach`` and ``fused``
+    only choose between PyTorch's implementations of this update: accepted and ignored
+    (``differentiable=True`` is refused; see minidl.optim.optimizer.IMPLEMENTATION_OPTIONS).
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _check_options(self, options):
         check_option("SGD", "lr", options["lr"], options["lr"] >= 0, ">= 0")

@@ -1,5 +1,5 @@
-"""The layers' ops in the catalogue: linear, convolution, pooling, attention, embedding,
-normalisation and losses."""
+"""The layers' ops in the catalogue: linear, convolution (1-D, 2-D, transposed), pooling, resizing,
+attention, embedding, normalisation (batch, layer, group, RMS) and losses."""
 
 from __future__ import annotations
 
@@ -22,6 +22,76 @@ def _conv_shapes(draw):
 
 def _conv_examples():
     return _conv_shapes().flatmap(lambda s: examples(st.just(s[:3]), st.just(s[3])))
+
+
+@st.composite
+def _conv1d_examples(draw):
+    """conv1d inputs: groups, channels per group, kernel, stride, padding (int, 'same', 'valid'), dilation."""
+    groups, n, per_group, out_per_group = (draw(st.integers(1, 2)) for _ in range(4))
+    kernel, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    padding = draw(st.sampled_from([0, 1, 2, "same", "valid"]))
+    stride = 1 if padding == "same" else draw(st.integers(1, 2))
+    pads = 0 if isinstance(padding, str) else 2 * padding
+    length = draw(st.integers(max(1, dilation * (kernel - 1) + 1 - pads), 6))
+    shapes = ((n, groups * per_group, length), (groups * out_per_group, per_group, kernel), (groups * out_per_group,))
+    params = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+    return Example(shapes, params, seed=draw(st.integers(0, 2**31)), noncontiguous=draw(st.booleans()))
+
+
+@st.composite
+def _conv_transpose2d_examples(draw):
+    """conv_transpose2d inputs: groups, kernel, stride, padding, output_padding (< stride or dilation), dilation."""
+    groups, n, per_group, out_per_group = (draw(st.integers(1, 2)) for _ in range(4))
+    kh, kw, stride = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dilation = draw(st.integers(1, 2))
+    output_padding = draw(st.integers(0, max(stride, dilation) - 1))
+    h, w = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    smallest = min((h - 1) * stride + dilation * (kh - 1) + output_padding + 1,
+                   (w - 1) * stride + dilation * (kw - 1) + output_padding + 1)
+    padding = draw(st.integers(0, min(1, (smallest - 1) // 2)))
+    shapes = ((n, groups * per_group, h, w), (groups * per_group, out_per_group, kh, kw), (groups * out_per_group,))
+    params = {"stride": stride, "padding": padding, "output_padding": output_padding, "groups": groups,
+              "dilation": dilation}
+    return Example(shapes, params, seed=draw(st.integers(0, 2**31)), noncontiguous=draw(st.booleans()))
+
+
+@st.composite
+def _group_norm_examples(draw):
+    """(N, C, ...) with C = groups · channels per group; 3 or more values per group (see batch_norm)."""
+    groups, per_group, n = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    spatial = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+    if per_group * int(np.prod(spatial, dtype=np.int64)) < 3:
+        spatial += (3,)
+    channels = groups * per_group
+    return Example(((n, channels) + spatial, (channels,), (channels,)), {"num_groups": groups},
+                   seed=draw(st.integers(0, 2**31)), noncontiguous=draw(st.booleans()))
+
+
+@st.composite
+def _rms_norm_examples(draw):
+    """x with one or two trailing normalised dims, the weight of their shape, eps given or None."""
+    lead = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+    normalized = tuple(draw(st.lists(st.integers(2, 4), min_size=1, max_size=2)))
+    params = {"normalized_shape": normalized, "eps": draw(st.sampled_from([None, 1e-5, 0.1]))}
+    return Example((lead + normalized, normalized), params, seed=draw(st.integers(0, 2**31)),
+                   noncontiguous=draw(st.booleans()))
+
+
+@st.composite
+def _interpolate_examples(draw):
+    """Every mode, with an output size or a scale factor (2, 3, 0.5, 1.5), align_corners both ways."""
+    mode = draw(st.sampled_from(["nearest", "nearest-exact", "linear", "bilinear", "area"]))
+    dims = 1 if mode == "linear" else 2 if mode == "bilinear" else draw(st.integers(1, 2))
+    spatial = tuple(draw(st.integers(2, 5)) for _ in range(dims))
+    params = {"mode": mode}
+    if draw(st.booleans()):
+        params["size"] = tuple(draw(st.integers(1, 8)) for _ in range(dims))
+    else:
+        params["scale_factor"] = draw(st.sampled_from([2.0, 3.0, 0.5, 1.5]))
+    if mode in ("linear", "bilinear"):
+        params["align_corners"] = draw(st.booleans())
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial
+    return Example((shape,), params, seed=draw(st.integers(0, 2**31)), noncontiguous=draw(st.booleans()))
 
 
 def _attention(q, k, v, mask=None, **options):
@@ -141,4 +211,14 @@ CASES = [
            examples(single().map(lambda s: (s[0], s[0]))), grad_inputs=(0,),
            torch_fn=lambda x, y: functional(x).binary_cross_entropy_with_logits(
                x, y.sigmoid().detach())),
+    OpCase("conv1d", lambda x, w, b, **options: functional(x).conv1d(x, w, b, **options), ref.conv1d_reference,
+           _conv1d_examples()),
+    OpCase("conv_transpose2d", lambda x, w, b, **options: functional(x).conv_transpose2d(x, w, b, **options),
+           ref.conv_transpose2d_reference, _conv_transpose2d_examples()),
+    OpCase("group_norm", lambda x, w, b, num_groups: functional(x).group_norm(x, num_groups, w, b),
+           ref.group_norm, _group_norm_examples()),
+    OpCase("rms_norm", lambda x, w, normalized_shape, eps: functional(x).rms_norm(x, normalized_shape, w, eps),
+           ref.rms_norm, _rms_norm_examples()),
+    OpCase("interpolate", lambda x, **options: functional(x).interpolate(x, **options), ref.interpolate,
+           _interpolate_examples()),
 ]
