@@ -48,7 +48,7 @@ minidl.manual_seed(0)
 # %% [markdown]
 # ## Tensors
 #
-# A `minidl.Tensor` holds an array (`.data`, NumPy here), and remembers the operation that
+# A `minidl.Tensor` holds an array (`.array`, NumPy here), and remembers the operation that
 # produced it when one of its inputs has `requires_grad=True`.
 
 # %%

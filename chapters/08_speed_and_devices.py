@@ -152,7 +152,7 @@ def optimizer_run(shapes):
 
     def reset():
         for param, start in zip(params, starts):
-            param.data[...] = start
+            param.array[...] = start
         optimizer.state.clear()
     run.reset = reset
     return run
@@ -558,9 +558,9 @@ else:
 
 # %%
 s = minidl.randn(3, 4, device="strict")
-print("device:", s.device, "| array type:", type(s.data).__name__)
+print("device:", s.device, "| array type:", type(s.array).__name__)
 try:
-    np.asarray(s.data)
+    np.asarray(s.array)
     refused = None
 except TypeError as error:
     refused = str(error)

@@ -154,7 +154,7 @@ def two_process_run(out_path):
             if round_ >= 2:   # the first rounds warm up
                 times[name].append(time.perf_counter() - start)
     results["step_seconds"] = {name: float(np.median(t)) for name, t in times.items()}
-    results["gradient_bytes"] = sum(p.data.nbytes for p in wide.parameters())
+    results["gradient_bytes"] = sum(p.array.nbytes for p in wide.parameters())
 
     # 3. the all-reduce alone (as DDP runs it, on the array), time against message size
     sizes = [16, 256, 4096, 65536, 262144, 1048576]

@@ -33,10 +33,23 @@ from minidl.ops import (abs, add, allclose, argsort, sort, topk, cos, cosh, mask
 from minidl.ops import (bmm, cumsum, einsum, flip, gather, index_select, meshgrid, narrow, repeat_interleave,
                         scatter, scatter_add, tile, unbind)
 from minidl.ops.vector_norm import norm
+from minidl.ops import (acos, asin, atan, atan2, clamp_max, clamp_min, erf, erfinv, exp2, expm1, lerp, log10, log1p,
+                        log2, logaddexp, reciprocal, rsqrt, square, tan)
+from minidl.ops import ceil, floor, floor_divide, fmod, remainder, round, sign, trunc  # noqa: A004
+from minidl.ops import (bucketize, count_nonzero, is_floating_point, isclose, logical_and, logical_or, logical_xor,
+                        nonzero, numel, searchsorted, tril_indices, triu_indices, unique)
+from minidl.ops import (addmm, baddbmm, broadcast_tensors, cdist, cosine_similarity, cross, cumprod, diag, diagonal,
+                        dist, dot, hstack, kron, masked_select, median, mm, nan_to_num, outer, pairwise_distance,
+                        prod, roll, std_mean, swapaxes, swapdims, take_along_dim, trace, var_mean, vstack)
+from minidl.core.type_info import finfo, iinfo
+from minidl.core.printing import set_printoptions
+from minidl.core.compute_flags import (are_deterministic_algorithms_enabled, get_float32_matmul_precision,
+                                       is_deterministic_algorithms_warn_only_enabled, set_float32_matmul_precision,
+                                       use_deterministic_algorithms)
 from minidl import kernels
 from minidl.kernels.threads import get_num_threads, set_num_threads
 from minidl.amp import autocast
-from minidl import amp, autograd, backends, cuda, data, nn, optim, profiler, testing, utils
+from minidl import amp, autograd, backends, cuda, data, distributed, nn, optim, profiler, testing, utils
 from minidl.io import load, save
 
 __version__ = "0.1.0"
@@ -60,7 +73,6 @@ _NOT_PROVIDED = {
     "complex64": "minidl has no complex tensors",
     "complex128": "minidl has no complex tensors",
     "jit": "minidl has no TorchScript; models are plain Python (save them with minidl.save(model.state_dict(), path))",
-    "distributed": "minidl.distributed is not there yet",
 }
 
 

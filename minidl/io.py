@@ -60,7 +60,7 @@ class _Packer:
         if isinstance(obj, (bool, str)):
             return {"type": type(obj).__name__, "value": obj}
         if isinstance(obj, Tensor):
-            array = to_numpy(obj.data)
+            array = to_numpy(obj.array)
             return dict(self._array(array, where), type="tensor", device=str(obj.device))
         if isinstance(obj, (np.ndarray, np.generic)):
             node = self._array(np.asarray(obj), where)

@@ -26,7 +26,7 @@ def leaf(values, dtype=None):
 def as_numpy(tensor):
     """A tensor's values (minidl's on any device, or PyTorch's) as a NumPy array, detached and on the host."""
     detached = tensor.detach()
-    return to_numpy(detached.data) if isinstance(detached, minidl.Tensor) else detached.numpy()
+    return to_numpy(detached.array) if isinstance(detached, minidl.Tensor) else detached.numpy()
 
 
 def strided(array):

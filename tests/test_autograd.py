@@ -383,8 +383,8 @@ def test_detach_cuts_the_graph_and_shares_data():
     y.backward()
     assert as_list(x.grad) == [2.0, 4.0]   # d treated as a constant
     e = x.detach()
-    e.data[0] = 10.0
-    assert x.data[0] == 10.0
+    e.array[0] = 10.0
+    assert x.array[0] == 10.0
 
 
 def test_requires_grad_on_int_tensor_raises():

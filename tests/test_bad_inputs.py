@@ -344,7 +344,7 @@ def _adam_after_shape_change():
     optimizer = minidl.optim.Adam([weight])
     (weight * weight).sum().backward()
     optimizer.step()
-    weight.data = np.ones(3, dtype=np.float32)
+    weight.array = np.ones(3, dtype=np.float32)
     weight.grad = minidl.ones(3)
     optimizer.step()
 

@@ -52,7 +52,7 @@ def strided(array):
 
 def host(tensor):
     """The values of a minidl tensor as a NumPy array (from any device)."""
-    return to_numpy(tensor.detach().data)
+    return to_numpy(tensor.detach().array)
 
 
 def as_pair(value):

@@ -80,9 +80,9 @@ def test_strict_array_is_not_a_python_index(s):
 def test_to_strict_round_trip():
     x = minidl.tensor([[1.0, 2.0], [3.0, 4.0]])
     y = x.to("strict")
-    assert y.device == "strict" and isinstance(y.data, StrictArray)
+    assert y.device == "strict" and isinstance(y.array, StrictArray)
     z = y.to("cpu")
-    assert z.device == "cpu" and isinstance(z.data, np.ndarray)
+    assert z.device == "cpu" and isinstance(z.array, np.ndarray)
     assert z.tolist() == x.tolist()
     assert y.cpu().tolist() == x.tolist()
 
@@ -95,14 +95,14 @@ def test_ops_stay_on_strict():
                minidl.where(x > 0, x, 0.0), x.argmax(dim=1), x.clamp(-0.1, 0.1)]
     for result in results:
         assert result.device == "strict", result
-        assert isinstance(result.data, StrictArray)
+        assert isinstance(result.array, StrictArray)
 
 
 def test_grad_lives_on_strict():
     x = minidl.randn(2, 3, device="strict", requires_grad=True)
     w = minidl.randn(3, device="strict", requires_grad=True)
     ((x * w).sum(dim=1) ** 2).mean().backward()
-    assert x.grad.device == "strict" and isinstance(x.grad.data, StrictArray)
+    assert x.grad.device == "strict" and isinstance(x.grad.array, StrictArray)
     assert w.grad.device == "strict" and w.grad.shape == (3,)
 
 
@@ -134,7 +134,7 @@ def test_backward_of_to_strict_brings_gradient_back_to_cpu():
     y = x.to("strict")
     assert y.grad_fn is not None and y.requires_grad
     (y * y).sum().backward()
-    assert x.grad.device == "cpu" and isinstance(x.grad.data, np.ndarray)
+    assert x.grad.device == "cpu" and isinstance(x.grad.array, np.ndarray)
     assert x.grad.tolist() == [2.0, 4.0]
 
 

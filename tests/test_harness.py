@@ -166,7 +166,7 @@ def test_matmul_missing_a_transpose_is_caught():
 def test_matmul_missing_a_transpose_passes_only_for_a_symmetric_right_operand():
     """B = Bᵀ hides the bug; the harness draws random inputs, so it is not fooled."""
     a, b = _float64((3, 3), (3, 3))
-    symmetric = minidl.tensor((b.data + b.data.T) / 2, requires_grad=True)
+    symmetric = minidl.tensor((b.array + b.array.T) / 2, requires_grad=True)
     assert gradcheck(lambda x, y: MissingTransposeMatMul.apply(x, y), [a, symmetric])
     with pytest.raises(GradcheckError):
         gradcheck(lambda x, y: MissingTransposeMatMul.apply(x, y), [a, b])
@@ -192,7 +192,7 @@ def test_wrong_shape_and_wrong_output_count_are_caught():
 
 
 def test_returning_an_array_instead_of_a_tensor_is_caught():
-    raw = _case("returns_raw_array", lambda x: x.data * 2, lambda x: 2 * x)
+    raw = _case("returns_raw_array", lambda x: x.array * 2, lambda x: 2 * x)
     with pytest.raises(AssertionError, match="returned ndarray, not a Tensor"):
         check_forward(raw, SMALL)
 
@@ -284,8 +284,8 @@ def test_failure_message_values_are_the_real_gradients():
     g = np.zeros(9)
     g[out] = 1.0
     g = g.reshape(3, 3)
-    assert analytical == pytest.approx((g @ b.data)[i, j], rel=1e-6, abs=1e-12)   # the broken G @ B
-    assert numerical == pytest.approx((g @ b.data.T)[i, j], rel=1e-6, abs=1e-6)   # the true G @ Bᵀ
+    assert analytical == pytest.approx((g @ b.array)[i, j], rel=1e-6, abs=1e-12)   # the broken G @ B
+    assert numerical == pytest.approx((g @ b.array.T)[i, j], rel=1e-6, abs=1e-6)   # the true G @ Bᵀ
 
 
 def test_harness_failure_message_names_the_case():

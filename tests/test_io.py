@@ -112,8 +112,8 @@ def test_tensors_come_back_detached_and_independent(tmp_path):
     loaded = round_trip({"w": weight, "p": nn.Parameter(minidl.ones(2))}, tmp_path / "c")
     assert type(loaded["w"]) is minidl.Tensor and not loaded["w"].requires_grad
     assert type(loaded["p"]) is minidl.Tensor
-    loaded["w"].data[0, 0] = 100.0
-    assert weight.data[0, 0] != 100.0
+    loaded["w"].array[0, 0] = 100.0
+    assert weight.array[0, 0] != 100.0
 
 
 def test_path_is_used_as_given_and_the_file_is_one_npz(tmp_path):

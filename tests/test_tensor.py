@@ -213,7 +213,7 @@ def test_detach_shares_data_and_version():
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     d = x.detach()
     assert not d.requires_grad and d.is_leaf
-    d.data[1] = 5.0
+    d.array[1] = 5.0
     assert x.tolist() == [1.0, 5.0]
 
 

@@ -58,7 +58,7 @@ def _topological_order(root):
 
 def _checked_gradient(node, index, grad, tensor, out_dtype):
     """Bring one input gradient to its input's shape and dtype, or explain what is wrong."""
-    data = tensor.data
+    data = tensor.array
     if type(grad) is not type(data):
         if isinstance(grad, np.generic) and isinstance(data, np.ndarray):
             grad = np.asarray(grad)
@@ -116,7 +116,7 @@ def run_backward(root, grad, retain_graph=False):
         started = profiler.start(grad_outs) if profiler else None
         grads = node.backward(*grad_outs)
         if profiler:
-            profiler.stop(started, node.name + "_backward", tuple(t.data.shape for t in node.inputs), grads)
+            profiler.stop(started, node.name + "_backward", tuple(t.array.shape for t in node.inputs), grads)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(node.inputs):
@@ -127,7 +127,7 @@ def run_backward(root, grad, retain_graph=False):
         for index, (tensor, input_grad) in enumerate(zip(node.inputs, grads)):
             if input_grad is None or not node.needs_grad[index]:
                 continue
-            data = tensor.data
+            data = tensor.array
             if type(input_grad) is not type(data) or input_grad.shape != data.shape or input_grad.dtype != data.dtype:
                 input_grad = _checked_gradient(node, index, input_grad, tensor, out_dtype)
             parent, output = node.parents[index]

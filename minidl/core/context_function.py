@@ -46,7 +46,7 @@ class ContextNode(Function):
                 raise TypeError(f"{self.name}.forward must return tensors, got {type(item).__name__} "
                                 f"as output {index}")
         self.out_shapes = [(item.shape, item.dtype, item.device) for item in outs]
-        return tuple(item.data for item in outs) if several else outs[0].data
+        return tuple(item.array for item in outs) if several else outs[0].array
 
     def backward(self, *grads):
         grads = [Tensor(g) if g is not None else zeros(*shape, dtype=dtype, device=device)  # PyTorch's materialized
@@ -57,11 +57,11 @@ class ContextNode(Function):
         if len(result) != len(self.layout):
             raise TypeError(f"{self.user.__name__}.backward returned {len(result)} gradients, but forward took "
                             f"{len(self.layout)} arguments (return None for those without one)")
-        return tuple(None if grad is None else grad.data for grad, is_tensor in zip(result, self.layout) if is_tensor)
+        return tuple(None if grad is None else grad.array for grad, is_tensor in zip(result, self.layout) if is_tensor)
 
     # --- what ctx offers ----------------------------------------------------------------------
     def save_for_backward(self, *tensors):
-        self.save(*(None if tensor is None else tensor.data for tensor in tensors))
+        self.save(*(None if tensor is None else tensor.array for tensor in tensors))
 
     @property
     def saved_tensors(self):

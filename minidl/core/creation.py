@@ -60,7 +60,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     """
     dtype = _dtype(dtype, "tensor")
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, (list, tuple, numbers.Number, np.generic)):
         array = _from_python(data)
         if array.dtype == np.float64 and not _holds_numpy_float64(data):

@@ -11,7 +11,7 @@ Both work on raw arrays (NumPy, CuPy or strict)::
             x, y = self.saved
             return g * y, g * x
 
-``Mul.apply(a, b)`` runs the forward on ``a.data`` and ``b.data``, wraps the
+``Mul.apply(a, b)`` runs the forward on ``a.array`` and ``b.array``, wraps the
 result in a Tensor and, when grad mode is on and an input requires grad,
 records the node; :func:`minidl.core.backward.run_backward` later calls its
 backward. A forward may return several arrays (a tuple): each becomes a Tensor,
@@ -101,7 +101,7 @@ class Function:
         """
         implementation = dispatch.choose(cls)
         node = implementation.__new__(implementation)
-        arrays = [t.data for t in inputs]
+        arrays = [t.array for t in inputs]
         array_type = type(arrays[0])
         for array in arrays:
             if type(array) is not array_type:
@@ -145,7 +145,7 @@ class Function:
         """Note the version of every tensor whose array was saved, to detect in-place edits later."""
         candidates = self.inputs + results
         self._saved_versions = [(t, t._version[0]) for t in candidates
-                                if any(t.data is a for a in self.saved)]
+                                if any(t.array is a for a in self.saved)]
 
     def _check_versions(self):
         for tensor, version in self._saved_versions:

@@ -38,7 +38,7 @@ class InPlaceMethods:
             return False
         tensor = self
         while tensor._node is not None and tensor._node.returns_view and tensor._node.inputs:  # a view's edit edits what it views
-            if not tensor.data.flags.writeable:
+            if not tensor.array.flags.writeable:
                 raise AutogradError(f"{op}: this tensor is a read-only view ({tensor._node.name}) of another "
                                     "tensor; modify a clone() of it")
             tensor = tensor._node.inputs[0]
@@ -54,14 +54,14 @@ class InPlaceMethods:
         (``operand`` is the old copy too where it is this tensor itself, as in ``x *= x``). A view
         passes the edit on: the tensor it views records the write-back of the view's new values."""
         view_node = self._node if self._node is not None and self._node.returns_view and self._node.inputs else None
-        old = type(self)._from_op(self.data.copy(), self._node, self._output)
+        old = type(self)._from_op(self.array.copy(), self._node, self._output)
         old._requires_grad = self._requires_grad
         new = new_values(old, old if operand is self else operand)
-        self.data[...] = new.data
+        self.array[...] = new.array
         self._node, self._output, self._requires_grad = new._node, new._output, new._requires_grad
         if view_node is not None:
             base = view_node.inputs[0]
-            if np.may_share_memory(base.data, self.data):
+            if np.may_share_memory(base.array, self.array):
                 base._record_edit(lambda old_base, view: view_node.write_back(old_base, view), self)
         return self._modified()
 
@@ -72,9 +72,9 @@ class InPlaceMethods:
     def _on_device(self, other, op):
         """The other operand's array; a tensor on another device is refused, naming the op."""
         if isinstance(other, InPlaceMethods):
-            if type(other.data) is not type(self.data):
+            if type(other.array) is not type(self.array):
                 raise DeviceError(f"{op}: the other tensor lives on {other.device}, this one on {self.device}")
-            return other.data
+            return other.array
         return other
 
     def _value(self, other, op):
@@ -96,9 +96,9 @@ class InPlaceMethods:
     def fill_(self, value):
         array = self._value(value, "fill_")
         if self._records_edit("fill_", value):
-            everywhere = type(self)(array_module(self.data).ones(self.shape, dtype=bool))
+            everywhere = type(self)(array_module(self.array).ones(self.shape, dtype=bool))
             return self._record_edit(lambda old, value: tensor_methods.ops.masked_fill(old, everywhere, value), value)
-        self.data[...] = array
+        self.array[...] = array
         return self._modified()
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
@@ -112,25 +112,25 @@ class InPlaceMethods:
     def _fill_random(self, draw, op, generator):
         if self.dtype.kind != "f":
             raise TypeError(f"{op}: needs a floating tensor, got dtype {self.dtype}")
-        values = draw(numpy_stream(generator, op)).astype(self.data.dtype)
+        values = draw(numpy_stream(generator, op)).astype(self.array.dtype)
         return self.copy_(type(self)(values))
 
     def copy_(self, source):
-        if isinstance(source, InPlaceMethods) and type(source.data) is not type(self.data):
+        if isinstance(source, InPlaceMethods) and type(source.array) is not type(self.array):
             source = source.to(self.device)  # copy_ may cross devices, as in PyTorch
         array = self._value(source, "copy_")
         if self._records_edit("copy_", source):
-            everywhere = type(self)(array_module(self.data).ones(self.shape, dtype=bool))
+            everywhere = type(self)(array_module(self.array).ones(self.shape, dtype=bool))
             return self._record_edit(lambda old, source: tensor_methods.ops.where(everywhere, source, old).to(self.dtype),
                                      source)
-        self.data[...] = array
+        self.array[...] = array
         return self._modified()
 
     def add_(self, other, alpha=1):
         array = self._value(other, "add_")
         if self._records_edit("add_", other):
             return self._record_edit(lambda old, other: old + (other if alpha == 1 else other * alpha), other)
-        self.data += array if alpha == 1 else array * alpha
+        self.array += array if alpha == 1 else array * alpha
         return self._modified()
 
     def sub_(self, other, alpha=1):
@@ -140,14 +140,14 @@ class InPlaceMethods:
         array = self._value(other, "mul_")
         if self._records_edit("mul_", other):
             return self._record_edit(lambda old, other: old * other, other)
-        self.data *= array
+        self.array *= array
         return self._modified()
 
     def div_(self, other):
         array = self._value(other, "div_")
         if self._records_edit("div_", other):
             return self._record_edit(lambda old, other: old / other, other)
-        self.data /= array
+        self.array /= array
         return self._modified()
 
     def clamp_(self, min=None, max=None):  # noqa: A002
@@ -155,20 +155,20 @@ class InPlaceMethods:
             return self._record_edit(lambda old, _: old.clamp(min, max))
         if min is None and max is None:
             raise ValueError("clamp_: at least one of min and max must be given")
-        array_module(self.data).clip(self.data, min, max, out=self.data)
+        array_module(self.array).clip(self.array, min, max, out=self.array)
         return self._modified()
 
     def masked_fill_(self, mask, value):
         if self._records_edit("masked_fill_", value):
             return self._record_edit(lambda old, value: tensor_methods.ops.masked_fill(old, mask, value), value)
-        self.data[...] = tensor_methods.ops.masked_fill(self.detach(), mask, value).data
+        self.array[...] = tensor_methods.ops.masked_fill(self.detach(), mask, value).array
         return self._modified()
 
     def __setitem__(self, index, value):
         if self._records_edit("setitem", value):
             self._record_edit(lambda old, value: tensor_methods.ops.set_item(old, index, value), value)
             return
-        self.data[tensor_methods.ops.as_index(index)] = self._on_device(value, "setitem")
+        self.array[tensor_methods.ops.as_index(index)] = self._on_device(value, "setitem")
         self._modified()
 
     def __iadd__(self, other):

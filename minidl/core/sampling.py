@@ -33,7 +33,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         return _finish(stream.normal(float(mean), float(std), shape), dtype, device, requires_grad)
     if size is not None:
         raise TypeError("normal: size is only for a number mean and std; with tensors the shape is theirs")
-    means, stds = (to_numpy(t.data) if isinstance(t, Tensor) else t for t in (mean, std))
+    means, stds = (to_numpy(t.array) if isinstance(t, Tensor) else t for t in (mean, std))
     _check_std(stds)
     try:
         shape = np.broadcast_shapes(np.shape(means), np.shape(stds))
@@ -63,7 +63,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
         raise ValueError(f"multinomial: input must be a 1-D or 2-D tensor of weights, got {shape}")
     if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral) or num_samples <= 0:
         raise ValueError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
-    weights = to_numpy(input.data).astype(np.float64).reshape(-1, input.shape[-1])
+    weights = to_numpy(input.array).astype(np.float64).reshape(-1, input.shape[-1])
     categories = weights.shape[1]
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
         raise ValueError("multinomial: the weights must be finite and >= 0 (probabilities or unnormalised weights)")
@@ -89,7 +89,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
 
 def bernoulli(input, p=None, *, generator=None):  # noqa: A002 (PyTorch's names)
     """0 or 1 for each element, 1 with probability ``input`` (or ``p``); the dtype of ``input``."""
-    probabilities = to_numpy(input.data) if p is None else np.broadcast_to(p, input.shape)
+    probabilities = to_numpy(input.array) if p is None else np.broadcast_to(p, input.shape)
     if np.size(probabilities) and not (np.all(probabilities >= 0) and np.all(probabilities <= 1)):
         raise ValueError("bernoulli: probabilities must lie in [0, 1]")
     draws = numpy_stream(generator, "bernoulli").random(input.shape) < probabilities

@@ -1,6 +1,6 @@
 """The Tensor: an array, its gradient, and the node that produced it.
 
-A Tensor wraps a NumPy, CuPy or strict array (``.data``). Operators and methods
+A Tensor wraps a NumPy, CuPy or strict array (``.array``). Operators and methods
 call the differentiable ops in ``minidl.ops`` (through the hook in
 ``tensor_methods``, so the core imports nothing above it); each op records one node of the
 graph (``.grad_fn``), and ``backward()`` walks that graph to fill ``.grad`` of
@@ -19,16 +19,17 @@ from minidl.core.dtypes import as_dtype, dtype_of, get_default_dtype
 from minidl.core.errors import AutogradError, ShapeError
 from minidl.core.inplace import InPlaceMethods
 from minidl.core.printing import array_text  # laid out as minidl.set_printoptions says
+from minidl.core.tensor_math_methods import MathMethods
 from minidl.core.tensor_methods import TensorMethods
 
 
-class Tensor(InPlaceMethods, TensorMethods):
+class Tensor(InPlaceMethods, TensorMethods, MathMethods):
     """A multi-dimensional array that records the operations applied to it for backward().
 
     Build one with :func:`minidl.tensor`, :func:`minidl.zeros`, :func:`minidl.randn` ...
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_node", "_output", "_version", "_retains_grad",
+    __slots__ = ("array", "grad", "_requires_grad", "_node", "_output", "_version", "_retains_grad",
                  "_post_accumulate_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor)
 
@@ -36,11 +37,11 @@ class Tensor(InPlaceMethods, TensorMethods):
         if isinstance(data, np.generic):
             data = np.asarray(data)
         elif isinstance(data, (list, tuple)):  # Tensor([...]) as in PyTorch: the default float dtype
-            data = tensor_methods.ops.as_tensor(data).data.astype(get_default_dtype(), copy=False)
+            data = tensor_methods.ops.as_tensor(data).array.astype(get_default_dtype(), copy=False)
         elif isinstance(data, np.ndarray) and type(data) is not np.ndarray:
             data = data.view(np.ndarray)  # np.memmap and other subclasses: the same memory as a plain array
         array_module(data)  # rejects anything that is not a numpy, cupy or strict array
-        self.data = data
+        self.array = data
         self.grad = None
         self._node = None
         self._output = 0
@@ -55,7 +56,7 @@ class Tensor(InPlaceMethods, TensorMethods):
     def _from_op(cls, data, node, output=0):
         """Fast constructor used by Function.apply: output number ``output`` of ``node``."""
         tensor = cls.__new__(cls)
-        tensor.data = data
+        tensor.array = data
         tensor.grad = None
         tensor._node = node
         tensor._output = output
@@ -79,16 +80,30 @@ class Tensor(InPlaceMethods, TensorMethods):
         if self._node is not None and not requires_grad:
             raise AutogradError("requires_grad_: you can only change requires_grad of leaf tensors; "
                                 "use .detach() to get a tensor that does not require grad")
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise AutogradError(f"requires_grad_: only floating point tensors can require gradients, "
-                                f"got dtype {self.data.dtype}")
+                                f"got dtype {self.array.dtype}")
         self._requires_grad = bool(requires_grad)
         return self
 
-    shape = property(lambda self: Size(self.data.shape), doc="The tensor's shape, a ``minidl.Size`` (a tuple).")
-    dtype = property(lambda self: dtype_of(self.data), doc="The element type (``minidl.float32``: a NumPy dtype inside).")
-    ndim = property(lambda self: self.data.ndim, doc="Number of dimensions.")
-    device = property(lambda self: device_of(self.data), doc="The Device the data lives on.")
+    @property
+    def data(self):
+        """The values as a tensor outside the graph, as PyTorch's ``.data``: it shares this tensor's array,
+        so ``p.data.add_(...)`` or ``p.data.normal_()`` change ``p`` and are not recorded (and not checked
+        by backward: prefer ``with minidl.no_grad():``). ``.array`` is the NumPy (or CuPy) array itself."""
+        return Tensor._from_op(self.array, None)
+
+    @data.setter
+    def data(self, value):
+        """``p.data = t`` gives ``p`` the values of ``t`` (any shape, as in PyTorch), keeping ``p`` itself."""
+        array = value.array if isinstance(value, Tensor) else value
+        array_module(array)  # rejects anything that is not a numpy, cupy or strict array
+        self.array = array
+
+    shape = property(lambda self: Size(self.array.shape), doc="The tensor's shape, a ``minidl.Size`` (a tuple).")
+    dtype = property(lambda self: dtype_of(self.array), doc="The element type (``minidl.float32``: a NumPy dtype inside).")
+    ndim = property(lambda self: self.array.ndim, doc="Number of dimensions.")
+    device = property(lambda self: device_of(self.array), doc="The Device the data lives on.")
     grad_fn = property(lambda self: self._node, doc="The node that produced this tensor (None for leaves).")
     is_leaf = property(lambda self: self._node is None, doc="True for tensors not produced by a recorded op.")
 
@@ -99,7 +114,7 @@ class Tensor(InPlaceMethods, TensorMethods):
         return self.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -111,22 +126,22 @@ class Tensor(InPlaceMethods, TensorMethods):
         """The data as a NumPy array (CPU tensors only, like PyTorch; shares memory)."""
         if self._requires_grad:
             raise AutogradError("numpy: can't call numpy() on a tensor that requires grad; use .detach().numpy()")
-        if not isinstance(self.data, np.ndarray):
+        if not isinstance(self.array, np.ndarray):
             raise TypeError(f"numpy: the tensor lives on {self.device}; call .cpu() first "
                             "(or .to('cpu')) to copy it to host memory")
-        return self.data
+        return self.array
 
     def __array__(self, dtype=None, copy=None):
-        if not isinstance(self.data, np.ndarray):
+        if not isinstance(self.array, np.ndarray):
             raise TypeError(f"can't convert a tensor on {self.device} to a NumPy array; call .cpu() first")
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to Python scalars, "
                              f"got shape {self.shape}")
-        return self.data.item()
+        return self.array.item()
 
     def __format__(self, spec):
         """A 0-d tensor formats as its number (``f"{loss:.4f}"``), as in PyTorch."""
@@ -138,19 +153,19 @@ class Tensor(InPlaceMethods, TensorMethods):
         return repr(self)
 
     def tolist(self):
-        return to_numpy(self.data).tolist()
+        return to_numpy(self.array).tolist()
 
     def any(self, dim=None, keepdim=False):
         """True where any element (over ``dim``, or all) is nonzero; a bool tensor, not differentiable."""
-        return Tensor(array_module(self.data).asarray(self._reduce_flags("any", dim, keepdim)))
+        return Tensor(array_module(self.array).asarray(self._reduce_flags("any", dim, keepdim)))
 
     def all(self, dim=None, keepdim=False):
         """True where every element (over ``dim``, or all) is nonzero; a bool tensor, not differentiable."""
-        return Tensor(array_module(self.data).asarray(self._reduce_flags("all", dim, keepdim)))
+        return Tensor(array_module(self.array).asarray(self._reduce_flags("all", dim, keepdim)))
 
     def _reduce_flags(self, op, dim, keepdim):
         try:
-            return getattr(self.data, op)(axis=dim, keepdims=keepdim)
+            return getattr(self.array, op)(axis=dim, keepdims=keepdim)
         except (IndexError, ValueError, TypeError):
             raise IndexError(f"{op}: dim {dim!r} is out of range for a tensor of shape {self.shape}") from None
 
@@ -170,18 +185,18 @@ class Tensor(InPlaceMethods, TensorMethods):
         return int(self.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        if self.array.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.array.size} elements is ambiguous")
         return bool(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def detach(self):
         """A new leaf tensor sharing this tensor's data, cut from the graph."""
-        tensor = Tensor(self.data)
+        tensor = Tensor(self.array)
         tensor._version = self._version
         return tensor
 
@@ -257,14 +272,14 @@ class Tensor(InPlaceMethods, TensorMethods):
             raise AutogradError("backward: this tensor does not require grad and has no grad_fn; "
                                 "did you forget requires_grad=True on an input, or run under no_grad()?")
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise AutogradError(f"backward: grad can be implicitly created only for scalar outputs; this "
                                     f"tensor has shape {self.shape}, so pass a gradient of that shape, "
                                     "e.g. y.backward(minidl.ones_like(y))")
-            grad = array_module(self.data).ones_like(self.data)
+            grad = array_module(self.array).ones_like(self.array)
         else:
-            grad = gradient.data if isinstance(gradient, Tensor) else to_device(np.asarray(gradient), self.device)
-            if type(grad) is not type(self.data):
+            grad = gradient.array if isinstance(gradient, Tensor) else to_device(np.asarray(gradient), self.device)
+            if type(grad) is not type(self.array):
                 raise AutogradError(f"backward: the gradient lives on {device_of(grad)} but the tensor on {self.device}")
             if tuple(grad.shape) != self.shape:
                 raise ShapeError(f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
@@ -297,11 +312,11 @@ class Tensor(InPlaceMethods, TensorMethods):
         if self.grad is None:
             self.grad = Tensor(grad.copy() if copy else grad)
         else:
-            self.grad.data += grad
+            self.grad.array += grad
 
     # --- printing ---------------------------------------------------------------
     def __repr__(self):
-        body = array_text(to_numpy(self.data), prefix="tensor(")
+        body = array_text(to_numpy(self.array), prefix="tensor(")
         extras = []
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")

@@ -201,4 +201,4 @@ def _cut(source, indices):
     tensors, index_map = source
     if index_map is not None:
         indices = index_map[indices]
-    return [Tensor(t.data[indices]) for t in tensors]
+    return [Tensor(t.array[indices]) for t in tensors]

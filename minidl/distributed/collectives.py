@@ -55,10 +55,10 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     _check_tensor(tensor, "all_reduce")
     if not isinstance(op, ReduceOp):
         raise ValueError(f"all_reduce: op must be a ReduceOp (SUM, AVG, MAX, MIN, PRODUCT), got {op!r}")
-    if op is ReduceOp.AVG and tensor.data.dtype.kind not in "fc":
-        raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got dtype {tensor.data.dtype}")
+    if op is ReduceOp.AVG and tensor.array.dtype.kind not in "fc":
+        raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got dtype {tensor.array.dtype}")
     check_same_layout(group, tensor, "all_reduce")
-    reduce_array(tensor.data, op, group)
+    reduce_array(tensor.array, op, group)
     tensor._modified()
     return Work() if async_op else None
 
@@ -69,7 +69,7 @@ def broadcast(tensor, src, group=None, async_op=False):
     _check_tensor(tensor, "broadcast")
     _check_rank(src, group, "broadcast", "src")
     check_same_layout(group, tensor, "broadcast")
-    broadcast_array(tensor.data, src, group)
+    broadcast_array(tensor.array, src, group)
     tensor._modified()
     return Work() if async_op else None
 
@@ -90,14 +90,14 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
                              f"{target.dtype}, but the tensor to gather has shape {tuple(tensor.shape)} and dtype "
                              f"{tensor.dtype}")
     check_same_layout(group, tensor, "all_gather")
-    host = _wire(tensor.data)
+    host = _wire(tensor.array)
     gathered = np.empty((size,) + host.shape, dtype=host.dtype)
     if group.comm is None:
         gathered[0] = host
     else:
         group.comm.Allgather(host, gathered)
     for target, values in zip(tensor_list, gathered):
-        _write_back(target.data, values)
+        _write_back(target.array, values)
         target._modified()
     return Work() if async_op else None
 

@@ -47,7 +47,7 @@ def small_normal_(embedding, std=0.02):
     """Re-initialise an Embedding as N(0, std²), keeping its padding row at zero."""
     init.normal_(embedding.weight, std=std)
     if getattr(embedding, "padding_idx", None) is not None:
-        embedding.weight.data[embedding.padding_idx] = 0
+        embedding.weight.array[embedding.padding_idx] = 0
 
 
 class MiniBERT(nn.Module):

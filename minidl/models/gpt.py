@@ -92,7 +92,7 @@ class MiniGPT(nn.Module):
         try:
             with no_grad():
                 for _ in range(max_new_tokens):
-                    logits = to_numpy(self(ids[:, -self.max_len:])[:, -1].data).astype(np.float64)
+                    logits = to_numpy(self(ids[:, -self.max_len:])[:, -1].array).astype(np.float64)
                     ids = np.concatenate([ids, next_tokens(logits, temperature, top_k, rng)[:, None]], axis=1)
         finally:
             self.train(was_training)
@@ -114,7 +114,7 @@ def next_tokens(logits, temperature, top_k, rng):
 
 def _check_generate_arguments(prompt_ids, max_new_tokens, temperature, top_k, vocab_size):
     """The prompt as an int64 NumPy array, after checking every argument of generate()."""
-    prompt = np.asarray(to_numpy(prompt_ids.data) if isinstance(prompt_ids, Tensor) else prompt_ids)
+    prompt = np.asarray(to_numpy(prompt_ids.array) if isinstance(prompt_ids, Tensor) else prompt_ids)
     if prompt.ndim not in (1, 2) or prompt.shape[-1] == 0:
         raise ValueError(f"generate: prompt_ids must be a non-empty (T,) or (B, T) array of ids, got shape "
                          f"{prompt.shape}")

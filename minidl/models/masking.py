@@ -71,7 +71,7 @@ def mask_tokens(ids, tokenizer_or_ids, rng, mask_prob=0.15, mask_ratio=0.8, rand
         raise ValueError(f"mask_tokens: need mask_ratio, random_ratio >= 0 with a sum <= 1, got "
                          f"{mask_ratio} and {random_ratio}")
     is_tensor = isinstance(ids, Tensor)
-    original = np.asarray(to_numpy(ids.data) if is_tensor else ids)
+    original = np.asarray(to_numpy(ids.array) if is_tensor else ids)
     if original.dtype.kind not in "iu":
         raise TypeError(f"mask_tokens: expected integer token ids, got dtype {original.dtype}")
     original = original.astype(np.int64)

@@ -101,7 +101,7 @@ class Seq2SeqTransformer(nn.Module):
                 while ys.shape[1] < max_len and not done.all():
                     hidden = self.decode(ys, memory, src_padding)
                     logits = self.generator(hidden[:, -1])
-                    token = np.where(done, self.pad_id, to_numpy(logits.argmax(dim=-1).data))
+                    token = np.where(done, self.pad_id, to_numpy(logits.argmax(dim=-1).array))
                     ys = np.concatenate([ys, token[:, None].astype(np.int64)], axis=1)
                     done |= token == eos_id
         finally:

@@ -6,25 +6,54 @@ initialisation schemes.
 
 from minidl.nn import functional, init, utils
 from minidl.nn.attention import MultiheadAttention, causal_mask, padding_mask
-from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
-from minidl.nn.containers import ModuleDict, ModuleList, Sequential
+from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
+from minidl.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from minidl.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear, UninitializedBuffer,
+                            UninitializedParameter)
+from minidl.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from minidl.nn.layers import (GELU, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU,
                               Sigmoid, SiLU, Softmax, Tanh)
-from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from minidl.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
 from minidl.nn.module import Module, Parameter
-from minidl.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from minidl.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from minidl.nn.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from minidl.nn.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                                    TransformerEncoderLayer)
+from minidl.nn.sync_batchnorm import SyncBatchNorm
+from minidl.nn import parallel
+from minidl.nn.recurrent import GRU, LSTM, RNN, RNNBase
+from minidl.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from minidl.nn.padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d,
+                               ReflectionPad2d, ReplicationPad1d, ReplicationPad2d, ZeroPad1d, ZeroPad2d)
+from minidl.nn.dropout_layers import AlphaDropout, Dropout1d, Dropout2d
+from minidl.nn.instance_norm import InstanceNorm1d, InstanceNorm2d
+from minidl.nn.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, MaxPool1d
+from minidl.nn.shape_layers import Fold, Unflatten, Unfold
+from minidl.nn.embedding_bag import EmbeddingBag
+from minidl.nn.activations import (CELU, ELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU,
+                                  ReLU6, Softmin, Softplus, Softsign, Tanhshrink)
+from minidl.nn.distances import CosineEmbeddingLoss, CosineSimilarity, HuberLoss, PairwiseDistance, SmoothL1Loss
 
 __all__ = [
     "LearnedPositionalEmbedding", "MultiheadAttention", "SinusoidalPositionalEncoding", "Transformer",
     "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder", "TransformerEncoderLayer", "causal_mask",
     "padding_mask",
     "AdaptiveAvgPool2d", "AvgPool2d", "Conv2d", "MaxPool2d",
+    "Conv1d", "ConvTranspose2d", "GroupNorm", "RMSNorm", "ParameterDict", "ParameterList", "LazyBatchNorm1d",
+    "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyLinear", "UninitializedBuffer", "UninitializedParameter",
+    "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "LayerNorm", "MSELoss",
-    "L1Loss", "NLLLoss",
+    "KLDivLoss", "L1Loss", "NLLLoss",
     "GELU", "Dropout", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",
     "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "SiLU", "Softmax", "Tanh", "functional",
     "init", "utils",
+    "SyncBatchNorm", "parallel",
 ]
+__all__ += ["GRU", "LSTM", "RNN", "RNNBase", "GRUCell", "LSTMCell", "RNNCell", "RNNCellBase", "CircularPad1d",
+            "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+            "ReplicationPad2d", "ZeroPad1d", "ZeroPad2d", "AlphaDropout", "Dropout1d", "Dropout2d", "InstanceNorm1d",
+            "InstanceNorm2d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "MaxPool1d",
+            "Fold", "Unflatten", "Unfold", "EmbeddingBag"]
+__all__ += ["CELU", "ELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU",
+            "ReLU6", "Softmin", "Softplus", "Softsign", "Tanhshrink", "CosineEmbeddingLoss", "CosineSimilarity",
+            "HuberLoss", "PairwiseDistance", "SmoothL1Loss"]

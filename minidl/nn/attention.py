@@ -74,7 +74,7 @@ def padding_mask(lengths_or_ids, pad_id=None, max_len=None, device=None):
         mask = ids == pad_id
         return mask if device is None else mask.to(device)
     source_device = lengths_or_ids.device if is_tensor(lengths_or_ids) else None
-    lengths = np.asarray(to_numpy(lengths_or_ids.data) if is_tensor(lengths_or_ids) else lengths_or_ids)
+    lengths = np.asarray(to_numpy(lengths_or_ids.array) if is_tensor(lengths_or_ids) else lengths_or_ids)
     if lengths.ndim != 1 or (lengths.size and lengths.dtype.kind not in "iu"):
         raise TypeError(f"padding_mask: expected a 1-D sequence of integer lengths (or token ids with pad_id=...), "
                         f"got shape {lengths.shape} and dtype {lengths.dtype}")
@@ -91,8 +91,8 @@ def _additive_mask(name, mask, dtype):
     """A bool (True = masked) or float mask as the float mask added to the scores (0 / -inf)."""
     mask = mask if is_tensor(mask) else creation.as_tensor(mask)
     if mask.dtype.kind == "b":
-        xp = array_module(mask.data)
-        return wrap(xp.where(mask.data, dtype.type(-math.inf), dtype.type(0)))
+        xp = array_module(mask.array)
+        return wrap(xp.where(mask.array, dtype.type(-math.inf), dtype.type(0)))
     if mask.dtype.kind == "f":
         return mask if mask.dtype == dtype else mask.to(dtype)
     raise TypeError(f"MultiheadAttention: {name} must be a bool or floating-point tensor, got dtype {mask.dtype}")

@@ -80,18 +80,18 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         if offsets is not None:
             raise ValueError("embedding_bag: a 2-D input is a batch of bags of equal length, so offsets must be "
                              "None")
-        xp = array_module(input.data)
+        xp = array_module(input.array)
         offsets_array = xp.arange(input.shape[0]) * input.shape[1]
         include_last_offset = False
     elif input.ndim == 1:
         _check_offsets(offsets, input.shape[0], include_last_offset)
-        offsets_array = offsets.data
+        offsets_array = offsets.array
     else:
         raise ShapeError(f"embedding_bag: expected 1-D (with offsets) or 2-D input, got shape {tuple(input.shape)}")
     ids = input.reshape(-1)
-    xp = array_module(ids.data)
-    positions, valid = _bag_table(ids.data, offsets_array.astype(np.int64), include_last_offset)
-    table = xp.concatenate([ids.data, xp.zeros(1, dtype=ids.data.dtype)])[positions]   # slot past the end: id 0
+    xp = array_module(ids.array)
+    positions, valid = _bag_table(ids.array, offsets_array.astype(np.int64), include_last_offset)
+    table = xp.concatenate([ids.array, xp.zeros(1, dtype=ids.array.dtype)])[positions]   # slot past the end: id 0
     if padding_idx is not None:
         padding_idx = padding_idx % weight.shape[0]
         valid = valid & (table != padding_idx)
@@ -135,12 +135,12 @@ class EmbeddingBag(Module):
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ShapeError(f"EmbeddingBag: _weight must have shape ({num_embeddings}, {embedding_dim}), got "
                                  f"{tuple(_weight.shape)}")
-            self.weight = Parameter(to_device(_weight.data, device) if device is not None else _weight.data)
+            self.weight = Parameter(to_device(_weight.array, device) if device is not None else _weight.array)
 
     def reset_parameters(self):
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, input, offsets=None, per_sample_weights=None):  # noqa: A002
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,

@@ -5,14 +5,27 @@ from minidl.core.creation import default_generator
 from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
 from minidl.ops.common import wrap
 from minidl.ops.attention import scaled_dot_product_attention
-from minidl.ops.conv import conv2d
+from minidl.ops.conv import conv1d, conv2d
+from minidl.ops.conv_transpose import conv_transpose2d
 from minidl.ops.embedding import embedding
 from minidl.ops.linalg import linear
-from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,
-                             mse_loss, nll_loss)
-from minidl.ops.norm import batch_norm, layer_norm
+from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, kl_div,
+                             l1_loss, mse_loss, nll_loss)
+from minidl.ops.norm import batch_norm, group_norm, layer_norm, rms_norm
+from minidl.ops.resize import interpolate
 from minidl.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from minidl.ops.pool1d import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d
+from minidl.ops.adaptive_pool import adaptive_max_pool2d
+from minidl.ops.fold import fold, unfold
+from minidl.nn.dropout_layers import alpha_dropout, dropout1d, dropout2d
+from minidl.ops.more_activations import (celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu,
+                                         relu6, selu, softmin, softplus, softsign, tanhshrink)
+from minidl.ops.robust_loss import cosine_embedding_loss, huber_loss, smooth_l1_loss
+from minidl.ops.distance import cosine_similarity, pairwise_distance
+from minidl.nn.embedding_bag import embedding_bag
+from minidl.nn.instance_norm import instance_norm
 from minidl.ops.shape import pad
+from minidl.ops.vector_norm import normalize
 from minidl.core.backend import array_module, to_device
 
 
@@ -34,7 +47,7 @@ def one_hot(tensor, num_classes=-1):
     from minidl.core.creation import tensor as make_tensor
     if tensor.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expects an integer (class index) tensor, got dtype {tensor.dtype}")
-    indices = tensor.data
+    indices = tensor.array
     classes = int(indices.max()) + 1 if num_classes == -1 and indices.size else max(num_classes, 0)
     if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= classes):
         raise IndexError(f"one_hot: class values must be in [0, {classes}), got {int(indices.min())} to "
@@ -43,7 +56,13 @@ def one_hot(tensor, num_classes=-1):
     return make_tensor(eye, device=tensor.device)
 
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "mse_loss",
-           "nll_loss", "one_hot", "silu",
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "kl_div", "l1_loss", "mse_loss",
+           "nll_loss", "normalize", "one_hot", "silu",
            "scaled_dot_product_attention", "adaptive_avg_pool2d", "avg_pool2d", "conv2d", "max_pool2d", "batch_norm", "layer_norm", "dropout", "embedding", "gelu", "leaky_relu", "linear", "log_softmax", "pad", "relu", "sigmoid",
-           "softmax", "tanh"]
+           "softmax", "tanh",
+           "conv1d", "conv_transpose2d", "group_norm", "interpolate", "rms_norm"]
+__all__ += ["adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "alpha_dropout", "avg_pool1d",
+            "dropout1d", "dropout2d", "embedding_bag", "fold", "instance_norm", "max_pool1d", "unfold"]
+__all__ += ["celu", "elu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "prelu", "relu6",
+            "selu", "softmin", "softplus", "softsign", "tanhshrink", "cosine_embedding_loss", "huber_loss",
+            "smooth_l1_loss", "cosine_similarity", "pairwise_distance"]

@@ -19,7 +19,7 @@ from minidl.ops.special import erf
 
 def _fill(tensor, values):
     with no_grad():
-        tensor.data[...] = to_device(np.asarray(values, dtype=tensor.dtype), tensor.device)
+        tensor.array[...] = to_device(np.asarray(values, dtype=tensor.dtype), tensor.device)
         tensor._modified()
     return tensor
 

@@ -44,12 +44,12 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 def _update_running(input, running_mean, running_var, momentum, positions):  # noqa: A002
     with no_grad():
-        values = input.data.reshape(input.shape[0], input.shape[1], -1)
+        values = input.array.reshape(input.shape[0], input.shape[1], -1)
         mean = values.mean(axis=2).mean(axis=0)
         unbiased = values.var(axis=2, ddof=1).mean(axis=0)
         for running, batch in ((running_mean, mean), (running_var, unbiased)):
-            running.data *= 1 - momentum
-            running.data += momentum * batch.astype(running.dtype, copy=False)
+            running.array *= 1 - momentum
+            running.array += momentum * batch.astype(running.dtype, copy=False)
             running._modified()
 
 
@@ -89,7 +89,7 @@ class _InstanceNorm(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data[...] = 0
+            self.num_batches_tracked.array[...] = 0
 
     def reset_parameters(self):
         self.reset_running_stats()

@@ -45,9 +45,9 @@ class UninitializedTensorMixin:
     def materialize(self, shape, device=None, dtype=None):
         """Give the tensor ``shape`` (new, uninitialised values) on its device and of its dtype unless
         ``device``/``dtype`` say otherwise; it becomes a plain ``cls_to_become`` (Parameter or Tensor)."""
-        dtype = self.data.dtype if dtype is None else np.dtype(dtype)
-        self.data = to_device(np.empty(tuple(shape), dtype=dtype), device if device is not None else
-                              device_of(self.data))
+        dtype = self.array.dtype if dtype is None else np.dtype(dtype)
+        self.array = to_device(np.empty(tuple(shape), dtype=dtype), device if device is not None else
+                              device_of(self.array))
         _OWNERS.pop(id(self), None)
         self.__class__ = self.cls_to_become
 
@@ -76,7 +76,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     cls_to_become = Tensor
 
     def __init__(self, requires_grad=False, device=None, dtype=None):
-        super().__init__(creation.empty(0, dtype=dtype, device=device).data, requires_grad)
+        super().__init__(creation.empty(0, dtype=dtype, device=device).array, requires_grad)
 
 
 class LazyModuleMixin:

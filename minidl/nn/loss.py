@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from minidl.core.arguments import probability
+from minidl.core.arguments import choice, probability
 from minidl.nn import functional as F
 from minidl.nn.module import Module
-from minidl.ops.loss import check_reduction
+from minidl.ops.loss import KL_REDUCTIONS, check_reduction
 
 
 class _Loss(Module):
@@ -80,3 +80,19 @@ class BCEWithLogitsLoss(_Loss):
     def forward(self, input, target):  # noqa: A002
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
+
+
+class KLDivLoss(Module):
+    """KL divergence of ``target`` (probabilities, or their logs with ``log_target``) from the
+    log-probabilities ``input``; see :func:`minidl.nn.functional.kl_div` ('batchmean' is the true KL)."""
+
+    def __init__(self, reduction="mean", log_target=False):
+        super().__init__()
+        choice(reduction, "KLDivLoss", "reduction", KL_REDUCTIONS)
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input, target):  # noqa: A002
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def extra_repr(self):
+        return "" if self.reduction == "mean" else f"reduction='{self.reduction}'"

@@ -32,7 +32,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.empty(0, dtype=np.float32)
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -211,7 +211,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad.data[...] = 0
+                param.grad.array[...] = 0
 
     def to(self, *args, **kwargs):
         """Move (``to("cuda")``) and/or cast floating parameters and buffers (``to(minidl.float64)``), in place."""
@@ -234,10 +234,10 @@ class Module:
             return to_device(array, device) if device is not None else array
 
         for tensor in list(self.parameters()) + [b for b in self.buffers()]:
-            tensor.data = convert(tensor.data) if tensor.data.dtype.kind == "f" else (
-                to_device(tensor.data, device) if device is not None else tensor.data)
+            tensor.array = convert(tensor.array) if tensor.array.dtype.kind == "f" else (
+                to_device(tensor.array, device) if device is not None else tensor.array)
             if tensor.grad is not None:
-                tensor.grad.data = convert(tensor.grad.data)
+                tensor.grad.array = convert(tensor.grad.array)
         return self
 
     def cpu(self):
@@ -300,7 +300,7 @@ class Module:
                                "\n\t".join(problems))
         with no_grad():
             for key, array in converted.items():
-                own[key].data[...] = array
+                own[key].array[...] = array
                 own[key]._modified()
         return IncompatibleKeys(missing, unexpected)
 
@@ -330,7 +330,7 @@ class Module:
 def _loadable(key, value, target):
     """(the value as an array of the target's dtype on its device, None) or (None, what is wrong)."""
     if isinstance(value, Tensor):
-        array = value.data
+        array = value.array
     elif isinstance(value, (np.ndarray, np.generic, numbers.Number)) and not isinstance(value, (str, bytes)):
         array = np.asarray(value)
     else:

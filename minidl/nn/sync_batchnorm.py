@@ -93,7 +93,7 @@ class SyncBatchNorm(_BatchNorm):
             raise ValueError(f"SyncBatchNorm: Expected more than 1 value per channel when training, got {count} "
                              f"over every rank (input size {tuple(x.shape)} on this one)")
         if self.track_running_stats:
-            _update_running(self.running_mean, self.running_var, mean.data.reshape(-1), var.data.reshape(-1), count,
+            _update_running(self.running_mean, self.running_var, mean.array.reshape(-1), var.array.reshape(-1), count,
                             momentum)
         return out
 
@@ -101,7 +101,7 @@ class SyncBatchNorm(_BatchNorm):
         """The running statistics' momentum for this batch (counting it in ``num_batches_tracked``)."""
         if not (self.training and self.track_running_stats):
             return 0.0
-        self.num_batches_tracked.data += 1
+        self.num_batches_tracked.array += 1
         self.num_batches_tracked._modified()
         return self.momentum if self.momentum is not None else 1.0 / int(self.num_batches_tracked.item())
 

@@ -30,6 +30,19 @@ from minidl.ops.trigonometry import cos, cosh, sin, sinh
 from minidl.ops.shape import (as_index, broadcast_to, cat, chunk, concat, concatenate, expand, expand_as,
                               flatten, getitem, pad, permute, reshape, set_item, split, squeeze, stack,
                               transpose, unflatten, unsqueeze)
+# more elementwise math, rounding, selection, products, statistics, diagonals, rearranging, distances
+from minidl.ops.elementwise_math import (acos, asin, atan, atan2, clamp_max, clamp_min, exp2, expm1, lerp, log10,
+                                         log1p, log2, logaddexp, reciprocal, rsqrt, square, tan)
+from minidl.ops.error_function import erf, erfinv
+from minidl.ops.rounding import ceil, floor, floor_divide, fmod, remainder, round, sign, trunc
+from minidl.ops.selection import (bucketize, count_nonzero, is_floating_point, isclose, logical_and, logical_or,
+                                  logical_xor, nonzero, numel, searchsorted, tril_indices, triu_indices, unique)
+from minidl.ops.products import addmm, baddbmm, cumprod, dot, kron, mm, outer, prod
+from minidl.ops.statistics import median, std_mean, var_mean
+from minidl.ops.diagonals import diag, diagonal, trace
+from minidl.ops.rearrange import (broadcast_tensors, hstack, masked_select, nan_to_num, roll, swapaxes, swapdims,
+                                  take_along_dim, vstack)
+from minidl.ops.distance import cdist, cosine_similarity, cross, dist, pairwise_distance
 
 __all__ = [
     "abs", "add", "argsort", "sort", "topk", "cos", "cosh", "sin", "sinh", "tril", "triu", "allclose", "amax", "amin", "argmax", "argmin", "as_index", "as_tensor", "broadcast_to", "cast", "cat",
@@ -41,6 +54,16 @@ __all__ = [
     "unsqueeze", "var", "where",
     "bmm", "cumsum", "einsum", "flip", "gather", "index_select", "meshgrid", "narrow", "new_full", "new_tensor",
     "normalize", "p_norm", "repeat", "repeat_interleave", "scatter", "scatter_add", "tile", "unbind",
+]
+__all__ += [
+    "acos", "asin", "atan", "atan2", "clamp_max", "clamp_min", "exp2", "expm1", "lerp", "log10", "log1p", "log2",
+    "logaddexp", "reciprocal", "rsqrt", "square", "tan", "erf", "erfinv",
+    "ceil", "floor", "floor_divide", "fmod", "remainder", "round", "sign", "trunc",
+    "bucketize", "count_nonzero", "is_floating_point", "isclose", "logical_and", "logical_or", "logical_xor",
+    "nonzero", "numel", "searchsorted", "tril_indices", "triu_indices", "unique",
+    "addmm", "baddbmm", "cumprod", "dot", "kron", "mm", "outer", "prod", "median", "std_mean", "var_mean",
+    "diag", "diagonal", "trace", "broadcast_tensors", "hstack", "masked_select", "nan_to_num", "roll", "swapaxes",
+    "swapdims", "take_along_dim", "vstack", "cdist", "cosine_similarity", "cross", "dist", "pairwise_distance",
 ]
 
 tensor_methods.attach_ops(sys.modules[__name__])

@@ -197,7 +197,7 @@ def _softmax_dim(x, dim, axis, name):
     dim = pick_dim(dim, axis)
     if dim is None:
         raise TypeError(f"{name}: dim is required (e.g. {name}(x, dim=-1))")
-    if x.data.dtype.kind != "f":
+    if x.array.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating tensor, got dtype {x.dtype}")
     return normalize_dims(dim, x.ndim, name)[0] if x.ndim else None
 

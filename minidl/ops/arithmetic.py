@@ -264,7 +264,7 @@ def mul(x, y):
 
 def div(x, y):
     x, y = binary_operands(x, y)
-    if x.data.dtype.kind in "biu" and y.data.dtype.kind in "biu":  # true division gives floats
+    if x.array.dtype.kind in "biu" and y.array.dtype.kind in "biu":  # true division gives floats
         x, y = x.to(get_default_dtype()), y.to(get_default_dtype())
     return Div.apply(x, y)
 
@@ -277,7 +277,7 @@ def pow(x, exponent):
     """``x ** exponent``; a constant exponent uses the cheaper x^p rule."""
     if not is_tensor(exponent) and is_tensor(x):
         exponent = exponent.item() if hasattr(exponent, "item") else exponent
-        if x.data.dtype.kind in "biu" and isinstance(exponent, float):
+        if x.array.dtype.kind in "biu" and isinstance(exponent, float):
             x = x.to(get_default_dtype())
         return PowScalar.apply(x, exponent=exponent)
     return Pow.apply(*binary_operands(x, exponent))
@@ -324,7 +324,7 @@ def where(condition, x, y):
     """Elements of ``x`` where ``condition`` is true, else of ``y``."""
     x, y = binary_operands(x, y)
     condition = as_tensor(condition, like=x)
-    if condition.data.dtype.kind != "b":
+    if condition.array.dtype.kind != "b":
         raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")
     return Where.apply(condition, x, y)
 
@@ -332,7 +332,7 @@ def where(condition, x, y):
 def masked_fill(x, mask, value):
     """``x`` with ``value`` where the bool ``mask`` (broadcast to x's shape) is true."""
     mask = as_tensor(mask, like=x)
-    if mask.data.dtype.kind != "b":
+    if mask.array.dtype.kind != "b":
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask.dtype}")
     value = as_tensor(value, like=x)
     if value.ndim:

@@ -85,7 +85,7 @@ def attention_with_weights(query, key, value, attn_mask=None, dropout_p=0.0, is_
     if not 0.0 <= dropout_p < 1.0:
         raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1), got {dropout_p}")
     length, source = query.shape[-2], key.shape[-2]
-    xp = array_module(query.data)
+    xp = array_module(query.array)
     mask_tensor = None
     if is_causal:
         if attn_mask is not None:
@@ -99,9 +99,9 @@ def attention_with_weights(query, key, value, attn_mask=None, dropout_p=0.0, is_
                               f"{attn_mask.device}; move the mask with .to({str(query.device)!r})")
         _check_mask(attn_mask, query.shape[:-2] + (length, source))
         if attn_mask.dtype.kind == "b":
-            mask = xp.where(attn_mask.data, query.dtype.type(0), query.dtype.type(-math.inf))
+            mask = xp.where(attn_mask.array, query.dtype.type(0), query.dtype.type(-math.inf))
         else:
-            mask = attn_mask.data.astype(query.dtype, copy=False)
+            mask = attn_mask.array.astype(query.dtype, copy=False)
             mask_tensor = attn_mask if attn_mask.requires_grad else None
     keep = None
     if dropout_p > 0:

@@ -34,22 +34,22 @@ def as_tensor(value, like=None):
     if like is not None and isinstance(value, (numbers.Number, np.generic)):
         if isinstance(value, np.generic):
             value = value.item()
-        kind = like.data.dtype.kind
+        kind = like.array.dtype.kind
         if isinstance(value, bool) or (isinstance(value, numbers.Integral) and kind != "b"):
-            dtype = like.data.dtype
+            dtype = like.array.dtype
         elif isinstance(value, numbers.Integral):
             dtype = np.int64
         elif isinstance(value, numbers.Real):
-            dtype = like.data.dtype if kind == "f" else get_default_dtype()
+            dtype = like.array.dtype if kind == "f" else get_default_dtype()
         else:
             dtype = np.complex128
-        return wrap(array_module(like.data).asarray(value, dtype=dtype))
+        return wrap(array_module(like.array).asarray(value, dtype=dtype))
     return tensor(value, device=None if like is None else like.device)
 
 
 def binary_operands(a, b):
     """Both operands of a binary op as Tensors on one device, with PyTorch's scalar promotion."""
-    if type(a) is type(b) is Tensor and a.data.dtype == b.data.dtype:
+    if type(a) is type(b) is Tensor and a.array.dtype == b.array.dtype:
         return a, b  # the common case, kept fast
     for operand in (a, b):
         if isinstance(operand, (tuple, list, dict, str)):
@@ -59,11 +59,11 @@ def binary_operands(a, b):
         a = as_tensor(a, like=b if is_tensor(b) else None)
     if not is_tensor(b):
         b = as_tensor(b, like=a)
-    kind_a, kind_b = a.data.dtype.kind, b.data.dtype.kind
+    kind_a, kind_b = a.array.dtype.kind, b.array.dtype.kind
     if kind_a != kind_b and "f" in (kind_a, kind_b):
         # an integer or bool tensor meets a float one: compute in the float dtype (PyTorch's rule)
-        float_dtype = a.data.dtype if kind_a == "f" else b.data.dtype
-        a, b = (t if t.data.dtype.kind == "f" else t.to(float_dtype) for t in (a, b))
+        float_dtype = a.array.dtype if kind_a == "f" else b.array.dtype
+        a, b = (t if t.array.dtype.kind == "f" else t.to(float_dtype) for t in (a, b))
     return a, b
 
 

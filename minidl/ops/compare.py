@@ -8,7 +8,7 @@ from minidl.ops.common import binary_operands, wrap
 
 def _compare(x, y, test):
     x, y = binary_operands(x, y)
-    return wrap(test(x.data, y.data))
+    return wrap(test(x.array, y.array))
 
 
 def eq(x, y):
@@ -36,25 +36,25 @@ def ge(x, y):
 
 
 def isfinite(x):
-    return wrap(array_module(x.data).isfinite(x.data))
+    return wrap(array_module(x.array).isfinite(x.array))
 
 
 def isnan(x):
-    return wrap(array_module(x.data).isnan(x.data))
+    return wrap(array_module(x.array).isnan(x.array))
 
 
 def isinf(x):
-    return wrap(array_module(x.data).isinf(x.data))
+    return wrap(array_module(x.array).isinf(x.array))
 
 
 def logical_not(x):
-    return wrap(~x.data.astype(bool))
+    return wrap(~x.array.astype(bool))
 
 
 def equal(x, y):
     """True when both tensors have the same shape and elements."""
-    return x.shape == y.shape and bool((x.data == y.data).all())
+    return x.shape == y.shape and bool((x.array == y.array).all())
 
 
 def allclose(x, y, rtol=1e-5, atol=1e-8):
-    return bool(array_module(x.data).allclose(x.data, y.data, rtol=rtol, atol=atol))
+    return bool(array_module(x.array).allclose(x.array, y.array, rtol=rtol, atol=atol))

@@ -36,7 +36,7 @@ def lookup(ids, weight, padding_idx=None, where="embedding"):
         raise TypeError(f"{where}: expected integer ids, got dtype {ids.dtype}")
     if weight.ndim != 2:
         raise ShapeError(f"{where}: weight must be 2-D (num_embeddings, embedding_dim), got {tuple(weight.shape)}")
-    data = ids.data
+    data = ids.array
     if data.size and (int(data.min()) < 0 or int(data.max()) >= weight.shape[0]):
         raise IndexError(f"{where}: ids must lie in [0, {weight.shape[0]}), got values in "
                          f"[{int(data.min())}, {int(data.max())}]")

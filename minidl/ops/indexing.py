@@ -114,7 +114,7 @@ def check_index(index, where, name="index", ndim=None):
     """``index`` must be an integer tensor (of ``ndim`` dims when given)."""
     if not is_tensor(index):
         raise TypeError(f"{where}: {name} must be a tensor of int64 indices, got {type(index).__name__}")
-    if index.data.dtype.kind not in "iu":
+    if index.array.dtype.kind not in "iu":
         raise TypeError(f"{where}: expected an int64 (or int32) {name} tensor, got {index.dtype}")
     if ndim is not None and index.ndim not in ndim:
         raise ShapeError(f"{where}: {name} must have {' or '.join(map(str, ndim))} dims, got shape {index.shape}")
@@ -125,7 +125,7 @@ def check_range(index, size, where, dim):
     """Every index must lie in [0, size): PyTorch refuses negative indices here too."""
     if not index.numel():
         return
-    low, high = int(index.data.min()), int(index.data.max())
+    low, high = int(index.array.min()), int(index.array.max())
     if low < 0 or high >= size:
         raise IndexError(f"{where}: index {low if low < 0 else high} is out of bounds for dim {dim} with size {size}")
 

@@ -54,7 +54,7 @@ class MatMul(Function):
 
 def matmul(a, b):
     a, b = binary_operands(a, b)
-    if a.data.dtype != b.data.dtype:
+    if a.array.dtype != b.array.dtype:
         raise TypeError(f"matmul: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}")
     return MatMul.apply(a, b)
 

@@ -1,4 +1,4 @@
-"""Losses: cross-entropy (fused with log-softmax), NLL, MSE, BCE and BCE with logits.
+"""Losses: cross-entropy (fused with log-softmax), NLL, MSE, BCE, BCE with logits and KL divergence.
 
 Cross-entropy is one node: with log-probabilities log p = log_softmax(x) and a
 target distribution q per row (one-hot or given probabilities, optionally
@@ -9,6 +9,8 @@ minus one-hot" when q is one-hot.
 
 from __future__ import annotations
 
+import warnings
+
 from minidl.core import Function
 from minidl.core.backend import array_module
 from minidl.core.arguments import choice, probability
@@ -17,6 +19,7 @@ from minidl.ops.common import as_tensor
 from minidl.ops.shape import getitem
 
 REDUCTIONS = ("mean", "sum", "none")
+KL_REDUCTIONS = ("mean", "batchmean", "sum", "none")
 
 
 def check_reduction(reduction, op):
@@ -169,17 +172,17 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _same_device("cross_entropy", input, target, weight)
     rows, out_shape = _rows(input, "cross_entropy")
     classes = rows.shape[1]
-    xp = array_module(rows.data)
-    dtype = rows.data.dtype
-    w = xp.ones(classes, dtype=dtype) if weight is None else weight.data.astype(dtype)
+    xp = array_module(rows.array)
+    dtype = rows.array.dtype
+    w = xp.ones(classes, dtype=dtype) if weight is None else weight.array.astype(dtype)
     if weight is not None and tuple(weight.shape) != (classes,):
         raise ShapeError(f"cross_entropy: weight must have shape ({classes},), got {tuple(weight.shape)}")
-    if target.data.dtype.kind == "f":  # class probabilities
+    if target.array.dtype.kind == "f":  # class probabilities
         if tuple(target.shape) != tuple(input.shape):
             raise ShapeError(f"cross_entropy: probability targets must have the input's shape {tuple(input.shape)}, "
                              f"got {tuple(target.shape)}")
         probs, _ = _rows(target.detach(), "cross_entropy")
-        q = probs.data.astype(dtype) * (1 - label_smoothing) + label_smoothing / classes
+        q = probs.array.astype(dtype) * (1 - label_smoothing) + label_smoothing / classes
         q = q * w
         denominator = rows.shape[0]
     elif not label_smoothing:  # class indices: pick one value per row
@@ -196,13 +199,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 def _labels(xp, target, input, classes, ignore_index, op):
     """Class-index targets as flat (safe labels, keep mask), checked: shape, and each in [0, C) unless ignored."""
-    if target.data.dtype.kind not in "iu":
-        raise TypeError(f"{op}: expected a target of integer class indices, got dtype {target.data.dtype}")
+    if target.array.dtype.kind not in "iu":
+        raise TypeError(f"{op}: expected a target of integer class indices, got dtype {target.array.dtype}")
     expected = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
     if tuple(target.shape) != expected:
         raise ShapeError(f"{op}: expected target of shape {expected} for input of shape {input.shape}, "
                          f"got {tuple(target.shape)}")
-    labels = target.data.reshape(-1)
+    labels = target.array.reshape(-1)
     keep = labels != ignore_index
     safe = xp.where(keep, labels, 0)
     if labels.size and (int(safe.min()) < 0 or int(safe.max()) >= classes):
@@ -226,13 +229,13 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  
     """Negative log-likelihood of log-probabilities ``input`` (N, C[, d...]) at class indices ``target``."""
     check_reduction(reduction, "nll_loss")
     rows, out_shape = _rows(input, "nll_loss")
-    xp = array_module(rows.data)
+    xp = array_module(rows.array)
     _same_device("nll_loss", input, as_tensor(target), weight)
     safe, keep = _labels(xp, as_tensor(target), input, rows.shape[1], ignore_index, "nll_loss")
-    w = xp.ones(rows.shape[1], dtype=rows.data.dtype) if weight is None else weight.data.astype(rows.data.dtype)
-    factor = as_tensor(-(w[safe] * keep).astype(rows.data.dtype), like=rows)
+    w = xp.ones(rows.shape[1], dtype=rows.array.dtype) if weight is None else weight.array.astype(rows.array.dtype)
+    factor = as_tensor(-(w[safe] * keep).astype(rows.array.dtype), like=rows)
     picked = getitem(rows, (xp.arange(safe.size), safe)) * factor
-    weight_sum = float(-factor.data.sum())
+    weight_sum = float(-factor.array.sum())
     if reduction == "mean" and weight_sum == 0:  # every target ignored: NaN, with zero gradients
         return picked.sum() * 0.0 + float("nan")
     result = _reduce(picked, reduction, weight_sum=weight_sum)
@@ -268,11 +271,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     target = as_tensor(target, like=input)
     if tuple(target.shape) != tuple(input.shape):
         raise ShapeError(f"binary_cross_entropy: target shape {target.shape} must equal input shape {input.shape}")
-    data = input.data
+    data = input.array
     if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
         raise ValueError("binary_cross_entropy: input values must lie between 0 and 1 (did you mean "
                          "binary_cross_entropy_with_logits?)")
-    w = None if weight is None else array_module(data).broadcast_to(weight.data, data.shape).astype(data.dtype)
+    w = None if weight is None else array_module(data).broadcast_to(weight.array, data.shape).astype(data.dtype)
     loss = BinaryCrossEntropy.apply(input, target.detach(), weight=w)
     return _reduce(loss, reduction)
 
@@ -285,7 +288,58 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         raise ShapeError(f"binary_cross_entropy_with_logits: target shape {target.shape} must equal input "
                          f"shape {input.shape}")
     loss = BinaryCrossEntropyWithLogits.apply(input, target.detach(),
-                                              pos_weight=None if pos_weight is None else pos_weight.data)
+                                              pos_weight=None if pos_weight is None else pos_weight.array)
     if weight is not None:
         loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+class KLDiv(Function):
+    """Pointwise KL divergence of a target t from log-probabilities x (PyTorch's kl_div):
+        L = t (log t - x), 0 where t = 0;   dL/dx = -t,    dL/dt = log t + 1 - x  (NaN at t = 0)
+        log_target (t holds log-probabilities):
+        L = eᵗ (t - x);                     dL/dx = -eᵗ,   dL/dt = eᵗ (t - x + 1)
+    At t = 0 the term is 0 (0 log 0 = 0) and its gradient for t is NaN, as in PyTorch: d/dt t log t
+    has no finite value there.
+    """
+
+    def forward(self, x, t, log_target):
+        xp = array_module(x)
+        self.save(x, t)
+        self.log_target = log_target
+        if log_target:
+            return xp.exp(t) * (t - x)
+        return xp.where(t == 0, x.dtype.type(0), t * xp.log(t)) - t * x
+
+    def backward(self, g):
+        x, t = self.saved
+        xp = array_module(x)
+        if self.log_target:
+            p = xp.exp(t)
+            return -g * p, g * p * (t - x + 1)
+        return -g * t, g * xp.where(t == 0, x.dtype.type("nan"), xp.log(t) + 1 - x)
+
+
+def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002 (PyTorch's names)
+    """KL(target ‖ p) summed pointwise: Σ t (log t - input), where ``input`` holds the log-probabilities
+    log p (e.g. ``log_softmax``) and ``target`` the probabilities t (their logs with ``log_target``).
+
+    Matches ``torch.nn.functional.kl_div``: 'batchmean' divides the sum by the batch size (input.shape[0]),
+    which is the KL divergence of each row, averaged; 'mean' divides by the number of elements (batch ×
+    classes) and warns, as PyTorch does; terms where t = 0 count 0. Unlike PyTorch, input and target
+    must have one shape (minidl's losses never broadcast).
+    """
+    choice(reduction, "kl_div", "reduction", KL_REDUCTIONS)
+    target = as_tensor(target, like=input)
+    _same_device("kl_div", input, target)
+    _same_shapes(input, target, "kl_div")
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size and the number of "
+                      "classes; 'batchmean' divides by the batch size only, as the KL divergence's definition does",
+                      UserWarning, stacklevel=2)
+    loss = KLDiv.apply(input, target, log_target=bool(log_target))
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
     return _reduce(loss, reduction)

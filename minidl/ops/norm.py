@@ -129,23 +129,23 @@ def normalize_batch(input, running_mean, running_var, weight, bias, training, mo
         if tensor is not None and tuple(tensor.shape) != (channels,):
             raise ShapeError(f"{where}: {name} must have shape ({channels},) for input {input.shape}, "
                              f"got {tuple(tensor.shape)}")
-    count = input.data.size // max(channels, 1)
+    count = input.array.size // max(channels, 1)
     if training and count == 1:
         raise ValueError(f"{where}: Expected more than 1 value per channel when training, got input size "
                          f"{input.shape}")
     if training and count:
         out, mean, var = _apply(Normalize, input, weight, bias, axes=axes, param_shape=param_shape, eps=eps)
         if running_mean is not None and running_var is not None:
-            _update_running(running_mean, running_var, mean.data.reshape(-1), var.data.reshape(-1), count, momentum)
+            _update_running(running_mean, running_var, mean.array.reshape(-1), var.array.reshape(-1), count, momentum)
         return out
     if training:  # an empty batch has no statistics: an empty output, the running stats untouched
-        xp = array_module(input.data)
-        mean, var = xp.zeros(param_shape, dtype=input.data.dtype), xp.ones(param_shape, dtype=input.data.dtype)
+        xp = array_module(input.array)
+        mean, var = xp.zeros(param_shape, dtype=input.array.dtype), xp.ones(param_shape, dtype=input.array.dtype)
     elif running_mean is None or running_var is None:
         raise ValueError(f"{where}: evaluation mode needs running_mean and running_var")
     else:
-        mean = running_mean.data.reshape(param_shape).astype(input.dtype, copy=False)
-        var = running_var.data.reshape(param_shape).astype(input.dtype, copy=False)
+        mean = running_mean.array.reshape(param_shape).astype(input.dtype, copy=False)
+        var = running_var.array.reshape(param_shape).astype(input.dtype, copy=False)
     return _apply(NormalizeFixed, input, weight, bias, param_shape=param_shape, eps=eps, mean=mean, var=var)
 
 
@@ -153,10 +153,10 @@ def _update_running(running_mean, running_var, mean, var, count, momentum):
     """running ← (1 - momentum)·running + momentum·batch, with the unbiased batch variance."""
     with no_grad():
         unbiased = var * (count / (count - 1))
-        running_mean.data *= 1 - momentum
-        running_mean.data += momentum * mean.astype(running_mean.dtype, copy=False)
-        running_var.data *= 1 - momentum
-        running_var.data += momentum * unbiased.astype(running_var.dtype, copy=False)
+        running_mean.array *= 1 - momentum
+        running_mean.array += momentum * mean.astype(running_mean.dtype, copy=False)
+        running_var.array *= 1 - momentum
+        running_var.array += momentum * unbiased.astype(running_var.dtype, copy=False)
         running_mean._modified()
         running_var._modified()
 

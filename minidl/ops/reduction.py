@@ -158,7 +158,7 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None):  
     dims = normalize_dims(pick_dim(dim, axis), x.ndim, "sum")
     if dtype is not None:
         x = x.to(dtype)
-    elif x.data.dtype.kind in "bi":
+    elif x.array.dtype.kind in "bi":
         x = x.to(np.int64)  # PyTorch sums bool and int tensors as int64
     return Sum.apply(x, dims=dims, keepdim=pick_keepdim(keepdim, keepdims))
 
@@ -166,7 +166,7 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None):  
 def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
-    if x.data.dtype.kind not in "fc":
+    if x.array.dtype.kind not in "fc":
         raise TypeError(f"mean: could not infer output dtype; input dtype must be floating, got {x.dtype} "
                         "(use .float() first)")
     dims = normalize_dims(pick_dim(dim, axis), x.ndim, "mean")
@@ -251,7 +251,7 @@ def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
 
 
 def _argextreme(x, dim, keepdim, largest):
-    data = x.data
+    data = x.array
     if dim is None:
         index = data.argmax() if largest else data.argmin()
         result = array_module(data).asarray(index, dtype="int64")

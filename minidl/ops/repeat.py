@@ -88,7 +88,7 @@ def _counts(repeats, size, where):
     """The repeats as a NumPy vector of ``size`` non-negative counts (one int or one value is broadcast)."""
     if is_tensor(repeats):
         check_index(repeats, where, "repeats", ndim=(0, 1))
-        counts = to_numpy(repeats.data).reshape(-1)  # an output's size depends on them: read them on the host
+        counts = to_numpy(repeats.array).reshape(-1)  # an output's size depends on them: read them on the host
     else:
         counts = np.array([a_size(repeats, where, "repeats")])
     if size is not None and len(counts) == 1:

@@ -32,7 +32,7 @@ def cumsum(input, dim, *, dtype=None):  # noqa: A002 (PyTorch's names)
     """The running sum of ``input`` along ``dim``; bool and integer tensors sum as int64 unless ``dtype``."""
     if dtype is not None:
         input = input.to(dtype)
-    elif input.data.dtype.kind in "biu":
+    elif input.array.dtype.kind in "biu":
         input = input.to(np.int64)  # as PyTorch, and as sum
     d = one_dim(dim, input.ndim, "cumsum")
     if input.ndim == 0:

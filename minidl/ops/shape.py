@@ -207,9 +207,9 @@ def as_index(index, device_xp=None):
     if isinstance(index, tuple):
         return tuple(as_index(item, device_xp) for item in index)
     if is_tensor(index):
-        if index.data.dtype.kind not in "biu":
+        if index.array.dtype.kind not in "biu":
             raise IndexError(f"getitem: tensors used as indices must be long or bool, got {index.dtype}")
-        return index.data
+        return index.array
     if isinstance(index, list):
         array = np.asarray(index)
         if array.dtype.kind not in "biu":
@@ -392,7 +392,7 @@ def pad(x, pad, mode="constant", value=0.0):
     maps = []
     for axis, (lo, hi) in enumerate(widths):
         if lo or hi:
-            maps.append((axis, array_module(x.data).asarray(_pad_positions(mode, x.shape[axis], lo, hi, axis))))
+            maps.append((axis, array_module(x.array).asarray(_pad_positions(mode, x.shape[axis], lo, hi, axis))))
     return IndexPad.apply(x, index_maps=maps)
 
 

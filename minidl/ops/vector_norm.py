@@ -66,7 +66,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):  # noqa
         raise TypeError("norm: out= is not supported; use the returned tensor")
     if dtype is not None:
         input = input.to(dtype)
-    if input.data.dtype.kind != "f":
+    if input.array.dtype.kind != "f":
         raise TypeError(f"norm: expected a floating point tensor, got {input.dtype} (use .float() first)")
     dims = normalize_dims(dim, input.ndim, "norm")
     if isinstance(p, str):

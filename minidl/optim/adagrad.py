@@ -29,7 +29,7 @@ class Adagrad(Optimizer):
                                       initial_accumulator_value=initial_accumulator_value, foreach=foreach,
                                       maximize=maximize, differentiable=differentiable, fused=fused))
         for index, _, param in self._indexed_params():  # the constructor's value, also in groups of their own
-            self.state[index] = self._initial_state(param.data, initial_accumulator_value)
+            self.state[index] = self._initial_state(param.array, initial_accumulator_value)
 
     @staticmethod
     def _initial_state(param, value):

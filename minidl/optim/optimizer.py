@@ -10,7 +10,7 @@ in the flattened group order (0, 1, 2 ... across groups), the same numbering
 that ``state_dict()`` uses, never by ``id()``.
 
 Subclasses implement ``_update(param, grad, state, group)``, the textbook update:
-it changes the raw array ``param`` (the parameter's ``.data``) in place and keeps
+it changes the raw array ``param`` (the parameter's ``.array``) in place and keeps
 its state arrays in ``state``, using the array module of the parameter (NumPy,
 CuPy or minidl.core.strict), so parameters never get new arrays and nothing is
 recorded by autograd. A fused kernel may be registered against it
@@ -130,7 +130,7 @@ class Optimizer:
                 if set_to_none:
                     param.grad = None
                 elif param.grad is not None:
-                    param.grad.data[...] = 0
+                    param.grad.array[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that has a gradient (``.grad`` None: skipped); returns ``closure()``'s loss.
@@ -152,9 +152,9 @@ class Optimizer:
                 state = self.state[index] = {}
             else:
                 _check_state(type(self).__name__, index, param, state)
-            update(self, param.data, param.grad.data, state, group)
+            update(self, param.array, param.grad.array, state, group)
             param._modified()
-        plans.step_finished(param.data for _, _, param in self._indexed_params())  # times the thread plans
+        plans.step_finished(param.array for _, _, param in self._indexed_params())  # times the thread plans
         return loss
 
     def _update(self, param, grad, state, group):
@@ -229,11 +229,11 @@ class Optimizer:
 
 
 def _check_grad(optimizer, index, param):
-    grad = param.grad.data
-    if type(grad) is not type(param.data):
+    grad = param.grad.array
+    if type(grad) is not type(param.array):
         raise DeviceError(f"{optimizer}.step: parameter {index} lives on {param.device} but its grad on "
                           f"{device_of(grad)}")
-    if grad.shape != param.data.shape:
+    if grad.shape != param.array.shape:
         raise ShapeError(f"{optimizer}.step: parameter {index} has shape {param.shape} but its grad has shape "
                          f"{tuple(grad.shape)}")
 
@@ -285,7 +285,7 @@ def _is_array(value):
 def _restore(value, param, where):
     """A copy of a saved state value on ``param``'s device (floating arrays in its dtype)."""
     if isinstance(value, Tensor):
-        value = to_numpy(value.data)
+        value = to_numpy(value.array)
     if isinstance(value, numbers.Number) or value is None:
         return value
     if not _is_array(value):
@@ -297,4 +297,4 @@ def _restore(value, param, where):
         host = host.astype(param.dtype, copy=False)
     if host.ndim == 0 and len(param.shape) > 0:  # a step count saved as a 0-d tensor, as PyTorch does;
         return host.item()                          # a 0-d parameter's moments stay 0-d arrays
-    return to_device(host, device_of(param.data))
+    return to_device(host, device_of(param.array))

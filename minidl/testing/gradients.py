@@ -69,20 +69,20 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, vectors=3, full_jac
             raise TypeError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; gradcheck needs float64 inputs "
                             "because central differences in lower precision are too inaccurate (use .double())")
     # checked inputs become fresh leaves (same array, same layout), so backward fills their .grad
-    inputs = tuple(Tensor(x.data, requires_grad=True) if i in checked else x for i, x in enumerate(inputs))
+    inputs = tuple(Tensor(x.array, requires_grad=True) if i in checked else x for i, x in enumerate(inputs))
     rng = np.random.default_rng(seed)
     outputs = _as_outputs(fn(*inputs))
-    out_sizes = [o.data.size for o in outputs]
+    out_sizes = [o.array.size for o in outputs]
     n_out = sum(out_sizes)
 
     worst = None
     probes = [rng.standard_normal(n_out) for _ in range(vectors)]
-    in_total = sum(inputs[i].data.size for i in checked)
+    in_total = sum(inputs[i].array.size for i in checked)
     if n_out * in_total <= full_jacobian_max:
         probes += list(np.eye(n_out))
     analytical = [_vjp(fn, inputs, checked, v, out_sizes) for v in probes]
     for position, i in enumerate(checked):
-        size = inputs[i].data.size
+        size = inputs[i].array.size
         if size > directional_above:
             found = _check_directions(fn, inputs, i, position, probes, analytical, eps, atol, rtol, rng)
         else:
@@ -107,7 +107,7 @@ def _as_outputs(result):
 def _flat_output(fn, inputs):
     with no_grad():
         outputs = _as_outputs(fn(*inputs))
-    return np.concatenate([to_numpy(o.data).astype(np.float64).ravel() for o in outputs])
+    return np.concatenate([to_numpy(o.array).astype(np.float64).ravel() for o in outputs])
 
 
 def _vjp(fn, inputs, checked, vector, out_sizes):
@@ -124,7 +124,7 @@ def _vjp(fn, inputs, checked, vector, out_sizes):
     grads = []
     for i in checked:
         grad = inputs[i].grad
-        grads.append(np.zeros(inputs[i].shape) if grad is None else to_numpy(grad.data).astype(np.float64))
+        grads.append(np.zeros(inputs[i].shape) if grad is None else to_numpy(grad.array).astype(np.float64))
         inputs[i].grad = None
     return grads
 
@@ -138,7 +138,7 @@ def _perturbed(inputs, i, array):
 
 def _check_elements(fn, inputs, i, position, probes, analytical, eps, atol, rtol):
     """Central differences for every element of input i, against every probe's vᵀJ."""
-    host = np.array(to_numpy(inputs[i].data), dtype=np.float64)
+    host = np.array(to_numpy(inputs[i].array), dtype=np.float64)
     flat = host.reshape(-1)
     worst = None
     for k in range(flat.size):
@@ -161,7 +161,7 @@ def _check_elements(fn, inputs, i, position, probes, analytical, eps, atol, rtol
 
 def _check_directions(fn, inputs, i, position, probes, analytical, eps, atol, rtol, rng, directions=4):
     """For a large input: vᵀJu along random directions u."""
-    host = np.array(to_numpy(inputs[i].data), dtype=np.float64)
+    host = np.array(to_numpy(inputs[i].array), dtype=np.float64)
     worst = None
     for _ in range(directions):
         u = rng.standard_normal(host.shape)

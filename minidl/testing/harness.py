@@ -70,9 +70,11 @@ def avoiding(*points, gap=0.05):
 
 
 def distinct(rng, shape, spacing=0.05):
-    """Shuffled values at least ``spacing`` apart: no ties for max, min and sorting."""
+    """Shuffled values at least ``spacing`` apart: no ties for max, min and sorting. The grid is
+    whole multiples of ``spacing`` for every size, so inputs of different sizes shifted by half a
+    spacing (``shifted(distinct, spacing / 2)``) never come closer than a quarter spacing either."""
     size = int(np.prod(shape, dtype=np.int64))
-    values = (rng.permutation(size) - size / 2) * spacing + rng.uniform(0, spacing / 4, size)
+    values = (rng.permutation(size) - size // 2) * spacing + rng.uniform(0, spacing / 4, size)
     return values.reshape(shape)
 
 
@@ -212,7 +214,7 @@ def check_forward(case, example, device="cpu"):
             assert output.shape == reference.shape, f"{case}: shape {output.shape}, reference {reference.shape}"
             if reference.dtype.kind == "f":
                 assert output.dtype == dtype, f"{case}: {np.dtype(dtype)} input gave a {output.dtype} output"
-            np.testing.assert_allclose(to_numpy(output.data), reference, rtol=rtol, atol=atol,
+            np.testing.assert_allclose(to_numpy(output.array), reference, rtol=rtol, atol=atol,
                                        err_msg=f"{case} forward ({np.dtype(dtype)}, {device}, {example})")
 
 
@@ -275,8 +277,8 @@ def _run_path(fn, arrays, requires_grad, enabled, seed):
             if output.requires_grad:
                 upstream = rng.standard_normal(output.shape).astype(output.dtype)
                 output.backward(Tensor(to_device(upstream, output.device)), retain_graph=True)
-    grads = [None if t.grad is None else to_numpy(t.grad.data) for t in inputs]
-    return [to_numpy(o.data) for o in outputs], grads, classes
+    grads = [None if t.grad is None else to_numpy(t.grad.array) for t in inputs]
+    return [to_numpy(o.array) for o in outputs], grads, classes
 
 
 def compare_paths(fn, arrays, requires_grad=None, rtol=0.0, atol=0.0, seed=0, what="fn"):
@@ -321,7 +323,7 @@ def check_torch(case, example, torch, rtol=1e-7, atol=1e-9):
     rng = np.random.default_rng(example.seed + 1)
     for mine, reference in zip(our_outputs, their_outputs):
         expected = reference.detach().numpy()
-        np.testing.assert_allclose(to_numpy(mine.data), expected, rtol=rtol, atol=atol,
+        np.testing.assert_allclose(to_numpy(mine.array), expected, rtol=rtol, atol=atol,
                                    err_msg=f"{case}: forward differs from PyTorch ({example})")
         if mine.requires_grad:
             upstream = rng.standard_normal(expected.shape)
@@ -331,6 +333,6 @@ def check_torch(case, example, torch, rtol=1e-7, atol=1e-9):
         if not case.requires_grad(index):
             continue
         expected = np.zeros(arrays[index].shape) if reference.grad is None else reference.grad.numpy()
-        got = np.zeros(arrays[index].shape) if mine.grad is None else to_numpy(mine.grad.data)
+        got = np.zeros(arrays[index].shape) if mine.grad is None else to_numpy(mine.grad.array)
         np.testing.assert_allclose(got, expected, rtol=rtol * 10, atol=atol * 10,
                                    err_msg=f"{case}: gradient of input {index} differs from PyTorch ({example})")

@@ -50,7 +50,7 @@ def test_from_numpy_takes_a_memmap_and_shares_its_memory(tmp_path):
     np.arange(12, dtype=np.float32).tofile(path)
     memory = np.memmap(path, dtype=np.float32, mode="r+", shape=(3, 4))
     x = minidl.from_numpy(memory)
-    assert type(x.data) is np.ndarray and float(x.sum()) == 66.0
+    assert type(x.array) is np.ndarray and float(x.sum()) == 66.0
     memory[0, 0] = 100.0
     assert float(x[0, 0]) == 100.0
     assert (minidl.nn.Linear(4, 2)(x)).shape == (3, 2)
@@ -257,3 +257,24 @@ def test_load_takes_a_map_location_function_and_save_refuses_whole_models():
     assert loaded["w"].tolist() == [2.0, 2.0] and seen == ["cpu"]
     with pytest.raises(TypeError, match=r"save: can't save the object, a Linear itself .*state_dict\(\)"):
         minidl.save(minidl.nn.Linear(2, 2), io.BytesIO())
+
+
+def test_data_is_a_tensor_sharing_the_values_outside_the_graph():
+    layer = minidl.nn.Linear(3, 2)
+    weight = layer.weight
+    assert isinstance(weight.data, minidl.Tensor) and not isinstance(weight.data, minidl.nn.Parameter)
+    assert not weight.data.requires_grad and weight.data.grad_fn is None
+    assert type(weight.array) is np.ndarray and np.shares_memory(weight.data.array, weight.array)
+    before = weight.array.copy()
+    loss = layer(minidl.ones(1, 3)).sum()
+    loss.backward()
+    weight.data.add_(weight.grad, alpha=-0.5)  # manual SGD, as PyTorch's word-LM example does
+    assert np.allclose(weight.array, before - 0.5 * weight.grad.array)
+    weight.grad.data.zero_()
+    assert not weight.grad.array.any()
+    weight.data.normal_(0.0, 0.02)
+    assert abs(float(weight.array.std()) - 0.02) < 0.02
+    weight.data = minidl.zeros(4, 3)  # another shape, as PyTorch allows; the parameter stays itself
+    assert layer.weight is weight and weight.shape == (4, 3) and isinstance(weight, minidl.nn.Parameter)
+    with pytest.raises(TypeError, match="minidl works on numpy, cupy or strict arrays, not list"):
+        weight.data = [1.0, 2.0]

@@ -75,17 +75,16 @@ def test_state_dict_keys_have_the_module_prefix_and_forward_passes_through(world
     assert repr(ddp).startswith("DistributedDataParallel(\n  (module): Sequential(")
 
 
-def test_state_dict_keys_equal_pytorchs():
-    torch = pytest.importorskip("torch")
+def test_state_dict_keys_equal_pytorchs(tmp_path):
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     import torch.distributed as torch_dist
-    import tempfile
-    with tempfile.NamedTemporaryFile() as store:
-        torch_dist.init_process_group("gloo", init_method=f"file://{store.name}", rank=0, world_size=1)
-        try:
-            theirs = list(torch.nn.parallel.DistributedDataParallel(
-                torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.BatchNorm1d(4))).state_dict())
-        finally:
-            torch_dist.destroy_process_group()
+    # gloo's file store removes its file itself when the group ends: give it a path, not an open file
+    torch_dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        theirs = list(torch.nn.parallel.DistributedDataParallel(
+            torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.BatchNorm1d(4))).state_dict())
+    finally:
+        torch_dist.destroy_process_group()
     dist.init_process_group("mpi")
     try:
         ours = list(DDP(nn.Sequential(nn.Linear(5, 4), nn.BatchNorm1d(4))).state_dict())

@@ -76,7 +76,7 @@ def test_a_state_dict_moves_between_the_two_paths(cls, options):
         _step(first, first_params, _gradients(np.float64, step), kernels=True)
     second = cls(second_params, **options)
     for mine, theirs in zip(second_params, first_params):
-        mine.data[...] = theirs.data
+        mine.array[...] = theirs.array
     second.load_state_dict(first.state_dict())
     for step in range(5, 15):  # the fused run goes on; the textbook one takes over from its state
         _step(first, first_params, _gradients(np.float64, step), kernels=True)

@@ -148,7 +148,7 @@ def test_slices_keep_small_and_non_numpy_arrays_whole():
     assert parallel.slices(64, small) == [slice(0, 64)]
     big = np.zeros((64, 2 * parallel.split_bytes() // 256), dtype=np.float32)
     assert len(parallel.slices(64, big)) == min(2, minidl.get_num_threads())
-    strict = minidl.tensor(big).to("strict").data
+    strict = minidl.tensor(big).to("strict").array
     assert parallel.slices(64, strict) == [slice(0, 64)]
     assert parallel.split(lambda part: part, np.ones(())) == [...]
 
@@ -224,7 +224,7 @@ def _model_outputs(threads_count):
         x = minidl.tensor(np.random.default_rng(3).standard_normal((9, 3, 16, 16)), requires_grad=True)
         out = model(x)
         out.backward(minidl.tensor(np.random.default_rng(4).standard_normal(out.shape)))
-        return [out.data, x.grad.data] + [p.grad.data for p in model.parameters()]
+        return [out.array, x.grad.array] + [p.grad.array for p in model.parameters()]
     finally:
         minidl.set_num_threads(before)
 

@@ -256,7 +256,7 @@ def test_clip_grad_norm_accepts_a_tensor_a_generator_and_nothing():
 @pytest.mark.parametrize("norm_type", [2.0, float("inf")])
 def test_clip_grad_norm_error_if_nonfinite(bad, norm_type):
     ours, theirs = grad_pairs()
-    ours[0].grad.data[0, 0] = bad
+    ours[0].grad.array[0, 0] = bad
     theirs[0].grad[0, 0] = bad
     before = [p.grad.numpy().copy() for p in ours if p.grad is not None]
     with pytest.raises(RuntimeError, match="error_if_nonfinite"):
@@ -272,7 +272,7 @@ def test_clip_grad_norm_nonfinite_without_error_does_what_torch_does(bad):
     """Without error_if_nonfinite PyTorch multiplies by max_norm/(total+1e-6) clamped at 1: with an inf
     total that is 0 (the inf element becomes NaN), with a NaN total every gradient becomes NaN."""
     ours, theirs = grad_pairs()
-    ours[0].grad.data[0, 0] = bad
+    ours[0].grad.array[0, 0] = bad
     theirs[0].grad[0, 0] = bad
     with np.errstate(invalid="ignore"):  # inf · 0
         total = nn.utils.clip_grad_norm_(ours, 1.0)

@@ -253,7 +253,7 @@ def test_load_state_dict_numpy_arrays_keep_the_model_dtype():
     # minidl tensors work too, and the values are copied (not aliased)
     source = {"weight": minidl.ones(2, 3), "bias": minidl.zeros(2)}
     layer.load_state_dict(source)
-    source["weight"].data[...] = 7
+    source["weight"].array[...] = 7
     np.testing.assert_array_equal(as_numpy(layer.weight), 1)
 
 

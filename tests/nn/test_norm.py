@@ -152,8 +152,8 @@ def test_batchnorm_initial_buffers_and_eval_uses_running_stats():
     assert layer.eps == 1e-5 and layer.momentum == 0.1
     np.testing.assert_array_equal(as_numpy(layer.weight), 1)
     np.testing.assert_array_equal(as_numpy(layer.bias), 0)
-    layer.running_mean.data[...] = [1.0, 2.0, 3.0]
-    layer.running_var.data[...] = [4.0, 1.0, 0.25]
+    layer.running_mean.array[...] = [1.0, 2.0, 3.0]
+    layer.running_var.array[...] = [4.0, 1.0, 0.25]
     layer.eval()
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     expected = (x - [1.0, 2.0, 3.0]) / np.sqrt(np.array([4.0, 1.0, 0.25]) + 1e-5)
@@ -261,8 +261,8 @@ def test_batchnorm_repr_matches_torch(name, options):
 def test_batchnorm_gradcheck_input_and_parameters(kind, training):
     name, shape = BN_SHAPES[kind]
     layer = getattr(nn, name)(shape[1], dtype=np.float64)
-    layer.running_mean.data[...] = [0.5, -1.0, 0.2]
-    layer.running_var.data[...] = [2.0, 0.5, 1.5]
+    layer.running_mean.array[...] = [0.5, -1.0, 0.2]
+    layer.running_var.array[...] = [2.0, 0.5, 1.5]
     layer.train(training)
     rng = np.random.default_rng(0)
     run = with_params(layer, ["weight", "bias"])

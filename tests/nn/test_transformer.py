@@ -206,7 +206,7 @@ def test_encoder_layers_are_independent_deep_copies():
     encoder = TransformerEncoder(layer, 3, norm=LayerNorm(D))
     weights = [lyr.linear1.weight for lyr in encoder.layers]
     assert len(encoder.layers) == 3 and isinstance(weights[0], minidl.nn.Parameter)
-    assert len({id(w.data) for w in weights} | {id(layer.linear1.weight.data)}) == 4
+    assert len({id(w.array) for w in weights} | {id(layer.linear1.weight.array)}) == 4
     assert all(np.array_equal(as_numpy(w), as_numpy(layer.linear1.weight)) for w in weights)
     with minidl.no_grad():
         weights[0].add_(1.0)

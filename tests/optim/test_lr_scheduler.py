@@ -90,7 +90,7 @@ def test_scheduler_drives_training_like_pytorch(name, kwargs):
         (torch.tensor(x) @ tw).tanh().sum().backward()
         ours.step(), theirs.step()
         scheduler.step(), torch_scheduler.step()
-        np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=0, atol=1e-10)
+        np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=0, atol=1e-10)
 
 
 @needs_torch

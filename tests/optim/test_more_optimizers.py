@@ -45,7 +45,7 @@ def run(framework, cls, kwargs, steps=STEPS, groups=None, start=(W0, B0)):
     else:
         params = [Parameter(a.copy()) for a in start]
         optimizer = cls(groups_for(params, groups), **kwargs)
-        loss, values = minidl_loss, (lambda p: p.data.copy())
+        loss, values = minidl_loss, (lambda p: p.array.copy())
     trajectory = []
     for _ in range(steps):
         optimizer.zero_grad()
@@ -146,7 +146,7 @@ def test_adagrad_makes_its_state_when_built_as_pytorch():
     optimizer.add_param_group({"params": [later]})
     later.grad = minidl.ones(3, dtype=np.float64)
     optimizer.step()
-    np.testing.assert_allclose(later.data, B0 - 0.1 / (np.sqrt(1.25) + 1e-10))
+    np.testing.assert_allclose(later.array, B0 - 0.1 / (np.sqrt(1.25) + 1e-10))
 
 
 def _only_plain_values(value):
@@ -172,8 +172,8 @@ def test_state_dict_round_trip_continues_the_same_trajectory(cls, kwargs):
         resumed.zero_grad()
         minidl_loss(W, b).backward()
         resumed.step()
-        np.testing.assert_array_equal(W.data, full[step][0])
-        np.testing.assert_array_equal(b.data, full[step][1])
+        np.testing.assert_array_equal(W.array, full[step][0])
+        np.testing.assert_array_equal(b.array, full[step][1])
 
 
 @pytest.mark.parametrize("cls, kwargs", [(RMSprop, dict(momentum=0.9, centered=True)), (Adagrad, dict(lr=0.1)),
@@ -192,7 +192,7 @@ def test_a_pytorch_state_dict_resumes_pytorch_s_trajectory(cls, kwargs):
         ours.zero_grad()
         minidl_loss(W, b).backward()
         ours.step()
-        np.testing.assert_allclose(W.data, reference[step][0], rtol=0, atol=1e-10)
+        np.testing.assert_allclose(W.array, reference[step][0], rtol=0, atol=1e-10)
 
 
 # --- PyTorch's implementation keywords ------------------------------------------------------------------------
@@ -260,9 +260,9 @@ def test_an_uninitialized_parameter_is_refused_naming_its_module(cls):
     model(minidl.randn(5, 3))  # the dry run
     optimizer = cls(model.parameters(), lr=0.1)
     model(minidl.randn(5, 3)).sum().backward()
-    before = model[1].weight.data.copy()
+    before = model[1].weight.array.copy()
     optimizer.step()
-    assert model[1].weight.shape == (2, 4) and not np.allclose(model[1].weight.data, before)
+    assert model[1].weight.shape == (2, 4) and not np.allclose(model[1].weight.array, before)
 
 
 @pytest.mark.parametrize("cls, kwargs", [(RMSprop, dict(momentum=0.9, centered=True, weight_decay=0.1)),

@@ -46,7 +46,7 @@ def minidl_trajectory(cls, kwargs, steps=STEPS, groups=None):
         optimizer.zero_grad()
         minidl_loss(W, b).backward()
         optimizer.step()
-        trajectory.append((W.data.copy(), b.data.copy()))
+        trajectory.append((W.array.copy(), b.array.copy()))
     return trajectory
 
 
@@ -126,18 +126,18 @@ def test_module_parameters_generator_is_accepted():
     optimizer = Adam(model.parameters(), lr=0.1)
     assert len(optimizer.param_groups[0]["params"]) == 2
     model(minidl.randn(4, 3)).sum().backward()
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.array.copy() for p in model.parameters()]
     optimizer.step()
-    assert all(not np.allclose(p.data, old) for p, old in zip(model.parameters(), before))
+    assert all(not np.allclose(p.array, old) for p, old in zip(model.parameters(), before))
 
 
 def test_zero_grad_sets_none_by_default_and_zeros_in_place_on_request():
     W, b = Parameter(W0.copy()), Parameter(B0.copy())
     optimizer = SGD([W, b], lr=0.1)
     minidl_loss(W, b).backward()
-    grad_array = W.grad.data
+    grad_array = W.grad.array
     optimizer.zero_grad(set_to_none=False)
-    assert W.grad.data is grad_array and not grad_array.any() and not b.grad.data.any()
+    assert W.grad.array is grad_array and not grad_array.any() and not b.grad.array.any()
     optimizer.zero_grad()
     assert W.grad is None and b.grad is None
 
@@ -149,14 +149,14 @@ def test_parameters_without_grad_are_skipped(cls):
     minidl_loss(W, b).backward()
     version = unused._version[0]
     optimizer.step()
-    np.testing.assert_array_equal(unused.data, np.ones(2))
+    np.testing.assert_array_equal(unused.array, np.ones(2))
     assert unused._version[0] == version
     assert set(optimizer.state) == {0, 2}  # state keyed by position: W is 0, unused 1, b 2
     # a parameter whose grad disappears later keeps its state and is not moved
     W.grad = None
-    w_before = W.data.copy()
+    w_before = W.array.copy()
     optimizer.step()
-    np.testing.assert_array_equal(W.data, w_before)
+    np.testing.assert_array_equal(W.array, w_before)
 
 
 @needs_torch
@@ -204,7 +204,7 @@ def test_state_dict_round_trip_continues_the_same_trajectory(cls, kwargs, kernel
     saved = pickle.loads(pickle.dumps(optimizer.state_dict()))
     assert _only_plain_values(saved)
 
-    W2, b2 = Parameter(W.data.copy()), Parameter(b.data.copy())
+    W2, b2 = Parameter(W.array.copy()), Parameter(b.array.copy())
     resumed = cls([{"params": [W2]}, {"params": [b2], "lr": 123.0}], **kwargs)
     resumed.load_state_dict(saved)
     assert resumed.param_groups[1]["lr"] == kwargs["lr"]  # group options come from the state dict
@@ -212,8 +212,8 @@ def test_state_dict_round_trip_continues_the_same_trajectory(cls, kwargs, kernel
         resumed.zero_grad()
         minidl_loss(W2, b2).backward()
         resumed.step()
-        np.testing.assert_array_equal(W2.data, full[step][0])
-        np.testing.assert_array_equal(b2.data, full[step][1])
+        np.testing.assert_array_equal(W2.array, full[step][0])
+        np.testing.assert_array_equal(b2.array, full[step][1])
 
 
 def test_state_dict_is_a_snapshot_and_load_copies():
@@ -322,16 +322,16 @@ def test_bad_params():
 def test_step_updates_arrays_in_place_and_leaves_grads_alone(cls, kwargs, kernels):
     W, b = Parameter(W0.copy()), Parameter(B0.copy())
     optimizer = cls([W, b], **kwargs)
-    arrays = (W.data, b.data)
+    arrays = (W.array, b.array)
     versions = (W._version[0], b._version[0])
     for _ in range(3):
         optimizer.zero_grad()
         minidl_loss(W, b).backward()
-        grads = (W.grad.data, W.grad.data.copy())
+        grads = (W.grad.array, W.grad.array.copy())
         optimizer.step()
-        assert W.grad.data is grads[0]
-        np.testing.assert_array_equal(W.grad.data, grads[1])  # weight decay / maximize never touch .grad
-    assert W.data is arrays[0] and b.data is arrays[1]
+        assert W.grad.array is grads[0]
+        np.testing.assert_array_equal(W.grad.array, grads[1])  # weight decay / maximize never touch .grad
+    assert W.array is arrays[0] and b.array is arrays[1]
     assert (W._version[0], b._version[0]) == (versions[0] + 3, versions[1] + 3)  # one bump per step
 
 
@@ -342,7 +342,7 @@ def test_float32_parameters_stay_float32(kernels):
             optimizer.zero_grad()
             minidl_loss(W, b, minidl.tensor(X.astype(np.float32))).backward()
             optimizer.step()
-        assert W.data.dtype == np.float32 and b.data.dtype == np.float32
+        assert W.array.dtype == np.float32 and b.array.dtype == np.float32
         assert all(value.dtype == np.float32 for entry in optimizer.state.values() for value in entry.values()
                    if isinstance(value, np.ndarray))
 
@@ -361,13 +361,13 @@ def test_strict_device_gives_the_cpu_trajectory(cls, kwargs, kernels):
         optimizer.zero_grad()
         minidl_loss(W, b, x).backward()
         optimizer.step()
-        np.testing.assert_allclose(W.data.get(), cpu[step][0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(W.array.get(), cpu[step][0], rtol=0, atol=1e-12)
     saved = optimizer.state_dict()
     assert _only_plain_values(saved)
     resumed = cls([Parameter(minidl.tensor(W0, device="strict")), Parameter(minidl.tensor(B0, device="strict"))],
                   **kwargs)
     resumed.load_state_dict(saved)
-    assert all(type(value) is type(W.data) for entry in resumed.state.values() for value in entry.values()
+    assert all(type(value) is type(W.array) for entry in resumed.state.values() for value in entry.values()
                if not isinstance(value, (int, float)))
 
 
@@ -398,5 +398,5 @@ def test_custom_optimizer_subclass():
     optimizer = SignSGD([W])
     W.grad = minidl.tensor(np.array([2.0, -3.0, 0.0]))
     optimizer.step()
-    np.testing.assert_array_equal(W.data, [-0.1, 0.1, 0.0])
+    np.testing.assert_array_equal(W.array, [-0.1, 0.1, 0.0])
     assert "SignSGD" in repr(optimizer) and "lr: 0.1" in repr(optimizer)

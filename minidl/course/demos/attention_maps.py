@@ -86,7 +86,7 @@ def encoder_self_attention(model, src):
         x = model.positions(model.src_embedding(src))
         for layer in model.transformer.encoder.layers:
             inputs = _sublayer_input(layer, x)
-            maps.append(to_numpy(_heads(layer.self_attn, inputs, inputs, padding).data))
+            maps.append(to_numpy(_heads(layer.self_attn, inputs, inputs, padding).array))
             x = layer(x, src_key_padding_mask=padding)
     return maps
 
@@ -111,7 +111,7 @@ def decoder_cross_attention(model, src, tgt_in):
             else:
                 query = layer.norm1(x + layer.self_attn(x, x, x, attn_mask=causal, key_padding_mask=tgt_padding,
                                                         need_weights=False)[0])
-            maps.append(to_numpy(_heads(layer.multihead_attn, query, memory, src_padding).data))
+            maps.append(to_numpy(_heads(layer.multihead_attn, query, memory, src_padding).array))
             x = layer(x, memory, tgt_mask=causal, tgt_key_padding_mask=tgt_padding,
                       memory_key_padding_mask=src_padding)
     return maps

@@ -45,7 +45,7 @@ def plot_filters(model, path):
     from matplotlib.figure import Figure
 
     conv = first_conv(model)
-    weights = to_numpy(conv.weight.detach().data).astype(np.float64)
+    weights = to_numpy(conv.weight.detach().array).astype(np.float64)
     filters = weights.mean(axis=1)  # (out_channels, kH, kW)
     limit = float(np.abs(filters).max()) or 1.0
     rows, columns = _grid(len(filters))
@@ -80,7 +80,7 @@ def block_outputs(model, image):
                 outputs.append((f"block {block}: {type(layer).__name__}", x))
                 block += 1
     model.train(was_training)
-    return [(name, to_numpy(a.data)[0].astype(np.float64)) for name, a in outputs]
+    return [(name, to_numpy(a.array)[0].astype(np.float64)) for name, a in outputs]
 
 
 def predict(model, image):

@@ -59,7 +59,7 @@ class DistributedDataParallel(Module):
         check_same_model(module, group)
         if init_sync:
             for tensor in list(module.parameters()) + list(module.buffers()):
-                broadcast_array(tensor.data, 0, group)
+                broadcast_array(tensor.array, 0, group)
                 tensor._modified()
         self.reducer = Reducer(named_params, group, int(cap_mb * 2**20))
 
@@ -73,7 +73,7 @@ class DistributedDataParallel(Module):
                 "and call backward() on every output before the next forward")
         if self.broadcast_buffers:
             for buffer in self.module.buffers():
-                broadcast_array(buffer.data, 0, self.process_group)
+                broadcast_array(buffer.array, 0, self.process_group)
         output = self.module(*inputs, **kwargs)
         if self.require_backward_grad_sync and is_grad_enabled():
             unused = unused_parameters(output, self.reducer) if self.find_unused_parameters else ()

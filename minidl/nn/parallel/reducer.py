@@ -32,7 +32,7 @@ class Bucket:
         self.params = [param for _, param in named_params]
         sizes = [param.numel() for param in self.params]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-        self.buffer = np.zeros(int(self.offsets[-1]), dtype=self.params[0].data.dtype)
+        self.buffer = np.zeros(int(self.offsets[-1]), dtype=self.params[0].array.dtype)
         self.waiting, self.request = set(), None
 
     def nbytes(self):
@@ -41,12 +41,12 @@ class Bucket:
     def views(self):
         """(parameter, the part of the buffer that holds its gradient, shaped like it)."""
         for param, start, stop in zip(self.params, self.offsets[:-1], self.offsets[1:]):
-            yield param, self.buffer[start:stop].reshape(param.data.shape)
+            yield param, self.buffer[start:stop].reshape(param.array.shape)
 
     def pack(self):
         """Copy the gradients into the buffer (zeros for a parameter without one)."""
         for param, view in self.views():
-            view[...] = 0 if param.grad is None else to_numpy(param.grad.data)
+            view[...] = 0 if param.grad is None else to_numpy(param.grad.array)
 
 
 def build_buckets(named_params, cap_bytes):
@@ -54,8 +54,8 @@ def build_buckets(named_params, cap_bytes):
     of ``named_params``; a bucket holds a single dtype and device."""
     buckets, current, size, current_kind = [], [], 0, None
     for name, param in reversed(named_params):
-        nbytes = param.data.nbytes
-        kind = (param.data.dtype, device_of(param.data))
+        nbytes = param.array.nbytes
+        kind = (param.array.dtype, device_of(param.array))
         if current and (size + nbytes > cap_bytes or kind != current_kind):
             buckets.append(Bucket(current))
             current, size = [], 0
@@ -115,11 +115,11 @@ class Reducer:
             if size > 1:
                 bucket.buffer /= size
             for param, view in bucket.views():
-                average = view if isinstance(param.data, np.ndarray) else to_device(view, device_of(param.data))
+                average = view if isinstance(param.array, np.ndarray) else to_device(view, device_of(param.array))
                 if param.grad is None:
                     param.grad = Tensor(average.copy())
                 else:
-                    param.grad.data[...] = average
+                    param.grad.array[...] = average
         self.expecting = False
 
     def unreduced(self):

@@ -15,6 +15,8 @@ compares the two paths case by case; ``minidl gradcheck`` prints one gradient ch
 Requires hypothesis (``pip install -e ".[dev]"``).
 """
 
-from minidl.testing.catalog import elementwise, layers, reductions, shapes
+from minidl.testing.catalog import compression, elementwise, layers, reductions, shapes
 
-CASES = elementwise.CASES + reductions.CASES + shapes.CASES + layers.CASES
+CASES = elementwise.CASES + reductions.CASES + shapes.CASES + layers.CASES + compression.CASES
+from minidl.testing.catalog import math_ops  # noqa: E402 (more elementwise math, products, distances)
+CASES += math_ops.CASES

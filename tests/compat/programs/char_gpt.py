@@ -3,6 +3,7 @@
 # apply(), AdamW with decay and no-decay parameter groups, a warmup-cosine learning rate set by
 # hand, gradient clipping, estimate_loss under no_grad, checkpointing and resuming, and
 # generation with temperature and top-k sampling. The text is a fixed string.
+# (initial_weights and work_folder are given by tests/compat/program_runner.py; RESULT goes back)
 import inspect
 import math
 import os

@@ -1,6 +1,7 @@
 # The shape of PyTorch's MNIST example: a CNN with two convolutions, max pooling, dropout and
 # log_softmax, trained with Adadelta and StepLR from a DataLoader, tested with argmax/eq, saved.
 # MNIST itself is replaced by random tensors of its shapes.
+# (initial_weights and work_folder are given by tests/compat/program_runner.py; RESULT goes back)
 import argparse
 import os
 

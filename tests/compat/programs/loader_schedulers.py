@@ -2,6 +2,7 @@
 # collate_fn, a model with BatchNorm1d and Dropout, SGD with Nesterov momentum and weight decay,
 # OneCycleLR stepped per batch, ReduceLROnPlateau on the validation loss, a best-model state_dict
 # copied with copy.deepcopy, and a training history kept with f-string formatting of 0-d tensors.
+# (initial_weights and work_folder are given by tests/compat/program_runner.py; RESULT goes back)
 import copy
 
 import numpy as np

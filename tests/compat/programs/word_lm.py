@@ -3,6 +3,7 @@
 # through strided slices, a float causal mask from log(tril(ones)), batchify with narrow/view/t/
 # contiguous, manual SGD through p.data.add_, gradient clipping, learning-rate annealing,
 # perplexity, and saving. The corpus is random word ids.
+# (initial_weights and work_folder are given by tests/compat/program_runner.py; RESULT goes back)
 import math
 import os
 

@@ -24,7 +24,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if not params:
         return 0.0
     norm_type = float(norm_type)
-    norms = [_norm(p.grad.data, norm_type) for p in params]
+    norms = [_norm(p.grad.array, norm_type) for p in params]
     total = max(norms) if math.isinf(norm_type) else sum(n ** norm_type for n in norms) ** (1.0 / norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
@@ -32,7 +32,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coefficient = max_norm / (total + 1e-6)
     if not coefficient >= 1:  # also when the norm is NaN: the gradients become NaN, as in PyTorch
         for p in params:
-            p.grad.data *= p.grad.dtype.type(coefficient)
+            p.grad.array *= p.grad.dtype.type(coefficient)
     return total
 
 
@@ -46,4 +46,4 @@ def _norm(array, norm_type):
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     for p in _grads(parameters):
-        array_module(p.grad.data).clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+        array_module(p.grad.array).clip(p.grad.array, -clip_value, clip_value, out=p.grad.array)
