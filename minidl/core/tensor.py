@@ -18,12 +18,14 @@ from minidl.core.size import Size
 from minidl.core.dtypes import as_dtype, dtype_of, get_default_dtype
 from minidl.core.errors import AutogradError, ShapeError
 from minidl.core.inplace import InPlaceMethods
+from minidl.core.inplace_math import InPlaceMathMethods
 from minidl.core.printing import array_text  # laid out as minidl.set_printoptions says
 from minidl.core.tensor_math_methods import MathMethods
+from minidl.core.storage_methods import StorageMethods
 from minidl.core.tensor_methods import TensorMethods
 
 
-class Tensor(InPlaceMethods, TensorMethods, MathMethods):
+class Tensor(InPlaceMethods, InPlaceMathMethods, TensorMethods, MathMethods, StorageMethods):
     """A multi-dimensional array that records the operations applied to it for backward().
 
     Build one with :func:`minidl.tensor`, :func:`minidl.zeros`, :func:`minidl.randn` ...
