@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import warnings
 
-from minidl.core import creation, no_grad
+from minidl.core import no_grad
 from minidl.core.arguments import number, size
 from minidl.core.errors import ShapeError
 from minidl.nn import init
-from minidl.nn.module import Module, Parameter
+from minidl.nn.module import Module
+from minidl.nn.norm_state import add_scale_shift_and_running_stats
 from minidl.ops.norm import group_norm, normalize_batch
 
 
@@ -68,22 +69,7 @@ class _InstanceNorm(Module):
         self.eps = number(eps, where, "eps", minimum=0.0)
         self.momentum = None if momentum is None else number(momentum, where, "momentum")
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", creation.tensor(0, device=device))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        add_scale_shift_and_running_stats(self, self.num_features, affine, bias, track_running_stats, device, dtype)
 
     def reset_running_stats(self):
         if self.track_running_stats:

@@ -11,6 +11,7 @@ from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
 from minidl.nn.module import Module, Parameter
+from minidl.nn.norm_state import add_scale_shift_and_running_stats
 from minidl.ops.norm import normalize_batch
 
 
@@ -33,22 +34,7 @@ class _BatchNorm(Module):
             number(momentum, where, "momentum")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(creation.zeros(num_features, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features, dtype=dtype, device=device))
-            self.register_buffer("running_var", creation.ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", creation.tensor(0, device=device))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        add_scale_shift_and_running_stats(self, num_features, affine, bias, track_running_stats, device, dtype)
 
     def reset_running_stats(self):
         if self.track_running_stats:
