@@ -49,7 +49,7 @@ from minidl.core.compute_flags import (are_deterministic_algorithms_enabled, get
 from minidl import kernels
 from minidl.kernels.threads import get_num_threads, set_num_threads
 from minidl.amp import autocast
-from minidl import amp, autograd, backends, cuda, data, distributed, nn, optim, profiler, testing, utils
+from minidl import accelerator, amp, autograd, backends, cuda, data, distributed, nn, optim, profiler, testing, utils
 from minidl.io import load, save
 
 __version__ = "0.1.0"

@@ -99,3 +99,11 @@ class _Amp:
 
 
 amp = _Amp()
+
+
+def set_device(device):
+    """Make GPU ``device`` (an index or ``"cuda:N"``) the current one."""
+    if not is_available():
+        raise DeviceError("cuda.set_device: no GPU is usable (minidl.cuda.is_available() is False)")
+    index = device if isinstance(device, int) else (backend.Device(device).index or 0)
+    backend._load_cupy().cuda.Device(index).use()

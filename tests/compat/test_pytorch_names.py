@@ -91,3 +91,14 @@ def test_one_hot_any_all_match_pytorch():
             assert ours.any().item() == theirs.any().item() and ours.all().item() == theirs.all().item()
         else:
             assert ours.all(dim=library_dim).tolist() == theirs.all(dim=library_dim).tolist()
+
+
+def test_accelerator_answers_from_cuda():
+    assert minidl.accelerator.is_available() == minidl.cuda.is_available()
+    if not minidl.cuda.is_available():
+        assert minidl.accelerator.current_accelerator() is None
+        assert minidl.accelerator.device_count() == 0 and minidl.accelerator.current_device_index() == -1
+        with pytest.raises(minidl.DeviceError, match="set_device_index: no GPU is usable"):
+            minidl.accelerator.set_device_index(0)
+    else:
+        assert minidl.accelerator.current_accelerator() == "cuda"
