@@ -89,6 +89,8 @@ def _check_anomaly(node, grads):
 
 def run_backward(root, grad, retain_graph=False):
     """Backpropagate ``grad`` (an array shaped like ``root``) to every leaf that requires grad."""
+    if root._node is None and root._grad_hooks:
+        grad = hooks.run_grad_hooks(root._grad_hooks, grad, root)
     if root._node is None or root._retains_grad:
         root._accumulate(grad, copy=True)
     if root._node is None:
@@ -100,13 +102,18 @@ def run_backward(root, grad, retain_graph=False):
     pending = {}  # node -> the gradients of its outputs so far, one slot per output
     _add_gradient(pending, root._node, root._output, grad)
     order = _topological_order(root._node)
-    hooked = hooks.hooked_leaf_edges(order)  # {} unless some leaf has a post-accumulate hook
+    hooked = hooks.hooked_leaf_edges(order)  # {} unless some leaf has a hook
+    stash = {}  # id(leaf) -> the sum so far of a leaf whose gradient hooks wait for all its paths
     for node in order:
         grad_outs = pending.pop(node, None)
         if grad_outs is None:
             if hooked:
-                hooks.count_down(node, hooked)
+                hooks.count_down(node, hooked, stash)
             continue
+        if node._grad_hooks:
+            grad_outs = [g if g is None or output not in node._grad_hooks else
+                         hooks.run_grad_hooks(node._grad_hooks[output], g, node.inputs[0] if node.inputs else None)
+                         for output, g in enumerate(grad_outs)]
         if node._freed:
             raise AutogradError(
                 f"{node.name}: trying to backward through the graph a second time (or to use values "
@@ -131,7 +138,9 @@ def run_backward(root, grad, retain_graph=False):
             if type(input_grad) is not type(data) or input_grad.shape != data.shape or input_grad.dtype != data.dtype:
                 input_grad = _checked_gradient(node, index, input_grad, tensor, out_dtype)
             parent, output = node.parents[index]
-            if parent is None or tensor._retains_grad:
+            if parent is None and tensor._grad_hooks:
+                stash[id(tensor)] = input_grad.copy() if id(tensor) not in stash else stash[id(tensor)] + input_grad
+            elif parent is None or tensor._retains_grad:
                 shared = any(input_grad is g for g in grad_outs) or input_grad.base is not None or \
                     sum(g is input_grad for g in grads) > 1
                 # a retained non-leaf grad must not share memory with the gradient still flowing upstream
@@ -139,7 +148,7 @@ def run_backward(root, grad, retain_graph=False):
             if parent is not None:
                 _add_gradient(pending, parent, output, input_grad)
         if hooked:
-            hooks.count_down(node, hooked)
+            hooks.count_down(node, hooked, stash)
         if not retain_graph:
             node.release()
 

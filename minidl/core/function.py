@@ -67,6 +67,7 @@ class Function:
     _saved_versions = ()
     _stack = None      # forward traceback under detect_anomaly
     _freed = False
+    _grad_hooks = None  # output index -> {key: hook}: Tensor.register_hook on this node's outputs
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -1,4 +1,10 @@
-"""Post-accumulate gradient hooks: code that runs once a leaf's gradient is complete.
+"""Gradient hooks: code that sees a tensor's gradient during ``backward()``.
+
+``tensor.register_hook(hook)`` (PyTorch's name) calls ``hook(grad)`` with the tensor's gradient
+before it is used; a tensor it returns replaces the gradient. For a non-leaf tensor the hooks
+live on the node that made it and run when that node's output gradients are complete; for a
+leaf they run on the sum of all its paths, once per backward, before the sum is added into
+``.grad`` (the contributions wait in a stash until the leaf's last edge is done).
 
 ``leaf.register_post_accumulate_grad_hook(hook)`` (PyTorch's name) calls ``hook(leaf)``
 during ``backward()``, right after the last gradient of that backward pass has been
@@ -42,19 +48,34 @@ def hooked_leaf_edges(order):
     edges = {}
     for node in order:
         for tensor, (parent, _) in zip(node.inputs, node.parents):
-            if parent is None and tensor._post_accumulate_hooks:
+            if parent is None and (tensor._post_accumulate_hooks or tensor._grad_hooks):
                 edges[id(tensor)] = edges.get(id(tensor), 0) + 1
     return edges
 
 
-def count_down(node, edges):
-    """``node`` is done: count its edges to hooked leaves down, and run the hooks of a leaf whose last
-    edge this was (when the leaf has a gradient)."""
+def count_down(node, edges, stash):
+    """``node`` is done: count its edges to hooked leaves down; at a leaf's last edge, add its stashed
+    gradient (through its gradient hooks) into ``.grad`` and run its post-accumulate hooks."""
     for tensor, (parent, _) in zip(node.inputs, node.parents):
         if parent is None and id(tensor) in edges:
             edges[id(tensor)] -= 1
             if edges[id(tensor)] == 0:
-                run_hooks(tensor)
+                if id(tensor) in stash:
+                    tensor._accumulate(run_grad_hooks(tensor._grad_hooks, stash.pop(id(tensor)), tensor), copy=True)
+                if tensor._post_accumulate_hooks:
+                    run_hooks(tensor)
+
+
+def run_grad_hooks(grad_hooks, grad, tensor):
+    """``grad`` (an array) after each of ``grad_hooks`` has seen it as a tensor; a returned tensor replaces it."""
+    for hook in tuple(grad_hooks.values()):
+        result = hook(tensor._plain(grad))
+        if result is not None:
+            if tuple(result.shape) != tuple(grad.shape):
+                raise ValueError(f"hook: a gradient hook returned shape {tuple(result.shape)} for a gradient of "
+                                 f"shape {tuple(grad.shape)}; return a tensor of the gradient's shape (or None)")
+            grad = result.array
+    return grad
 
 
 def run_hooks(leaf):

@@ -32,7 +32,7 @@ class Tensor(InPlaceMethods, InPlaceMathMethods, TensorMethods, MathMethods, Sto
     """
 
     __slots__ = ("array", "grad", "_requires_grad", "_node", "_output", "_version", "_retains_grad",
-                 "_post_accumulate_hooks", "__weakref__")
+                 "_post_accumulate_hooks", "_grad_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators (ndarray + Tensor -> Tensor)
 
     def __init__(self, data, requires_grad=False):
@@ -50,6 +50,7 @@ class Tensor(InPlaceMethods, InPlaceMathMethods, TensorMethods, MathMethods, Sto
         self._version = [0]
         self._retains_grad = False
         self._post_accumulate_hooks = None
+        self._grad_hooks = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -66,6 +67,7 @@ class Tensor(InPlaceMethods, InPlaceMathMethods, TensorMethods, MathMethods, Sto
         tensor._version = [0]
         tensor._retains_grad = False
         tensor._post_accumulate_hooks = None
+        tensor._grad_hooks = None
         return tensor
 
     # --- attributes ---------------------------------------------------------
@@ -293,6 +295,27 @@ class Tensor(InPlaceMethods, InPlaceMathMethods, TensorMethods, MathMethods, Sto
         """Keep ``.grad`` for this non-leaf tensor too after backward()."""
         self._retains_grad = self._node is not None
         return self
+
+    @staticmethod
+    def _plain(array):
+        """A tensor of ``array`` without history (a plain Tensor, whichever subclass asks)."""
+        return Tensor._from_op(array, None)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` with this tensor's gradient in every backward(), before the gradient is used:
+        a leaf's once per backward with the sum of all its paths, before it is added into ``.grad``. A
+        tensor the hook returns replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise AutogradError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be callable, got {type(hook).__name__}")
+        if self._node is None:
+            if self._grad_hooks is None:
+                self._grad_hooks = {}
+            return hooks.add_hook(self._grad_hooks, hook)
+        if self._node._grad_hooks is None:
+            self._node._grad_hooks = {}
+        return hooks.add_hook(self._node._grad_hooks.setdefault(self._output, {}), hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` in every backward() after this leaf's gradient is complete in ``.grad``;
