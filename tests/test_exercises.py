@@ -398,3 +398,76 @@ def test_grading_an_overflowing_answer_raises_no_warning_and_restores_numpy_stat
         warnings.simplefilter("error")  # an overflow warning escaping the grader would raise here
         result = outcome(8, "stable_softmax", lambda x: np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True))
     assert result.status == "FAIL" and np.geterr() == before
+
+
+# ---------------------------------------------------------------- chapters 09 and 10
+
+def ring_reduce_scatter_only(arrays):
+    """Wrong: stops after the reduce-scatter, so each worker holds one finished chunk only."""
+    p = len(arrays)
+    chunks = [[c.astype(np.float64).copy() for c in np.array_split(np.asarray(a), p)] for a in arrays]
+    for step in range(p - 1):
+        sent = [(k, (k - step) % p, chunks[k][(k - step) % p].copy()) for k in range(p)]
+        for k, c, values in sent:
+            chunks[(k + 1) % p][c] = chunks[(k + 1) % p][c] + values
+    return np.stack([np.concatenate(worker) for worker in chunks]), np.full(p, p - 1)
+
+
+def quantize_without_the_127(w):
+    scale = np.abs(w).max(axis=1)
+    scale = np.where(scale > 0, scale, 1.0)
+    return np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8), scale
+
+
+def quantize_by_floor(w):
+    q, scale = reference(10, "quantize_symmetric_per_channel")(w)
+    return np.clip(np.floor(w / scale[:, None]), -127, 127).astype(np.int8), scale
+
+
+def int8_matmul_in_int8(x_q, x_scale, w_q, w_scale):
+    with np.errstate(all="ignore"):
+        accumulator = (x_q[:, None, :] * w_q[None, :, :]).sum(axis=-1, dtype=np.int8)
+    return accumulator, accumulator.astype(np.float64) * x_scale * w_scale
+
+
+#: (description, chapter, exercise, wrong answer, a phrase the hint must contain)
+PLANTED_09_10 = [
+    ("plain mean of unequal shards' gradients", 9, "average_shard_gradients",
+     lambda gradients, sizes: np.mean(gradients, axis=0), "weight each shard"),
+    ("a ring that only reduce-scatters", 9, "ring_allreduce", ring_reduce_scatter_only, "all-gather"),
+    ("ring cost without the 2 of the bandwidth term", 9, "allreduce_time",
+     lambda s, n, beta, alpha: (n - 1) / n * s / beta + 2 * (n - 1) * alpha, "2(N−1)/N"),
+    ("ring cost with one latency per worker", 9, "allreduce_time",
+     lambda s, n, beta, alpha: 2 * (n - 1) / n * s / beta + n * alpha, "one latency per step"),
+    ("forgotten 1/127 in the scale", 10, "quantize_symmetric_per_channel", quantize_without_the_127,
+     "constant factor"),
+    ("rounding by floor instead of round", 10, "quantize_symmetric_per_channel", quantize_by_floor, "NEAREST"),
+    ("int8 products summed in int8", 10, "int8_matmul", int8_matmul_in_int8, "int32"),
+    ("rescale by the weight's scale only", 10, "int8_matmul",
+     lambda x_q, x_scale, w_q, w_scale: (x_q.astype(np.int32) @ w_q.astype(np.int32).T,
+                                         (x_q.astype(np.int32) @ w_q.astype(np.int32).T) * w_scale),
+     "constant factor"),
+    ("LoRA merged without alpha/r", 10, "lora_merge", lambda w, a, b, alpha, r: w + b @ a, "alpha / r"),
+    ("LoRA merged in place", 10, "lora_merge",
+     lambda w, a, b, alpha, r: w.__iadd__(alpha / r * (b @ a)), "new array"),
+]
+
+
+@pytest.mark.parametrize("description,number,name,wrong,phrase", PLANTED_09_10, ids=[p[0] for p in PLANTED_09_10])
+def test_a_planted_mistake_of_chapters_09_and_10_fails_with_the_element_and_a_hint(description, number, name, wrong,
+                                                                                    phrase):
+    test_a_planted_mistake_fails_with_the_element_and_a_hint(description, number, name, wrong, phrase)
+
+
+def test_chapters_09_and_10_have_exercises_and_point_at_minidl():
+    assert {9, 10} <= set(CHAPTERS)
+    for number in (9, 10):
+        for exercise in checker.chapter(number).EXERCISES:
+            assert "``minidl/" in exercise.solution.__doc__, exercise.name
+
+
+def test_the_ring_sends_two_p_minus_one_messages_per_worker():
+    result = outcome(9, "ring_allreduce", lambda arrays: (np.tile(np.sum(arrays, axis=0), (len(arrays), 1)),
+                                                          np.full(len(arrays), len(arrays) - 1)))
+    assert result.status == "FAIL" and "messages" in result.message and "p − 1" in result.hint
+    assert re.search(r"element \(\d+,?\)", result.message), result.message
