@@ -25,7 +25,7 @@
 # sentence and predict them from both sides. We do exactly this with `MiniBERT`, first on
 # Chinese news and then on the *unlabelled* text of the reviews we want to classify,
 # fine-tune it on the labelled reviews, and compare it with the same network trained from
-# scratch and with a bag-of-characters linear model.
+# scratch and with two linear models: a bag of characters, and TF-IDF of characters and pairs.
 
 # %%
 import json
@@ -280,6 +280,61 @@ results["bag of characters + logistic regression"] = {
 chapter.record("baseline seconds", round(time.perf_counter() - started, 1))
 
 # %% [markdown]
+# ## A stronger cheap baseline: TF-IDF over characters and character pairs
+#
+# Pairs of adjacent characters carry much of the sentiment that single ones miss (不错 "not bad",
+# 好评, 失望). Count every character 1-gram and 2-gram $g$ in review $x$ (tf), weight it by how rare
+# it is among the $n$ training reviews, $\mathrm{idf}(g) = \ln\frac{1 + n}{1 + \mathrm{df}(g)} + 1$
+# ($\mathrm{df}$: the reviews containing $g$), and scale each review's vector to length 1: the
+# TF-IDF features of scikit-learn's `TfidfVectorizer(analyzer="char", ngram_range=(1, 2))`, built
+# from the training reviews only. The classifier is the same logistic regression, one `nn.Linear`.
+
+# %%
+from collections import Counter
+
+
+def character_grams(text):
+    """The character 1- and 2-grams of a text (lowercased, as TfidfVectorizer does)."""
+    text = text.lower()
+    return list(text) + [text[i:i + 2] for i in range(len(text) - 1)]
+
+
+class TfidfCharacters(minidl.nn.Module):
+    """Row numbers -> TF-IDF vectors (unit length) of the texts it was built with: the training texts,
+    which define the vocabulary and the idf, then the others."""
+
+    def __init__(self, train_texts, other_texts):
+        super().__init__()
+        counts = [Counter(character_grams(text)) for text in train_texts]
+        frequency = Counter(gram for grams in counts for gram in grams)
+        self.vocabulary = {gram: index for index, gram in enumerate(sorted(frequency))}
+        idf = np.log((1 + len(train_texts)) / (1 + np.array([frequency[g] for g in sorted(frequency)]))) + 1
+        self.rows = []
+        for grams in counts + [Counter(character_grams(text)) for text in other_texts]:
+            known = [(self.vocabulary[g], count) for g, count in grams.items() if g in self.vocabulary]
+            index = np.array([i for i, _ in known], dtype=np.int64)
+            value = np.array([count for _, count in known], dtype=np.float64) * idf[index]
+            self.rows.append((index, (value / max(np.linalg.norm(value), 1e-12)).astype(np.float32)))
+
+    def forward(self, rows):
+        dense = np.zeros((len(rows), len(self.vocabulary)), dtype=np.float32)
+        for position, row in enumerate(rows.numpy()):
+            index, value = self.rows[row]
+            dense[position, index] = value
+        return minidl.tensor(dense)
+
+
+started = time.perf_counter()
+tfidf_row = results["TF-IDF of characters and character pairs + logistic regression"] = {}
+for size in TRAIN_SIZES:
+    features = TfidfCharacters(sentiment["train_sentences"][:size], sentiment["test_sentences"])
+    tfidf_row[size] = logistic_regression(
+        np.arange(size), train_labels[:size], size + np.arange(len(test_ids)), test_labels, len(features.vocabulary),
+        featurize=features, epochs=max(RUN["baseline_epochs"], -(-MIN_FINETUNE_STEPS * 64 // size)))
+    chapter.record(f"TF-IDF vocabulary (character 1- and 2-grams), {size} reviews", len(features.vocabulary))
+chapter.record("TF-IDF baseline seconds", round(time.perf_counter() - started, 1))
+
+# %% [markdown]
 # ## A linear probe: what do the pretrained features know about sentiment?
 #
 # Freeze an encoder, average its outputs $H$ over each review's characters, and train only
@@ -352,6 +407,17 @@ if not chapter.quick:  # quick mode pretrains for seconds: it shows the pipeline
 # against 0.806 and 0.801. With many labels the from-scratch model learns much of the same from
 # the labels themselves, so the gap narrows. The linear probe agrees: frozen pretrained
 # features predict sentiment better than frozen random ones (0.69 against 0.66 on 2,000 reviews).
+#
+# **But a stronger cheap baseline beats all of them.** TF-IDF over character 1- and 2-grams with
+# the same logistic regression reached 0.780 on 1,000 training reviews and 0.841 on all of them
+# (this cell run with the full mode's sizes; scikit-learn's `TfidfVectorizer` and
+# `LogisticRegression` give 0.774 and 0.842 on the same split): above the fine-tuned MiniBERT's
+# 0.768 and 0.830. Adjacent-character pairs are most of what our minutes of pretraining on three
+# million characters have learned to use, and the linear model gets them for free. Pretraining
+# does beat the from-scratch Transformer and single-character counts; to beat character pairs
+# it needs what made BERT strong — far more text, more steps, a larger model, masking of whole
+# words or spans so the model must learn more than which character follows which. We have not
+# closed that gap here.
 #
 # It did not come for free. What we measured on the way, each with the same network, the
 # same fine-tuning budget and 1,000 training reviews (from scratch: 0.715–0.722):
