@@ -162,7 +162,8 @@ stage_losses = {}
 started = time.perf_counter()
 for stage, ids in (("news", news_ids), ("review text", review_text_ids)):
     losses = pretrain(pretrained, tokenizer, ids, RUN["pretrain_steps"], batch_size=32, lr=5e-3, mask_prob=MASK_PROB,
-                      seed=len(stage_losses), max_seconds=RUN["pretrain_seconds"], description=f"pretraining: {stage}")
+                      seed=len(stage_losses), max_seconds=RUN["pretrain_seconds"], min_steps=min(60, RUN["pretrain_steps"]),
+                      description=f"pretraining: {stage}")
     stage_losses[stage] = losses
     chapter.record(f"pretraining steps on {stage}", len(losses))
     chapter.record(f"MLM loss on {stage}, first 20 steps", float(losses[:20].mean()))

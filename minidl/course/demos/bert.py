@@ -66,11 +66,12 @@ def masked_lm_loss(model, inputs, labels):
 
 
 def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, mask_prob=0.15, warmup=None, weight_decay=0.01,
-             seed=0, max_seconds=None, progress=True, description="pretraining"):
+             seed=0, max_seconds=None, min_steps=0, progress=True, description="pretraining"):
     """Masked-LM training on random batches of ``ids`` with AdamW and linear warmup/decay.
 
     Each batch is masked afresh (``mask_tokens`` with ``mask_prob``, 80/10/10). Returns the
-    per-step losses (nats per masked token). Stops early after ``max_seconds``.
+    per-step losses (nats per masked token). Stops early after ``max_seconds``, but never before
+    ``min_steps`` steps (so a busy machine still trains enough to show the loss falling).
     """
     rng = np.random.default_rng(seed)
     optimizer = AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -89,7 +90,7 @@ def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, mask_prob=0.1
         losses.append(loss.item())
         bar.update()
         bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
-        if max_seconds is not None and time.perf_counter() - started > max_seconds:
+        if max_seconds is not None and len(losses) >= min_steps and time.perf_counter() - started > max_seconds:
             break
     bar.close()
     return np.array(losses)
