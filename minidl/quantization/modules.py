@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minidl.core.backend import array_module
+from minidl.core.backend import array_module, to_device
 from minidl.core.creation import as_tensor
 from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
@@ -40,8 +40,9 @@ def quantize_weight(weight, ch_axis=0):
     """(int8 values, float32 scales): symmetric, one scale per index along ``ch_axis`` (output channels)."""
     observer = PerChannelMinMaxObserver(ch_axis=ch_axis, dtype=qint8, qscheme="per_channel_symmetric")
     observer(weight)
-    scale, _ = observer.calculate_qparams()
-    return quantize_array(weight.array, scale.array, 0, -128, 127, np.int8, ch_axis), scale.array
+    scale, _ = observer.calculate_qparams()  # observers keep their statistics on the host
+    scale = to_device(scale.array.astype(np.float32), weight.device)
+    return quantize_array(weight.array, scale, 0, -128, 127, np.int8, ch_axis), scale
 
 
 def dynamic_input_qparams(x):
@@ -66,7 +67,7 @@ class _Int8Weight(Module):
     def _store(self, weight, bias, ch_axis=0):
         q, scale = quantize_weight(weight, ch_axis)
         self.register_buffer("weight_int8", as_tensor(q))
-        self.register_buffer("weight_scale", as_tensor(scale.astype(np.float32)))
+        self.register_buffer("weight_scale", as_tensor(scale))
         self.register_buffer("bias", None if bias is None else as_tensor(bias.array.astype(np.float32)))
         self.ch_axis = ch_axis
 
@@ -200,7 +201,7 @@ class Int8InProjection:
         attention._parameters.pop("in_proj_weight", None)
         attention.__dict__.pop("in_proj_weight", None)
         attention.register_buffer("in_proj_weight_int8", as_tensor(q))
-        attention.register_buffer("in_proj_weight_scale", as_tensor(scale.astype(np.float32)))
+        attention.register_buffer("in_proj_weight_scale", as_tensor(scale))
         hook = Int8InProjection()
         hook(attention, ())
         attention.register_forward_pre_hook(hook)
