@@ -15,9 +15,8 @@ import warnings
 from minidl.core import no_grad
 from minidl.core.arguments import number, size
 from minidl.core.errors import ShapeError
-from minidl.nn import init
 from minidl.nn.module import Module
-from minidl.nn.norm_state import add_scale_shift_and_running_stats
+from minidl.nn.norm_state import ResetsScaleShiftAndRunningStats, add_scale_shift_and_running_stats
 from minidl.ops.norm import group_norm, normalize_batch
 
 
@@ -54,7 +53,7 @@ def _update_running(input, running_mean, running_var, momentum, positions):  # n
             running._modified()
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(ResetsScaleShiftAndRunningStats, Module):
     """What InstanceNorm1d and InstanceNorm2d share: γ (ones) and β (zeros, unless ``bias=False``) of shape
     (num_features,) when ``affine``; running_mean (zeros), running_var (ones) and num_batches_tracked buffers when
     ``track_running_stats`` (as PyTorch's; the batch count is kept but not used)."""
@@ -70,19 +69,6 @@ class _InstanceNorm(Module):
         self.momentum = None if momentum is None else number(momentum, where, "momentum")
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         add_scale_shift_and_running_stats(self, self.num_features, affine, bias, track_running_stats, device, dtype)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            init.zeros_(self.running_mean)
-            init.ones_(self.running_var)
-            self.num_batches_tracked.array[...] = 0
-
-    def reset_parameters(self):
-        self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
 
     def forward(self, x):
         where, unbatched = type(self).__name__, self.spatial + 1

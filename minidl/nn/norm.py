@@ -11,11 +11,11 @@ from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from minidl.nn import init
 from minidl.nn.module import Module, Parameter
-from minidl.nn.norm_state import add_scale_shift_and_running_stats
+from minidl.nn.norm_state import ResetsScaleShiftAndRunningStats, add_scale_shift_and_running_stats
 from minidl.ops.norm import normalize_batch
 
 
-class _BatchNorm(Module):
+class _BatchNorm(ResetsScaleShiftAndRunningStats, Module):
     """γ·(x - μ)/√(σ² + ε) + β per channel; batch statistics in training, running statistics in eval.
 
     Buffers as in PyTorch: ``running_mean`` (starts at 0), ``running_var`` (starts at 1),
@@ -35,20 +35,6 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         add_scale_shift_and_running_stats(self, num_features, affine, bias, track_running_stats, device, dtype)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            self.running_mean.array[...] = 0
-            self.running_var.array[...] = 1
-            self.num_batches_tracked.array[...] = 0
-
-    def reset_parameters(self):
-        """Running statistics reset; γ = 1 and β = 0 (the state at construction)."""
-        self.reset_running_stats()
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
 
     def forward(self, x):
         where = type(self).__name__

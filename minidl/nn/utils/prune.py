@@ -158,34 +158,32 @@ class Identity(BasePruningMethod):
         return default_mask
 
 
-class RandomUnstructured(BasePruningMethod):
+class _UnstructuredByScore(BasePruningMethod):
+    """Prunes the ``amount`` entries with the lowest scores (``_scores``; ties: first in row-major order)."""
+
+    def __init__(self, amount):
+        self.amount = _checked_amount(amount)
+
+    def _mask(self, t, default_mask):
+        count = _count(self.amount, t.size)
+        mask = default_mask.copy()
+        if count:
+            mask.reshape(-1)[array_module(t).argsort(self._scores(t), kind="stable")[:count]] = 0
+        return mask
+
+
+class RandomUnstructured(_UnstructuredByScore):
     """Prunes ``amount`` entries chosen at random (uniformly, from minidl's generator)."""
 
-    def __init__(self, amount):
-        self.amount = _checked_amount(amount)
-
-    def _mask(self, t, default_mask):
-        count = _count(self.amount, t.size)
-        mask = default_mask.copy()
-        if count:
-            scores = creation.default_generator().random(t.size)
-            mask.reshape(-1)[np.argsort(-scores, kind="stable")[:count]] = 0
-        return mask
+    def _scores(self, t):
+        return -array_module(t).asarray(creation.default_generator().random(t.size))
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_UnstructuredByScore):
     """Prunes the ``amount`` entries of smallest absolute value."""
 
-    def __init__(self, amount):
-        self.amount = _checked_amount(amount)
-
-    def _mask(self, t, default_mask):
-        count = _count(self.amount, t.size)
-        mask = default_mask.copy()
-        if count:
-            xp = array_module(t)
-            mask.reshape(-1)[xp.argsort(abs(t).reshape(-1), kind="stable")[:count]] = 0
-        return mask
+    def _scores(self, t):
+        return abs(t).reshape(-1)
 
 
 class RandomStructured(BasePruningMethod):
