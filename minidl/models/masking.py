@@ -12,6 +12,11 @@ position. The labels hold that original id there and -100 (``F.cross_entropy``'s
 default ``ignore_index``) everywhere else, so the loss counts selected positions only.
 The 10% random and 10% unchanged cases keep the model from learning that only
 [MASK] positions matter, since [MASK] never occurs when the model is fine-tuned.
+
+**Whole-word masking** (BERT's later release; Cui et al., 2019, for Chinese) selects
+words rather than tokens: given each position's word number, every word is selected
+with probability ``mask_prob`` and then all its tokens are. A model can no longer
+recover 济 from 经_ by knowing that the two make one word; it must read the context.
 """
 
 from __future__ import annotations
@@ -49,12 +54,17 @@ def special_ids_of(tokenizer_or_ids):
     return mask_id, np.array(sorted(never), dtype=np.int64), candidates
 
 
-def mask_tokens(ids, tokenizer_or_ids, rng, mask_prob=0.15, mask_ratio=0.8, random_ratio=0.1):
+def mask_tokens(ids, tokenizer_or_ids, rng, mask_prob=0.15, mask_ratio=0.8, random_ratio=0.1, words=None):
     """(inputs, labels): ``ids`` corrupted by BERT's 80/10/10 rule, and the MLM targets.
 
     For every position, independently:  selected ~ Bernoulli(mask_prob) (never at [PAD],
     [CLS], [SEP]); then u ~ U(0, 1) picks [MASK] if u < 0.8, a random ordinary token if
     0.8 ≤ u < 0.9, the original token otherwise. ``labels = ids`` where selected, else -100.
+
+    ``words`` (optional, whole-word masking): non-negative integers of the shape of ``ids``
+    numbering the words within each row (along the last axis), equal at the positions of one
+    word. Then one Bernoulli(mask_prob) draw per word selects all of its positions, and the
+    80/10/10 choice is still made per position.
 
     ``ids``: an integer array or tensor of any shape; the results have the same kind
     (tensor or NumPy array), shape and dtype int64. ``rng``: a ``numpy.random.Generator``,
@@ -77,7 +87,8 @@ def mask_tokens(ids, tokenizer_or_ids, rng, mask_prob=0.15, mask_ratio=0.8, rand
     original = original.astype(np.int64)
     mask_id, never, candidates = special_ids_of(tokenizer_or_ids)
 
-    selected = (rng.random(original.shape) < mask_prob) & ~np.isin(original, never)
+    draws = rng.random(original.shape) if words is None else _draws_per_word(words, original.shape, rng)
+    selected = (draws < mask_prob) & ~np.isin(original, never)
     choice = rng.random(original.shape)
     to_mask = selected & (choice < mask_ratio)
     to_random = selected & (choice >= mask_ratio) & (choice < mask_ratio + random_ratio)
@@ -88,3 +99,16 @@ def mask_tokens(ids, tokenizer_or_ids, rng, mask_prob=0.15, mask_ratio=0.8, rand
     if is_tensor:
         return creation.as_tensor(inputs, device=ids.device), creation.as_tensor(labels, device=ids.device)
     return inputs, labels
+
+
+def _draws_per_word(words, shape, rng):
+    """One U(0, 1) draw per word of each row, repeated at every position of the word."""
+    words = np.asarray(to_numpy(words.array) if isinstance(words, Tensor) else words)
+    if words.shape != shape:
+        raise ValueError(f"mask_tokens: words must have the shape of ids, {tuple(shape)}, got {words.shape}")
+    if words.dtype.kind not in "iu" or (words.size and words.min() < 0):
+        raise ValueError("mask_tokens: words must hold non-negative integer word numbers, got "
+                         f"dtype {words.dtype}" + (f" with minimum {words.min()}" if words.size else ""))
+    rows = words.reshape(-1, shape[-1]) if words.ndim else words.reshape(1, 1)
+    per_word = rng.random((rows.shape[0], int(rows.max(initial=0)) + 1))
+    return np.take_along_axis(per_word, rows.astype(np.int64), axis=1).reshape(shape)

@@ -208,6 +208,7 @@ def test_real_sentiment_counts():
 def test_news_strips_tags_and_keeps_lines(tmp_path):
     path = write_text(tmp_path / "data.txt", ["迈/b 向/e 新/s 世/b 纪/m 年/e", "", "（/s １/s ／/s ）/s", "//s a/s"])
     assert load_chinese_news(path) == "迈向新世纪年\n（１／）\n/a"
+    assert load_chinese_news(path, segmented=True) == "迈向 新 世纪年\n（ １ ／ ）\n/ a"
 
 
 def test_news_rejects_untagged_text(tmp_path):
@@ -225,3 +226,5 @@ def test_news_missing_names_the_install_command(tmp_path):
 def test_real_news_text():
     text = load_chinese_news()
     assert len(text) == 1861140 and text.count("\n") == 19483 and "/" not in text[:1000]
+    words = load_chinese_news(segmented=True)
+    assert words.replace(" ", "") == text and words.startswith("迈向 充满 希望 的 新 世纪")

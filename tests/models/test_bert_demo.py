@@ -24,6 +24,48 @@ def test_text_windows_cut_long_lines_into_pieces_and_drop_short_ones(tokenizer):
     assert tokenizer.decode(ids[2]) == "今天"
 
 
+def test_word_windows_number_the_words_of_each_piece(tokenizer):
+    ids, words = bert.word_windows(tokenizer, ["今天 天气 很 好 今天 天气 很 好 今天", "好"], max_length=8, min_chars=2)
+    np.testing.assert_array_equal(ids, bert.text_windows(tokenizer, ["今天天气很好今天天气很好今天", "好"], 8, 2))
+    # pieces 今天天气很好 | 今天天气很好 | 今天, each renumbered from word 1; [CLS], [SEP], padding are word 0
+    np.testing.assert_array_equal(words, [[0, 1, 1, 2, 2, 3, 4, 0], [0, 1, 1, 2, 2, 3, 4, 0],
+                                          [0, 1, 1, 0, 0, 0, 0, 0]])
+
+
+def test_word_windows_renumber_a_word_cut_by_the_window(tokenizer):
+    ids, words = bert.word_windows(tokenizer, ["今天天 气很好"], max_length=4, min_chars=1)
+    # pieces 今天 | 天气 | 很好: the first word 今天天 is cut; 天 begins the second piece as its word 1
+    np.testing.assert_array_equal(words[:, 1:3], [[1, 1], [1, 2], [1, 1]])
+
+
+def test_segment_by_dictionary_takes_the_longest_word_from_the_left():
+    dictionary = {"今天", "天气", "今天天气", "很好"}
+    assert bert.segment_by_dictionary("今天天气很好吗", dictionary) == ["今天天气", "很好", "吗"]
+    assert bert.segment_by_dictionary("天今天气", dictionary) == ["天", "今天", "气"]
+    assert bert.segment_by_dictionary("", dictionary) == []
+    assert bert.segment_by_dictionary("今天天气", dictionary, longest=2) == ["今天", "天气"]
+
+
+def test_whole_word_pretraining_masks_words_whole(tokenizer, monkeypatch):
+    selections = []
+
+    def recording_mask_tokens(batch, tokenizer, rng, mask_prob, words):
+        inputs, labels = mask_tokens(batch, tokenizer, rng, mask_prob=mask_prob, words=words)
+        selections.append((labels != -100, words))
+        return inputs, labels
+
+    monkeypatch.setattr(bert, "mask_tokens", recording_mask_tokens)
+    ids, words = bert.word_windows(tokenizer, ["今天 天气 很好", "这家 店 很 差"] * 4, 12, min_chars=2)
+    bert.pretrain(bert.make_model(len(tokenizer), CONFIG), tokenizer, ids, steps=5, batch_size=8, mask_prob=0.5,
+                  progress=False, words=words)
+    for selected, numbers in selections:
+        for row in range(len(numbers)):
+            for word in range(1, numbers[row].max() + 1):
+                chosen = selected[row][numbers[row] == word]
+                assert chosen.all() or not chosen.any()
+    assert any(selected.any() for selected, _ in selections)
+
+
 def test_masked_lm_loss_at_selected_positions_equals_the_full_mlm_loss(tokenizer):
     minidl.manual_seed(0)
     model = bert.make_model(len(tokenizer), CONFIG).eval()
@@ -46,8 +88,8 @@ def test_pretraining_lowers_the_masked_lm_loss(tokenizer):
 def test_pretraining_masks_each_batch_with_the_given_probability(tokenizer, monkeypatch):
     shares = []
 
-    def counting_mask_tokens(batch, tokenizer, rng, mask_prob):
-        inputs, labels = mask_tokens(batch, tokenizer, rng, mask_prob=mask_prob)
+    def counting_mask_tokens(batch, tokenizer, rng, mask_prob, words):
+        inputs, labels = mask_tokens(batch, tokenizer, rng, mask_prob=mask_prob, words=words)
         ordinary = ~np.isin(batch, [tokenizer.pad_id, tokenizer.cls_id, tokenizer.sep_id])
         shares.append((labels != -100).sum() / ordinary.sum())
         return inputs, labels

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minidl
 from minidl.data.tokenizer import CharTokenizer
@@ -113,6 +115,54 @@ def test_mask_tokens_rejects_bad_arguments():
         mask_tokens(ids, TOKENIZER, np.random.default_rng(0), mask_prob=1.5)
     with pytest.raises(ValueError, match="missing"):
         mask_tokens(ids, {"mask_id": MASK}, np.random.default_rng(0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 4), length=st.integers(1, 30),
+       mask_prob=st.sampled_from([0.0, 0.15, 0.5, 1.0]))
+def test_whole_word_masking_selects_every_position_of_a_word_or_none(seed, rows, length, mask_prob):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, V, (rows, length))
+    starts = rng.random((rows, length)) < 0.4
+    starts[:, 0] = True
+    words = np.cumsum(starts, axis=1) - 1  # words of random lengths
+    inputs, labels = mask_tokens(ids, TOKENIZER, rng, mask_prob=mask_prob, words=words)
+    eligible = ~np.isin(ids, [PAD, CLS, SEP])
+    selected = labels != IGNORE_INDEX
+    assert not (selected & ~eligible).any()
+    for row in range(rows):
+        for word in np.unique(words[row]):
+            at = (words[row] == word) & eligible[row]
+            assert selected[row][at].all() or not selected[row][at].any(), "a word is selected whole or not at all"
+    if mask_prob in (0.0, 1.0):
+        assert (selected == (eligible & (mask_prob == 1.0))).all()
+    np.testing.assert_array_equal(inputs[~selected], ids[~selected])
+
+
+def test_whole_word_masking_selects_words_at_mask_prob():
+    """Each word is selected with probability 15% (|z| < 4.5), and whole-word runs equal per-token ones
+    when every token is its own word."""
+    ids = corpus_ids(np.random.default_rng(7))
+    words = np.arange(ids.shape[1]) // 3 + np.zeros_like(ids)  # words of three tokens
+    labels = mask_tokens(ids, TOKENIZER, np.random.default_rng(8), words=words)[1]
+    eligible = ~np.isin(ids, [PAD, CLS, SEP])
+    first_of_word = (np.arange(ids.shape[1]) % 3 == 0) & eligible
+    n = first_of_word.sum()
+    assert abs(((labels != IGNORE_INDEX) & first_of_word).sum() - 0.15 * n) / np.sqrt(n * 0.15 * 0.85) < 4.5
+    own_words = np.arange(ids.shape[1]) + np.zeros_like(ids)
+    per_token = mask_tokens(ids, TOKENIZER, np.random.default_rng(9))
+    np.testing.assert_array_equal(per_token[1], mask_tokens(ids, TOKENIZER, np.random.default_rng(9),
+                                                            words=own_words)[1])
+
+
+def test_whole_word_masking_rejects_bad_words():
+    ids = np.array([[CLS, 7, 8, SEP]])
+    with pytest.raises(ValueError, match=r"words must have the shape of ids, \(1, 4\)"):
+        mask_tokens(ids, TOKENIZER, np.random.default_rng(0), words=np.zeros((1, 3), dtype=int))
+    with pytest.raises(ValueError, match="non-negative integer word numbers"):
+        mask_tokens(ids, TOKENIZER, np.random.default_rng(0), words=np.array([[0, 1, -1, 2]]))
+    with pytest.raises(ValueError, match="non-negative integer word numbers"):
+        mask_tokens(ids, TOKENIZER, np.random.default_rng(0), words=np.zeros((1, 4)))
 
 
 # --- MiniBERT --------------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 The functions chapter 06 calls:
 
 * :func:`text_windows` cuts lines of text (news, unlabelled reviews) into [CLS] line [SEP] rows of a fixed length;
+  :func:`word_windows` does the same with lines of space-separated words and numbers each row's words, for
+  whole-word masking, and :func:`segment_by_dictionary` splits unsegmented text into words of a dictionary;
 * :func:`pretrain` trains the masked-LM objective on random batches of those rows;
 * :func:`finetune` trains the [CLS] classifier on labelled sentences and returns the test accuracy;
 * :func:`bag_of_characters_baseline` is logistic regression on character counts.
@@ -37,15 +39,47 @@ def text_windows(tokenizer, lines, max_length, min_chars=8):
 
     Lines longer than the window are cut into consecutive pieces, so no text is thrown away.
     """
-    pieces = []
-    step = max_length - 2
-    for line in lines:
-        for start in range(0, len(line), step):
-            piece = line[start:start + step]
-            if len(piece) >= min_chars:
-                pieces.append(piece)
-    ids, _ = tokenizer.batch_encode(pieces, max_length)
+    ids, _ = tokenizer.batch_encode(_pieces(lines, max_length - 2, min_chars), max_length)
     return ids
+
+
+def _pieces(lines, step, min_chars):
+    """Each line cut into consecutive pieces of ``step`` items; the pieces shorter than ``min_chars`` dropped."""
+    return [line[start:start + step] for line in lines for start in range(0, len(line), step)
+            if len(line[start:start + step]) >= min_chars]
+
+
+def word_windows(tokenizer, segmented_lines, max_length, min_chars=8):
+    """(ids, words) of lines whose words are separated by spaces, for whole-word masking.
+
+    ``ids`` are :func:`text_windows` of the lines without their spaces; ``words`` numbers the
+    words of each row from 1 ([CLS], [SEP] and padding are word 0: they are never masked).
+    The tokenizer must give one id per character (``CharTokenizer``).
+    """
+    step = max_length - 2
+    numbered = []
+    for line in segmented_lines:
+        words = line.split()
+        numbered.append([(character, number) for number, word in enumerate(words, 1) for character in word])
+    pieces = _pieces(numbered, step, min_chars)
+    ids, _ = tokenizer.batch_encode(["".join(character for character, _ in piece) for piece in pieces], max_length)
+    words = np.zeros_like(ids)
+    for row, piece in enumerate(pieces):
+        numbers = np.array([number for _, number in piece])
+        words[row, 1:1 + len(piece)] = numbers - numbers[0] + 1
+    return ids, words
+
+
+def segment_by_dictionary(text, dictionary, longest=4):
+    """Forward maximum matching: from the left, take the longest word of ``dictionary`` (a set of
+    strings of up to ``longest`` characters) that starts here, else one character."""
+    words, start = [], 0
+    while start < len(text):
+        length = next((n for n in range(min(longest, len(text) - start), 1, -1)
+                       if text[start:start + n] in dictionary), 1)
+        words.append(text[start:start + length])
+        start += length
+    return words
 
 
 def make_model(vocab_size, config):
@@ -62,14 +96,15 @@ def masked_lm_loss(model, inputs, labels):
     targets = labels.reshape(-1)
     where = np.flatnonzero(targets != IGNORE_INDEX)
     logits = model.mlm_logits(None, hidden=flat[where])
-    return F.cross_entropy(logits, minidl.tensor(targets[where]))
+    return F.cross_entropy(logits, minidl.tensor(targets[where], device=logits.device))
 
 
 def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, mask_prob=0.15, warmup=None, weight_decay=0.01,
-             seed=0, max_seconds=None, min_steps=0, progress=True, description="pretraining"):
+             seed=0, max_seconds=None, min_steps=0, progress=True, description="pretraining", words=None):
     """Masked-LM training on random batches of ``ids`` with AdamW and linear warmup/decay.
 
-    Each batch is masked afresh (``mask_tokens`` with ``mask_prob``, 80/10/10). Returns the
+    Each batch is masked afresh (``mask_tokens`` with ``mask_prob``, 80/10/10; whole words
+    when ``words`` numbers the words of each row, as :func:`word_windows` gives). Returns the
     per-step losses (nats per masked token). Stops early after ``max_seconds``, but never before
     ``min_steps`` steps (so a busy machine still trains enough to show the loss falling).
     """
@@ -80,8 +115,9 @@ def pretrain(model, tokenizer, ids, steps, batch_size=32, lr=1e-3, mask_prob=0.1
     losses, started = [], time.perf_counter()
     bar = tqdm(total=steps, desc=description, unit="step", disable=not progress)
     for _ in range(steps):
-        batch = ids[rng.integers(0, len(ids), size=batch_size)]
-        inputs, labels = mask_tokens(batch, tokenizer, rng, mask_prob=mask_prob)
+        rows = rng.integers(0, len(ids), size=batch_size)
+        inputs, labels = mask_tokens(ids[rows], tokenizer, rng, mask_prob=mask_prob,
+                                     words=None if words is None else words[rows])
         optimizer.zero_grad()
         loss = masked_lm_loss(model, inputs, labels)
         loss.backward()
@@ -118,16 +154,18 @@ def finetune(model, train_ids, train_labels, test_ids, test_labels, epochs, batc
              weight_decay=0.01, seed=0, progress=True, description="fine-tuning"):
     """Train every weight of ``model`` on the [CLS] classification loss; returns (test accuracy, step losses).
 
-    AdamW with a linear warmup over the first 10% of the steps and a linear decay to zero.
+    AdamW with a linear warmup over the first 10% of the steps and a linear decay to zero. The
+    batches go to the device of the model's weights.
     """
     classifier = ReadClassifier(model)
+    device = model.token_embedding.weight.device
     train_loader, test_loader = loaders(train_ids, train_labels, test_ids, test_labels, batch_size, seed)
     steps = epochs * len(train_loader)
     optimizer = AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = linear_warmup(optimizer, max(1, steps // 10), steps)
     history = fit(classifier, train_loader, optimizer, epochs, scheduler=scheduler, scheduler_interval="step",
-                  progress=progress, description=description)
-    return evaluate(classifier, test_loader), np.array(history["step_loss"])
+                  progress=progress, description=description, device=device)
+    return evaluate(classifier, test_loader, device), np.array(history["step_loss"])
 
 
 def character_counts(ids, vocab_size, skip=()):

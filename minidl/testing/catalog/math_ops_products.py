@@ -45,6 +45,12 @@ def _cosine(x, y, dim):
     return np.sum(x * y, axis=dim) / np.sqrt(np.sum(x * x, axis=dim) * np.sum(y * y, axis=dim))
 
 
+def _epsilon_cosine(x, y, epsilon=1e-12):
+    """The cosine of cosine_embedding_loss (as PyTorch's): ε added to each squared norm, so near-zero
+    rows give slightly less than ±1."""
+    return np.sum(x * y, 1) / np.sqrt((np.sum(x * x, 1) + epsilon) * (np.sum(y * y, 1) + epsilon))
+
+
 def _cdist_reference(x, y, p):
     difference = np.abs(x[..., :, None, :] - y[..., None, :, :])
     return np.max(difference, axis=-1) if p == np.inf else np.sum(difference ** p, axis=-1) ** (1 / p)
@@ -201,9 +207,8 @@ DISTANCES = [
     OpCase("cosine_embedding_loss", lambda x, y, margin: functional(x).cosine_embedding_loss(
                x, y, _on_device(x, [(1, -1, 0)[i % 3] for i in range(x.shape[0])]), margin=margin),
            lambda x, y, margin: np.mean(np.where(
-               np.arange(len(x)) % 3 == 0, 1 - np.sum(x * y, 1) / np.sqrt(np.sum(x * x, 1) * np.sum(y * y, 1)),
-               np.where(np.arange(len(x)) % 3 == 1, np.maximum(
-                   np.sum(x * y, 1) / np.sqrt(np.sum(x * x, 1) * np.sum(y * y, 1)) - margin, 0), 0))),
+               np.arange(len(x)) % 3 == 0, 1 - _epsilon_cosine(x, y),
+               np.where(np.arange(len(x)) % 3 == 1, np.maximum(_epsilon_cosine(x, y) - margin, 0), 0))),
            examples(st.tuples(_side, _side).map(lambda s: (s, s)),
                     lambda s: st.sampled_from([-0.5, 0.0, 0.3]).map(lambda m: {"margin": m}))),
 ]
