@@ -230,6 +230,20 @@ def test_scatter_add_accumulates_repeated_indices_on_every_backend():
         assert target.tolist() == [3.0, 0.0, 3.0]
 
 
+def test_broadcast_arrays_are_read_only_on_every_backend():
+    """NumPy says so by its flag; an array without that flag (CuPy's) is read-only where it is broadcast."""
+    import types
+    assert backend.is_writeable(np.zeros((2, 3))) and not backend.is_writeable(np.broadcast_to(np.zeros(3), (2, 3)))
+    assert not backend.is_writeable(strict.broadcast_to(strict.zeros(3), (2, 3)))
+
+    def flagless(array):
+        return types.SimpleNamespace(flags=types.SimpleNamespace(c_contiguous=True), strides=array.strides,
+                                     shape=array.shape)
+    assert backend.is_writeable(flagless(np.zeros((2, 3))))
+    assert backend.is_writeable(flagless(np.broadcast_to(np.zeros((1, 3)), (1, 3))))
+    assert not backend.is_writeable(flagless(np.broadcast_to(np.zeros(3), (2, 3))))
+
+
 def test_cuda_error_is_a_device_error_without_gpu():
     try:
         import cupy  # noqa: F401

@@ -157,10 +157,10 @@ def scatter_add(target, index, values):
     host: NumPy's ``add.at`` is several times quicker on a flat 1-D index than on whole rows.
     """
     xp = array_module(target)
-    if xp.__name__ == "cupy":
+    if xp.__name__ == "cupy" and not hasattr(xp.add, "at"):  # CuPy before 13
         import cupyx
         cupyx.scatter_add(target, index, values)
-    elif _is_row_index(index) and target.ndim > 1 and target.flags.c_contiguous:
+    elif xp.__name__ != "cupy" and _is_row_index(index) and target.ndim > 1 and target.flags.c_contiguous:
         if type(index) is not type(target):
             index = xp.asarray(index)  # a host index for a device array: copy it over, as CuPy does
         row = target[0].size
@@ -169,6 +169,16 @@ def scatter_add(target, index, values):
     else:
         xp.add.at(target, index, values)
     return target
+
+
+def is_writeable(array):
+    """False for a read-only array: NumPy's flag (broadcast views are read-only); CuPy has no such
+    flag, so there an array is read-only when it is broadcast (a stride 0 along an axis longer than 1),
+    where one write would land on many elements."""
+    flags = array.flags
+    if hasattr(flags, "writeable"):
+        return bool(flags.writeable)
+    return all(stride != 0 or size == 1 for stride, size in zip(array.strides, array.shape))
 
 
 def _is_row_index(index):

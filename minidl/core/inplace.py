@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from minidl.core import tensor_methods
-from minidl.core.backend import array_module
+from minidl.core.backend import array_module, is_writeable
 from minidl.core.errors import AutogradError, DeviceError, ShapeError
 from minidl.core.grad_mode import is_grad_enabled
 from minidl.core.random import numpy_stream
@@ -38,7 +38,7 @@ class InPlaceMethods:
             return False
         tensor = self
         while tensor._node is not None and tensor._node.returns_view and tensor._node.inputs:  # a view's edit edits what it views
-            if not tensor.array.flags.writeable:
+            if not is_writeable(tensor.array):
                 raise AutogradError(f"{op}: this tensor is a read-only view ({tensor._node.name}) of another "
                                     "tensor; modify a clone() of it")
             tensor = tensor._node.inputs[0]
