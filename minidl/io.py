@@ -23,18 +23,16 @@ damaged file is refused with a ``ValueError`` naming it, before anything is buil
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
-import secrets
-import time
 import zipfile
 from collections import OrderedDict
 from dataclasses import is_dataclass
 
 import numpy as np
 
+from minidl.core.atomic_write import write_atomically
 from minidl.core.backend import Device, to_device, to_numpy
 from minidl.core.dtypes import DType
 from minidl.core.tensor import Tensor
@@ -139,7 +137,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         np.savez(archive, allow_pickle=False, **entries)
         f.write(archive.getvalue())
         return
-    _write_atomically(_path(f, "save"), entries)
+    write_atomically(_path(f, "save"), lambda file: np.savez(file, allow_pickle=False, **entries), "save")
 
 
 def _path(f, where):
@@ -149,68 +147,6 @@ def _path(f, where):
     except TypeError:
         raise TypeError(f"{where}: expected a path (str or pathlib.Path) or a binary file object, got "
                         f"{type(f).__name__}") from None
-
-
-def _write_atomically(path, entries):
-    """Write the archive to a temporary file beside ``path``, then rename it over ``path``; on any
-    failure the temporary file is removed and the error names ``path`` and the cause."""
-    directory = os.path.dirname(os.path.abspath(path))
-    _remove_stale_temporaries(directory, os.path.basename(path))
-    temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}{_TEMPORARY_SUFFIX}")
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                np.savez(file, allow_pickle=False, **entries)
-                file.flush()
-                os.fsync(file.fileno())
-            if os.path.isdir(path):
-                raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
-    except OSError as error:
-        cause = error.strerror or str(error)
-        if error.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
-            cause += " (the disk or your quota may be full; nothing was written)"
-        raise type(error)(error.errno, f"save: cannot write {path}: {cause}") from error
-    _fsync_directory(directory)
-
-
-_TEMPORARY_SUFFIX = ".tmp"
-_STALE_SECONDS = 300  # a temporary file untouched this long is left from a save that crashed
-
-
-def _remove_stale_temporaries(directory, name):
-    """Remove the temporary files earlier saves of ``name`` left behind when they were killed."""
-    try:
-        candidates = [entry for entry in os.scandir(directory) if entry.name.startswith(f".{name}.")
-                      and entry.name.endswith(_TEMPORARY_SUFFIX) and len(entry.name) == len(name) + 14]
-    except OSError:
-        return  # a missing folder: the write below reports it
-    now = time.time()
-    for entry in candidates:
-        try:
-            if now - entry.stat().st_mtime > _STALE_SECONDS:
-                os.remove(entry.path)
-        except OSError:
-            pass
-
-
-def _fsync_directory(directory):
-    """Make the rename itself durable (POSIX; skipped where directories can't be opened)."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 # --- load -------------------------------------------------------------------------------------

@@ -10,11 +10,11 @@ same ids). Unknown characters map to [UNK]. Saved and loaded as JSON.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 
 import numpy as np
+
+from minidl.core.atomic_write import write_atomically
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 SPECIAL_TOKENS = (PAD, UNK, CLS, SEP, MASK)
@@ -84,12 +84,9 @@ class CharTokenizer:
 
     def save(self, path):
         """Write the vocabulary as JSON (atomically: a temporary file, then a rename)."""
-        directory = os.path.dirname(os.path.abspath(path))
-        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump({"type": "CharTokenizer", "lowercase": self.lowercase, "tokens": self.tokens}, file,
-                      ensure_ascii=False)
-        os.replace(temporary, path)
+        content = {"type": "CharTokenizer", "lowercase": self.lowercase, "tokens": self.tokens}
+        write_atomically(path, lambda file: json.dump(content, file, ensure_ascii=False), "CharTokenizer.save",
+                         mode="w", encoding="utf-8")
 
     @classmethod
     def load(cls, path):

@@ -19,9 +19,9 @@ import hashlib
 import json
 import os
 import platform
-import tempfile
 from pathlib import Path
 
+from minidl.core.atomic_write import write_atomically
 from minidl.core.machine import blas_libraries, cpu_model, usable_cores
 
 _choices = None   # key (as text) -> the remembered choice; loaded from the file at first use
@@ -87,14 +87,7 @@ def _save(choices):
     target = path()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tuning-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w") as file:
-                json.dump(choices, file, indent=0, sort_keys=True)
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        write_atomically(target, lambda file: json.dump(choices, file, indent=0, sort_keys=True), "tuning",
+                         mode="w", encoding="utf-8")
     except OSError:
         pass

@@ -49,6 +49,19 @@ def test_batch_encode_pads_truncates_and_masks():
     assert ids[1, -1] == tokenizer.sep_id  # truncated text still ends with [SEP]
 
 
+def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "vocab.json"
+    CharTokenizer.from_corpus(CORPUS).save(path)
+    before = path.read_bytes()
+
+    def failing_dump(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("json.dump", failing_dump)
+    with pytest.raises(OSError, match=r"CharTokenizer.save: cannot write .*vocab.json.*disk or your quota"):
+        CharTokenizer.from_corpus(["其他"]).save(path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["vocab.json"]
+
+
 def test_save_and_load_round_trip(tmp_path):
     tokenizer = CharTokenizer.from_corpus(CORPUS, lowercase=True)
     path = tmp_path / "vocab.json"
