@@ -24,7 +24,7 @@ from minidl.ops.robust_loss import cosine_embedding_loss, huber_loss, smooth_l1_
 from minidl.ops.distance import cosine_similarity, pairwise_distance
 from minidl.nn.embedding_bag import embedding_bag
 from minidl.nn.instance_norm import instance_norm
-from minidl.ops.shape import pad
+from minidl.ops.padding import pad
 from minidl.ops.vector_norm import normalize
 from minidl.core.backend import array_module, to_device
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from minidl.core.arguments import choice
 from minidl.core.errors import ShapeError
 from minidl.core.tensor import Tensor
-from minidl.ops.shape import pad, stack
+from minidl.ops.padding import pad
+from minidl.ops.shape import stack
 
 PACKING_NOTE = ("minidl does not pack sequences: pad the batch with nn.utils.rnn.pad_sequence, run the recurrent "
                 "layer on the padded tensor and mask the padded steps (for example in the loss); "

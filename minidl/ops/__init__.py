@@ -27,8 +27,9 @@ from minidl.ops.scan import cumsum
 from minidl.ops.vector_norm import norm as p_norm  # "norm" here is the module of batch and layer norm
 from minidl.ops.vector_norm import normalize
 from minidl.ops.trigonometry import cos, cosh, sin, sinh
+from minidl.ops.padding import pad
 from minidl.ops.shape import (as_index, broadcast_to, cat, chunk, concat, concatenate, expand, expand_as,
-                              flatten, getitem, pad, permute, reshape, set_item, split, squeeze, stack,
+                              flatten, getitem, permute, reshape, set_item, split, squeeze, stack,
                               transpose, unflatten, unsqueeze)
 # more elementwise math, rounding, selection, products, statistics, diagonals, rearranging, distances
 from minidl.ops.elementwise_math import (acos, asin, atan, atan2, clamp_max, clamp_min, exp2, expm1, lerp, log10,
