@@ -37,9 +37,9 @@ def sum_to(grad, shape):
     return grad
 
 
-def _topological_order(root):
-    """Nodes reachable from ``root`` such that each node comes after every node that uses it."""
-    order, visited, stack = [], set(), [(root, False)]
+def _topological_order(*roots):
+    """Nodes reachable from the ``roots`` such that each node comes after every node that uses it."""
+    order, visited, stack = [], set(), [(root, False) for root in roots]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -87,22 +87,38 @@ def _check_anomaly(node, grads):
                                 f"Traceback of the forward call that created this node:\n{where}")
 
 
-def run_backward(root, grad, retain_graph=False):
-    """Backpropagate ``grad`` (an array shaped like ``root``) to every leaf that requires grad."""
-    if root._node is None and root._grad_hooks:
-        grad = hooks.run_grad_hooks(root._grad_hooks, grad, root)
-    if root._node is None or root._retains_grad:
-        root._accumulate(grad, copy=True)
-    if root._node is None:
-        if root._post_accumulate_hooks:
-            hooks.run_hooks(root)
-        return
+def run_backward(root, grad, retain_graph=False, inputs=None, capture=False):
+    """Backpropagate ``grad`` (an array shaped like ``root``) to every leaf that requires grad.
+
+    ``root`` and ``grad`` may be lists (several outputs, one pass). With ``inputs`` (tensors, leaves or
+    not) only the gradients of those tensors are computed, through the nodes that lead to them: they
+    are added into their ``.grad``, or with ``capture=True`` returned as a list of arrays (None where no
+    gradient reached) and no ``.grad`` changes (``minidl.autograd.grad``). Gradient hooks of those
+    tensors run; post-accumulate hooks run only when their ``.grad`` changes.
+    """
+    roots, grads = (root, grad) if isinstance(root, (list, tuple)) else ([root], [grad])
+    targets = None if inputs is None else {id(t): t for t in inputs}
+    collected = {}  # id(target) -> the sum of its gradients so far
+    pending = {}  # node -> the gradients of its outputs so far, one slot per output
+    for root, grad in zip(roots, grads):
+        if root._node is not None:
+            if targets is None and root._retains_grad:
+                root._accumulate(grad, copy=True)
+            _add_gradient(pending, root._node, root._output, grad)
+        elif targets is not None:
+            if id(root) in targets:
+                _collect(collected, root, grad)
+        else:
+            if root._grad_hooks:
+                grad = hooks.run_grad_hooks(root._grad_hooks, grad, root)
+            root._accumulate(grad, copy=True)
+            if root._post_accumulate_hooks:
+                hooks.run_hooks(root)
+    order = _topological_order(*pending)
     anomaly = anomaly_enabled.get()
     profiler = profiling.current.get()
-    pending = {}  # node -> the gradients of its outputs so far, one slot per output
-    _add_gradient(pending, root._node, root._output, grad)
-    order = _topological_order(root._node)
-    hooked = hooks.hooked_leaf_edges(order)  # {} unless some leaf has a hook
+    needed, target_nodes = (None, {}) if targets is None else _nodes_to_targets(order, targets)
+    hooked = hooks.hooked_leaf_edges(order) if targets is None else {}  # {} unless some leaf has a hook
     stash = {}  # id(leaf) -> the sum so far of a leaf whose gradient hooks wait for all its paths
     for node in order:
         grad_outs = pending.pop(node, None)
@@ -114,6 +130,11 @@ def run_backward(root, grad, retain_graph=False):
             grad_outs = [g if g is None or output not in node._grad_hooks else
                          hooks.run_grad_hooks(node._grad_hooks[output], g, node.inputs[0] if node.inputs else None)
                          for output, g in enumerate(grad_outs)]
+        for target in target_nodes.get(node, ()):
+            if grad_outs[target._output] is not None:
+                _collect(collected, target, grad_outs[target._output])
+        if needed is not None and node not in needed:
+            continue
         if node._freed:
             raise AutogradError(
                 f"{node.name}: trying to backward through the graph a second time (or to use values "
@@ -138,19 +159,58 @@ def run_backward(root, grad, retain_graph=False):
             if type(input_grad) is not type(data) or input_grad.shape != data.shape or input_grad.dtype != data.dtype:
                 input_grad = _checked_gradient(node, index, input_grad, tensor, out_dtype)
             parent, output = node.parents[index]
-            if parent is None and tensor._grad_hooks:
+            if targets is not None:
+                if parent is None and id(tensor) in targets:
+                    _collect(collected, tensor, input_grad)
+            elif parent is None and tensor._grad_hooks:
                 stash[id(tensor)] = input_grad.copy() if id(tensor) not in stash else stash[id(tensor)] + input_grad
             elif parent is None or tensor._retains_grad:
                 shared = any(input_grad is g for g in grad_outs) or input_grad.base is not None or \
                     sum(g is input_grad for g in grads) > 1
                 # a retained non-leaf grad must not share memory with the gradient still flowing upstream
                 tensor._accumulate(input_grad, copy=shared or parent is not None)
-            if parent is not None:
+            if parent is not None and (needed is None or parent in needed or parent in target_nodes):
                 _add_gradient(pending, parent, output, input_grad)
         if hooked:
             hooks.count_down(node, hooked, stash)
         if not retain_graph:
             node.release()
+    if targets is not None:
+        return _deliver(targets, collected, inputs, capture)
+
+
+def _nodes_to_targets(order, targets):
+    """(the nodes whose backward leads to a target, node -> the non-leaf targets it made)."""
+    target_nodes = {}
+    for target in targets.values():
+        if target._node is not None:
+            target_nodes.setdefault(target._node, []).append(target)
+    needed = set()
+    for node in reversed(order):  # parents before the nodes that use them
+        if node._freed or any((parent is None and id(tensor) in targets) or (parent is not None and (
+                parent in needed or parent in target_nodes)) for tensor, (parent, _) in zip(node.inputs, node.parents)):
+            needed.add(node)  # a freed node is kept so that visiting it explains that it was freed
+    return needed, target_nodes
+
+
+def _collect(collected, tensor, grad):
+    key = id(tensor)
+    collected[key] = grad.copy() if key not in collected else collected[key] + grad
+
+
+def _deliver(targets, collected, inputs, capture):
+    """The targets' gradients after their leaves' gradient hooks: returned, or added into ``.grad``."""
+    final = {}
+    for key, tensor in targets.items():
+        grad = collected.get(key)
+        if grad is not None and tensor._node is None and tensor._grad_hooks:
+            grad = hooks.run_grad_hooks(tensor._grad_hooks, grad, tensor)
+        final[key] = grad
+        if not capture and grad is not None:
+            tensor._accumulate(grad, copy=False)
+            if tensor._node is None and tensor._post_accumulate_hooks:
+                hooks.run_hooks(tensor)
+    return [final[id(t)] for t in inputs]
 
 
 def _add_gradient(pending, node, output, grad):

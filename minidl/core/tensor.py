@@ -266,30 +266,41 @@ class Tensor(InPlaceMethods, InPlaceMathMethods, TensorMethods, MathMethods, Sto
         return self.to(other.dtype)
 
     # --- autograd -------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
         ``gradient`` is the vector of the vector-Jacobian product and must have
         this tensor's shape; it may be omitted only for a one-element tensor.
+        ``inputs`` (a tensor or a sequence) limits the accumulation to those tensors.
+        ``create_graph=True`` raises: minidl's backward works on arrays, so it records no graph.
         """
+        if create_graph:
+            raise NotImplementedError("backward: create_graph=True is not supported; minidl's backward works on "
+                                      "arrays and records no graph, so higher-order gradients are not available")
         if not self._requires_grad:
             raise AutogradError("backward: this tensor does not require grad and has no grad_fn; "
                                 "did you forget requires_grad=True on an input, or run under no_grad()?")
+        if inputs is not None:
+            inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+            if not inputs:
+                raise AutogradError("backward: the inputs argument cannot be empty (pass None to reach every leaf)")
+        run_backward(self, self._seed_gradient(gradient, "backward"), retain_graph=bool(retain_graph), inputs=inputs)
+
+    def _seed_gradient(self, gradient, where):
+        """The array a backward pass starts from: ``gradient`` checked against this tensor, or ones for a scalar."""
         if gradient is None:
             if self.array.size != 1:
-                raise AutogradError(f"backward: grad can be implicitly created only for scalar outputs; this "
+                raise AutogradError(f"{where}: grad can be implicitly created only for scalar outputs; this "
                                     f"tensor has shape {self.shape}, so pass a gradient of that shape, "
                                     "e.g. y.backward(minidl.ones_like(y))")
-            grad = array_module(self.array).ones_like(self.array)
-        else:
-            grad = gradient.array if isinstance(gradient, Tensor) else to_device(np.asarray(gradient), self.device)
-            if type(grad) is not type(self.array):
-                raise AutogradError(f"backward: the gradient lives on {device_of(grad)} but the tensor on {self.device}")
-            if tuple(grad.shape) != self.shape:
-                raise ShapeError(f"backward: gradient has shape {tuple(grad.shape)} but the tensor has shape "
-                                 f"{self.shape}; pass a gradient of the tensor's shape")
-            grad = grad.astype(self.dtype, copy=False)
-        run_backward(self, grad, retain_graph=retain_graph)
+            return array_module(self.array).ones_like(self.array)
+        grad = gradient.array if isinstance(gradient, Tensor) else to_device(np.asarray(gradient), self.device)
+        if type(grad) is not type(self.array):
+            raise AutogradError(f"{where}: the gradient lives on {device_of(grad)} but the tensor on {self.device}")
+        if tuple(grad.shape) != self.shape:
+            raise ShapeError(f"{where}: gradient has shape {tuple(grad.shape)} but the tensor has shape "
+                             f"{self.shape}; pass a gradient of the tensor's shape")
+        return grad.astype(self.dtype, copy=False)
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor too after backward()."""

@@ -10,6 +10,10 @@ from minidl.data.dataset import Dataset, Subset, TensorDataset, random_split
 from minidl.data.loader import DataLoader, default_collate
 from minidl.data.sampler import RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 from minidl.data.distributed import DistributedSampler
+from minidl.data.batch_sampler import BatchSampler
+from minidl.data.combined import ConcatDataset, StackDataset
+from minidl.data.iterable import ChainDataset, IterableDataset, get_worker_info
+from minidl.data.weighted_sampler import WeightedRandomSampler
 from minidl.data.tokenizer import CharTokenizer
 from minidl.data import datasets
 from minidl.data.datasets import (DatasetNotFound, load_chinese_news, load_chinese_sentiment, load_digits,
@@ -17,4 +21,6 @@ from minidl.data.datasets import (DatasetNotFound, load_chinese_news, load_chine
 
 __all__ = ["CharTokenizer", "DataLoader", "Dataset", "DatasetNotFound", "Subset", "TensorDataset", "datasets", "default_collate",
            "load_chinese_news", "load_chinese_sentiment", "load_digits", "load_fashion_mnist", "random_split",
-           "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler", "DistributedSampler"]
+           "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler", "DistributedSampler",
+           "BatchSampler", "ChainDataset", "ConcatDataset", "IterableDataset", "StackDataset", "WeightedRandomSampler",
+           "get_worker_info"]

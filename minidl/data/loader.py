@@ -10,6 +10,7 @@ sees exactly the batches it would have seen.
 from __future__ import annotations
 
 import collections.abc
+import itertools
 import numbers
 import warnings
 
@@ -18,6 +19,7 @@ import numpy as np
 from minidl.core.creation import default_generator, tensor
 from minidl.core.random import numpy_stream
 from minidl.data.dataset import Subset, TensorDataset
+from minidl.data.iterable import IterableDataset
 from minidl.ops import stack
 from minidl.core.tensor import Tensor
 
@@ -111,6 +113,11 @@ class DataLoader:
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise ValueError(f"DataLoader: {name} should be a boolean value, got {name}={flag!r}")
+        if isinstance(dataset, IterableDataset):
+            for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+                if value:
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, "
+                                     f"but got {name}={value!r} (an iterable dataset has no indices to order)")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if sampler is not None and not hasattr(sampler, "__iter__"):
@@ -143,6 +150,9 @@ class DataLoader:
 
     def __iter__(self):
         """Start an epoch: draw its order now, then yield its batches lazily."""
+        if isinstance(self.dataset, IterableDataset):
+            self.epoch += 1
+            return self._stream_batches()
         n = len(self.dataset)
         if self.batch_sampler is not None:
             self.epoch += 1
@@ -157,6 +167,14 @@ class DataLoader:
     def _batches(self, order):
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             yield self._batch(order[start:start + self.batch_size])
+
+    def _stream_batches(self):
+        """Batches of an IterableDataset, in the order it yields its samples."""
+        samples = iter(self.dataset)
+        while batch := list(itertools.islice(samples, self.batch_size)):
+            if len(batch) < self.batch_size and self.drop_last:
+                return
+            yield self.collate_fn(batch)
 
     def _batch(self, indices):
         source = _direct_source(self.dataset) if self.collate_fn is default_collate else None

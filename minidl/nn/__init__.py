@@ -33,6 +33,9 @@ from minidl.nn.embedding_bag import EmbeddingBag
 from minidl.nn.activations import (CELU, ELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU,
                                   ReLU6, Softmin, Softplus, Softsign, Tanhshrink)
 from minidl.nn.distances import CosineEmbeddingLoss, CosineSimilarity, HuberLoss, PairwiseDistance, SmoothL1Loss
+from minidl.nn.more_losses import (GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss,
+                                 MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss,
+                                 TripletMarginLoss, TripletMarginWithDistanceLoss)
 
 __all__ = [
     "LearnedPositionalEmbedding", "MultiheadAttention", "SinusoidalPositionalEncoding", "Transformer",
@@ -57,3 +60,6 @@ __all__ += ["GRU", "LSTM", "RNN", "RNNBase", "GRUCell", "LSTMCell", "RNNCell", "
 __all__ += ["CELU", "ELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU",
             "ReLU6", "Softmin", "Softplus", "Softsign", "Tanhshrink", "CosineEmbeddingLoss", "CosineSimilarity",
             "HuberLoss", "PairwiseDistance", "SmoothL1Loss"]
+__all__ += ["GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
+            "TripletMarginWithDistanceLoss"]

@@ -21,6 +21,10 @@ from minidl.nn.dropout_layers import alpha_dropout, dropout1d, dropout2d
 from minidl.ops.more_activations import (celu, elu, glu, hardsigmoid, hardswish, hardtanh, logsigmoid, mish, prelu,
                                          relu6, selu, softmin, softplus, softsign, tanhshrink)
 from minidl.ops.robust_loss import cosine_embedding_loss, huber_loss, smooth_l1_loss
+from minidl.ops.ranking_losses import (hinge_embedding_loss, margin_ranking_loss, multi_margin_loss,
+                                         multilabel_margin_loss, multilabel_soft_margin_loss, soft_margin_loss,
+                                         triplet_margin_loss, triplet_margin_with_distance_loss)
+from minidl.ops.likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from minidl.ops.distance import cosine_similarity, pairwise_distance
 from minidl.nn.embedding_bag import embedding_bag
 from minidl.nn.instance_norm import instance_norm
@@ -66,3 +70,6 @@ __all__ += ["adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d",
 __all__ += ["celu", "elu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsigmoid", "mish", "prelu", "relu6",
             "selu", "softmin", "softplus", "softsign", "tanhshrink", "cosine_embedding_loss", "huber_loss",
             "smooth_l1_loss", "cosine_similarity", "pairwise_distance"]
+__all__ += ["hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
+            "multilabel_soft_margin_loss", "soft_margin_loss", "triplet_margin_loss",
+            "triplet_margin_with_distance_loss", "gaussian_nll_loss", "poisson_nll_loss"]

@@ -5,11 +5,16 @@
 """
 
 from minidl.optim import lr_scheduler
+from minidl.optim import swa_utils
 from minidl.optim.adadelta import Adadelta
 from minidl.optim.adagrad import Adagrad
 from minidl.optim.adam import Adam, AdamW
+from minidl.optim.adam_variants import Adamax, NAdam, RAdam
+from minidl.optim.asgd import ASGD
 from minidl.optim.optimizer import Optimizer
 from minidl.optim.rmsprop import RMSprop
+from minidl.optim.rprop import Rprop
 from minidl.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam", "Adamax", "ASGD",
+           "Rprop", "lr_scheduler", "swa_utils"]

@@ -25,13 +25,14 @@ import bisect
 import types
 
 from minidl.optim.annealing import CosineAnnealingLR, CosineAnnealingWarmRestarts, OneCycleLR, PolynomialLR
+from minidl.optim.cyclic import CyclicLR, MultiplicativeLR
 from minidl.optim.optimizer import Optimizer
 from minidl.optim.plateau import ReduceLROnPlateau
 from minidl.optim.scheduler_base import LRScheduler
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "ConstantLR", "LinearLR", "LambdaLR",
            "SequentialLR", "ChainedScheduler", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
-           "PolynomialLR", "ReduceLROnPlateau", "linear_warmup"]
+           "PolynomialLR", "ReduceLROnPlateau", "linear_warmup", "MultiplicativeLR", "CyclicLR"]
 
 
 class StepLR(LRScheduler):

@@ -20,3 +20,5 @@ from minidl.testing.catalog import compression, elementwise, layers, reductions,
 CASES = elementwise.CASES + reductions.CASES + shapes.CASES + layers.CASES + compression.CASES
 from minidl.testing.catalog import math_ops  # noqa: E402 (more elementwise math, products, distances)
 CASES += math_ops.CASES
+from minidl.testing.catalog import ranking_losses  # noqa: E402 (margin, ranking and likelihood losses)
+CASES += ranking_losses.CASES
