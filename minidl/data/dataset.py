@@ -27,6 +27,11 @@ class Dataset:
     def __len__(self):
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
+    def __add__(self, other):
+        """``a + b``: the two datasets one after the other (a ``ConcatDataset``)."""
+        from minidl.data.combined import ConcatDataset  # combined.py builds on this module
+        return ConcatDataset([self, other])
+
 
 def _as_tensor(data):
     """A Tensor for ``data``: tensors as they are, NumPy arrays shared, anything else copied."""

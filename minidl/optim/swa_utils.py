@@ -1,16 +1,24 @@
 """Stochastic weight averaging, as ``torch.optim.swa_utils``: the averaging rules (a running mean of the
-weights, or an exponential moving average) and ``SWALR``, which anneals each group's lr to a constant
-``swa_lr``."""
+weights, or an exponential moving average), ``AveragedModel`` (a copy of a model that keeps the average),
+``update_bn`` (batch-norm statistics recomputed for averaged weights) and ``SWALR``, which anneals each
+group's lr to a constant ``swa_lr``."""
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 
-from minidl.core import no_grad
+import numpy as np
+
+from minidl.core import creation, no_grad
+from minidl.nn.module import Module
+from minidl.nn.norm import _BatchNorm
 from minidl.optim.annealing import _per_group
 from minidl.optim.scheduler_base import LRScheduler
 
-__all__ = ["SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn", "get_swa_avg_fn"]
+__all__ = ["AveragedModel", "SWALR", "update_bn", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn", "get_ema_avg_fn",
+           "get_swa_avg_fn"]
 
 
 def _check_decay(decay, where):
@@ -60,6 +68,78 @@ def get_swa_multi_avg_fn():
             for averaged, current in zip(averaged_param_list, current_param_list):
                 averaged.copy_(averaged + (current - averaged) / (num_averaged + 1))
     return swa_update
+
+
+class AveragedModel(Module):
+    """A deep copy of ``model`` whose weights are the average of the weights it was shown.
+
+    ``update_parameters(model)``: the first call copies; later calls average in place, by
+    ``multi_avg_fn(averaged_list, current_list, n)`` or ``avg_fn(averaged, current, n)`` (default: the
+    running mean, ``get_swa_multi_avg_fn``), ``n`` being ``n_averaged``, the count kept as a buffer. With
+    ``use_buffers=False`` the buffers (batch-norm statistics) are copied from ``model``, not averaged.
+    ``forward`` calls the averaged copy.
+    """
+
+    def __init__(self, model, device=None, avg_fn=None, multi_avg_fn=None, use_buffers=False):
+        super().__init__()
+        if not isinstance(model, Module):
+            raise TypeError(f"AveragedModel: model must be an nn.Module, got {type(model).__name__}")
+        self.module = copy.deepcopy(model)
+        if device is not None:
+            self.module.to(device)
+        self.register_buffer("n_averaged", creation.tensor(0, dtype=np.int64, device=device or "cpu"))
+        self.avg_fn, self.multi_avg_fn, self.use_buffers = avg_fn, multi_avg_fn, use_buffers
+
+    def forward(self, *args, **kwargs):
+        return self.module(*args, **kwargs)
+
+    def _averaged_tensors(self, model):
+        if self.use_buffers:
+            return itertools.chain(model.parameters(), model.buffers())
+        return model.parameters()
+
+    def update_parameters(self, model):
+        averaged = [tensor.detach() for tensor in self._averaged_tensors(self.module)]
+        current = [tensor.detach() for tensor in self._averaged_tensors(model)]
+        if len(current) != len(averaged):
+            raise ValueError(f"AveragedModel.update_parameters: the model has {len(current)} tensors to average, "
+                             f"the averaged copy {len(averaged)}; pass the model this AveragedModel was built from")
+        current = [tensor.to(mine.device) for tensor, mine in zip(current, averaged)]
+        count = int(self.n_averaged.item())
+        with no_grad():
+            if count == 0:
+                for mine, theirs in zip(averaged, current):
+                    mine.copy_(theirs)
+            elif self.multi_avg_fn is not None or self.avg_fn is None:
+                (self.multi_avg_fn or get_swa_multi_avg_fn())(averaged, current, self.n_averaged)
+            else:
+                for mine, theirs in zip(averaged, current):
+                    mine.copy_(self.avg_fn(mine, theirs, self.n_averaged))
+            if not self.use_buffers:
+                for mine, theirs in zip(self.module.buffers(), model.buffers()):
+                    mine.detach().copy_(theirs.detach().to(mine.device))
+            self.n_averaged.add_(1)
+
+
+def update_bn(loader, model, device=None):
+    """Recompute every batch norm's running statistics of ``model`` with one pass over ``loader``: the
+    statistics are reset and averaged over all batches (momentum None), then the momenta restored.
+    A batch that is a list or tuple contributes its first element."""
+    momenta = {module: module.momentum for module in model.modules() if isinstance(module, _BatchNorm)}
+    if not momenta:
+        return
+    was_training = model.training
+    model.train()
+    for module in momenta:
+        module.reset_running_stats()
+        module.momentum = None
+    with no_grad():
+        for batch in loader:
+            inputs = batch[0] if isinstance(batch, (list, tuple)) else batch
+            model(inputs if device is None else inputs.to(device))
+    for module, momentum in momenta.items():
+        module.momentum = momentum
+    model.train(was_training)
 
 
 class SWALR(LRScheduler):

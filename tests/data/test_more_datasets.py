@@ -35,6 +35,13 @@ def test_concat_dataset_indices():
         ConcatDataset([Numbers(0, 2)])
 
 
+def test_adding_datasets_concatenates_them():
+    first, second = TensorDataset(minidl.arange(3)), TensorDataset(minidl.arange(10, 12))
+    both = first + second
+    assert isinstance(both, ConcatDataset) and len(both) == 5
+    assert [int(both[i][0]) for i in range(5)] == [0, 1, 2, 10, 11]
+
+
 def test_stack_dataset_tuple_and_dict():
     assert StackDataset([1, 2], "ab")[1] == (2, "b")
     assert StackDataset(x=[1, 2], y="ab")[0] == {"x": 1, "y": "a"}
