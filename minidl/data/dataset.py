@@ -1,13 +1,18 @@
 """Datasets: indexable collections of samples, as in ``torch.utils.data``.
 
-A dataset answers ``len(dataset)`` and ``dataset[i]`` for ``0 <= i < len``.
-:class:`TensorDataset` wraps arrays that share their first dimension,
-:class:`Subset` selects some indices of another dataset and
-:func:`random_split` cuts a dataset into random, non-overlapping subsets.
+A dataset answers ``len(dataset)`` and ``dataset[i]`` for ``0 <= i < len``; an
+:class:`IterableDataset` instead yields its samples from ``__iter__`` (lines of a file, generated
+data), and a DataLoader batches it in that order (no shuffle, sampler or batch_sampler: it has no
+indices). :class:`TensorDataset` wraps arrays that share their first dimension,
+:class:`ConcatDataset` puts datasets one after another (``a + b``), :class:`ChainDataset` does so for
+iterable ones, :class:`StackDataset` zips datasets sample by sample, :class:`Subset` selects some
+indices of another dataset and :func:`random_split` cuts a dataset into random, non-overlapping subsets.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import numbers
 
@@ -29,8 +34,91 @@ class Dataset:
 
     def __add__(self, other):
         """``a + b``: the two datasets one after the other (a ``ConcatDataset``)."""
-        from minidl.data.combined import ConcatDataset  # combined.py builds on this module
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of stream-style datasets: define ``__iter__``; ``a + b`` chains two of them."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it, it has no indices")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """The samples of each iterable dataset in turn (chained lazily, each time it is iterated)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        for position, dataset in enumerate(self.datasets):
+            if not isinstance(dataset, IterableDataset):
+                raise TypeError(f"ChainDataset: dataset {position} is a {type(dataset).__name__}; ChainDataset "
+                                "only supports IterableDataset (use ConcatDataset for map-style datasets)")
+
+    def __iter__(self):
+        return itertools.chain.from_iterable(self.datasets)
+
+    def __len__(self):
+        return sum(len(dataset) for dataset in self.datasets)
+
+
+class ConcatDataset(Dataset):
+    """The datasets one after another; ``cumulative_sizes[k]`` is the number of samples in the first k + 1."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for position, dataset in enumerate(self.datasets):
+            if isinstance(dataset, IterableDataset):
+                raise TypeError(f"ConcatDataset: dataset {position} is an IterableDataset, which has no indices; "
+                                "use ChainDataset to chain iterable datasets")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        total = len(self)
+        if index < 0:
+            if -index > total:
+                raise ValueError(f"ConcatDataset: absolute value of index {index} should not exceed dataset "
+                                 f"length {total}")
+            index += total
+        if index >= total:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for a dataset of {total} samples")
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+class StackDataset(Dataset):
+    """Datasets of equal length side by side: samples are tuples (positional) or dicts (keywords)."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: give the datasets either positionally (tuple samples) or as keywords "
+                             "(dict samples), not both")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        self.datasets = args if args else kwargs
+        lengths = {name: len(d) for name, d in (enumerate(args) if args else kwargs.items())}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"StackDataset: size mismatch between datasets, lengths {lengths}")
+        self._length = next(iter(lengths.values()))
+
+    def __len__(self):
+        return self._length
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {name: dataset[index] for name, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
 
 
 def _as_tensor(data):

@@ -18,8 +18,7 @@ import numpy as np
 
 from minidl.core.creation import default_generator, tensor
 from minidl.core.random import numpy_stream
-from minidl.data.dataset import Subset, TensorDataset
-from minidl.data.iterable import IterableDataset
+from minidl.data.dataset import IterableDataset, Subset, TensorDataset
 from minidl.ops import stack
 from minidl.core.tensor import Tensor
 
@@ -220,3 +219,9 @@ def _cut(source, indices):
     if index_map is not None:
         indices = index_map[indices]
     return [Tensor(t.array[indices]) for t in tensors]
+
+
+def get_worker_info():
+    """Information about the loader's worker process: None, since minidl loads in the main process
+    (a dataset may call it to split its work, as in PyTorch)."""
+    return None
