@@ -41,6 +41,11 @@ from minidl.ops import (bucketize, count_nonzero, is_floating_point, isclose, lo
 from minidl.ops import (addmm, baddbmm, broadcast_tensors, cdist, cosine_similarity, cross, cumprod, diag, diagonal,
                         dist, dot, hstack, kron, masked_select, median, mm, nan_to_num, outer, pairwise_distance,
                         prod, roll, std_mean, swapaxes, swapdims, take_along_dim, trace, var_mean, vstack)
+from minidl.ops import (aminmax, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or, bitwise_right_shift,
+                        bitwise_xor, block_diag, cartesian_prod, combinations, copysign, corrcoef, cov, cummax, cummin,
+                        deg2rad, diff, digamma, fix, float_power, frac, heaviside, hypot, i0, isin, lgamma, logcumsumexp,
+                        logit, logspace, mvlgamma, nanmean, nanquantile, nansum, polygamma, quantile, rad2deg, rot90,
+                        sgn, signbit, sinc, tensordot, true_divide, vander, xlogy)
 from minidl.core.type_info import finfo, iinfo
 from minidl.core.printing import set_printoptions
 from minidl.core.compute_flags import (are_deterministic_algorithms_enabled, get_float32_matmul_precision,
@@ -50,6 +55,8 @@ from minidl import kernels
 from minidl.kernels.threads import get_num_threads, set_num_threads
 from minidl.amp import autocast
 from minidl import accelerator, amp, autograd, backends, cuda, data, distributed, nn, optim, profiler, testing, utils
+from minidl import linalg  # torch.linalg's functions
+from minidl import special
 from minidl.io import load, save
 
 __version__ = "0.1.0"

@@ -204,3 +204,119 @@ class MathMethods:
 
     def dist(self, other, p=2):
         return ops.dist(self, other, p)
+
+    # --- the remaining tensor math (more_math.py, special_functions.py, scans_more.py, combinatorics.py) --
+    def hypot(self, other):
+        return ops.hypot(self, other)
+
+    def logit(self, eps=None):
+        return ops.logit(self, eps)
+
+    def xlogy(self, other):
+        return ops.xlogy(self, other)
+
+    def sinc(self):
+        return ops.sinc(self)
+
+    def copysign(self, other):
+        return ops.copysign(self, other)
+
+    def deg2rad(self):
+        return ops.deg2rad(self)
+
+    def rad2deg(self):
+        return ops.rad2deg(self)
+
+    def frac(self):
+        return ops.frac(self)
+
+    def fix(self):
+        return ops.fix(self)
+
+    def sgn(self):
+        return ops.sgn(self)
+
+    def float_power(self, exponent):
+        return ops.float_power(self, exponent)
+
+    def true_divide(self, other):
+        return ops.true_divide(self, other)
+
+    def signbit(self):
+        return ops.signbit(self)
+
+    def heaviside(self, values):
+        return ops.heaviside(self, values)
+
+    def bitwise_and(self, other):
+        return ops.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return ops.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return ops.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return ops.bitwise_not(self)
+
+    def bitwise_left_shift(self, other):
+        return ops.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other):
+        return ops.bitwise_right_shift(self, other)
+
+    __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
+    __rand__, __ror__, __rxor__ = bitwise_and, bitwise_or, bitwise_xor
+    __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
+
+    def lgamma(self):
+        return ops.lgamma(self)
+
+    def digamma(self):
+        return ops.digamma(self)
+
+    def polygamma(self, n):
+        return ops.polygamma(n, self)
+
+    def mvlgamma(self, p):
+        return ops.mvlgamma(self, p)
+
+    def i0(self):
+        return ops.i0(self)
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return ops.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return ops.nanmean(self, dim, keepdim, dtype=dtype)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return ops.aminmax(self, dim=dim, keepdim=keepdim)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return ops.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        return ops.corrcoef(self)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return ops.quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return ops.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def cummax(self, dim):
+        return ops.cummax(self, dim)
+
+    def cummin(self, dim):
+        return ops.cummin(self, dim)
+
+    def logcumsumexp(self, dim):
+        return ops.logcumsumexp(self, dim)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return ops.diff(self, n, dim, prepend, append)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return ops.rot90(self, k, dims)

@@ -44,6 +44,15 @@ from minidl.ops.diagonals import diag, diagonal, trace
 from minidl.ops.rearrange import (broadcast_tensors, hstack, masked_select, nan_to_num, roll, swapaxes, swapdims,
                                   take_along_dim, vstack)
 from minidl.ops.distance import cdist, cosine_similarity, cross, dist, pairwise_distance
+# the remaining tensor math: elementwise extras, bitwise logic, special functions, scans, quantiles, combinatorics
+from minidl.ops.more_math import (aminmax, bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
+                                  bitwise_right_shift, bitwise_xor, copysign, corrcoef, cov, deg2rad, fix, float_power,
+                                  frac, heaviside, hypot, logit, nanmean, nansum, rad2deg, sgn, signbit, sinc,
+                                  true_divide, xlogy)
+from minidl.ops.special_functions import digamma, entr, i0, lgamma, mvlgamma, polygamma, xlog1py
+from minidl.ops.scans_more import cummax, cummin, logcumsumexp, nanquantile, quantile
+from minidl.ops.combinatorics import (block_diag, cartesian_prod, combinations, diff, isin, logspace, rot90,
+                                      tensordot, vander)
 
 __all__ = [
     "abs", "add", "argsort", "sort", "topk", "cos", "cosh", "sin", "sinh", "tril", "triu", "allclose", "amax", "amin", "argmax", "argmin", "as_index", "as_tensor", "broadcast_to", "cast", "cat",
@@ -65,6 +74,14 @@ __all__ += [
     "addmm", "baddbmm", "cumprod", "dot", "kron", "mm", "outer", "prod", "median", "std_mean", "var_mean",
     "diag", "diagonal", "trace", "broadcast_tensors", "hstack", "masked_select", "nan_to_num", "roll", "swapaxes",
     "swapdims", "take_along_dim", "vstack", "cdist", "cosine_similarity", "cross", "dist", "pairwise_distance",
+]
+
+__all__ += [
+    "aminmax", "bitwise_and", "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor",
+    "copysign", "corrcoef", "cov", "deg2rad", "fix", "float_power", "frac", "heaviside", "hypot", "logit", "nanmean",
+    "nansum", "rad2deg", "sgn", "signbit", "sinc", "true_divide", "xlogy", "digamma", "entr", "i0", "lgamma",
+    "mvlgamma", "polygamma", "xlog1py", "cummax", "cummin", "logcumsumexp", "nanquantile", "quantile", "block_diag",
+    "cartesian_prod", "combinations", "diff", "isin", "logspace", "rot90", "tensordot", "vander",
 ]
 
 tensor_methods.attach_ops(sys.modules[__name__])

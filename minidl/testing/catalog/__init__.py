@@ -22,3 +22,7 @@ from minidl.testing.catalog import math_ops  # noqa: E402 (more elementwise math
 CASES += math_ops.CASES
 from minidl.testing.catalog import ranking_losses  # noqa: E402 (margin, ranking and likelihood losses)
 CASES += ranking_losses.CASES
+from minidl.testing.catalog import more_math  # noqa: E402 (special functions, quantiles, scans, builders)
+CASES += more_math.CASES
+from minidl.testing.catalog import linalg  # noqa: E402 (minidl.linalg: inverse, solve, factorizations, norms)
+CASES += linalg.CASES
