@@ -4,37 +4,16 @@ each step) and ``CyclicLR`` (the lr cycling between two bounds, the momentum the
 from __future__ import annotations
 
 import math
-import types
 
 from minidl.optim.annealing import _per_group
-from minidl.optim.scheduler_base import LRScheduler
+from minidl.optim.scheduler_base import LambdaScheduler, LRScheduler, saved_callable
 
 
-def _saved_callable(function):
-    """What a state dict keeps of a user's function: None for a plain function (it cannot be pickled
-    reliably), the attributes of a callable object, as PyTorch does."""
-    return None if isinstance(function, types.FunctionType) else dict(vars(function))
-
-
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(LambdaScheduler):
     """lr_t = lr_{t−1} · lr_lambda(t) for t ≥ 1; ``lr_lambda`` is one function or a list with one per group.
 
     Updated from the current rates, so it chains with another scheduler on the same optimizer.
     """
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        groups = len(getattr(optimizer, "param_groups", []))
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != groups:
-                raise ValueError(f"MultiplicativeLR: expected {groups} lr_lambdas (one per parameter group), "
-                                 f"but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * groups
-        for function in self.lr_lambdas:
-            if not callable(function):
-                raise TypeError(f"MultiplicativeLR: lr_lambda must be callable, got {type(function).__name__}")
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         if self._initial:
@@ -44,19 +23,6 @@ class MultiplicativeLR(LRScheduler):
     def closed_form(self, t):
         """No closed form: ``step(epoch)`` multiplies the current rates by the factors of ``epoch``, as PyTorch."""
         return self.get_lr()
-
-    def state_dict(self):
-        state = {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
-        state["lr_lambdas"] = [_saved_callable(function) for function in self.lr_lambdas]
-        return state
-
-    def load_state_dict(self, state_dict):
-        state = dict(state_dict)
-        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
-        super().load_state_dict(state)
-        for function, attributes in zip(self.lr_lambdas, saved):
-            if attributes is not None:
-                vars(function).update(attributes)
 
 
 class CyclicLR(LRScheduler):
@@ -145,7 +111,7 @@ class CyclicLR(LRScheduler):
 
     def state_dict(self):
         state = super().state_dict()
-        state["_scale_fn_custom"] = None if self._scale_fn_custom is None else _saved_callable(self._scale_fn_custom)
+        state["_scale_fn_custom"] = None if self._scale_fn_custom is None else saved_callable(self._scale_fn_custom)
         return state
 
     def load_state_dict(self, state_dict):

@@ -22,13 +22,11 @@ the curves (cosine, warm restarts, one cycle, polynomial) come from
 from __future__ import annotations
 
 import bisect
-import types
 
 from minidl.optim.annealing import CosineAnnealingLR, CosineAnnealingWarmRestarts, OneCycleLR, PolynomialLR
 from minidl.optim.cyclic import CyclicLR, MultiplicativeLR
-from minidl.optim.optimizer import Optimizer
 from minidl.optim.plateau import ReduceLROnPlateau
-from minidl.optim.scheduler_base import LRScheduler
+from minidl.optim.scheduler_base import LambdaScheduler, LRScheduler
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "ConstantLR", "LinearLR", "LambdaLR",
            "SequentialLR", "ChainedScheduler", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
@@ -108,46 +106,18 @@ class ConstantLR(LRScheduler):
         return [base_lr * (self.factor if t < self.total_iters else 1.0) for base_lr in self.base_lrs]
 
 
-class LambdaLR(LRScheduler):
+class LambdaLR(LambdaScheduler):
     """lr_t = base_lr · lr_lambda(t); ``lr_lambda`` is one function or a list with one per group.
 
     ``state_dict()`` saves plain functions as None (they cannot be pickled
     reliably) and the attributes of callable objects, as PyTorch does.
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != groups:
-                raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per parameter group), "
-                                 f"but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * groups
-        for function in self.lr_lambdas:
-            if not callable(function):
-                raise TypeError(f"LambdaLR: lr_lambda must be callable, got {type(function).__name__}")
-        super().__init__(optimizer, last_epoch)
-
     def get_lr(self):
         return self.closed_form(self.last_epoch)
 
     def closed_form(self, t):
         return [base_lr * function(t) for function, base_lr in zip(self.lr_lambdas, self.base_lrs)]
-
-    def state_dict(self):
-        state = {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
-        state["lr_lambdas"] = [None if isinstance(function, types.FunctionType) else dict(vars(function))
-                               for function in self.lr_lambdas]
-        return state
-
-    def load_state_dict(self, state_dict):
-        state = dict(state_dict)
-        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
-        super().load_state_dict(state)
-        for function, attributes in zip(self.lr_lambdas, saved):
-            if attributes is not None:
-                vars(function).update(attributes)
 
 
 class LinearLR(LRScheduler):

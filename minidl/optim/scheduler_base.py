@@ -10,6 +10,8 @@ where it has one ``closed_form(t)``: the rates at step t from ``base_lrs`` alone
 
 from __future__ import annotations
 
+import types
+
 from minidl.optim.optimizer import Optimizer
 
 
@@ -70,3 +72,43 @@ class LRScheduler:
     def load_state_dict(self, state_dict):
         self.__dict__.update({key: (list(value) if isinstance(value, list) else value)
                               for key, value in state_dict.items()})
+
+
+def saved_callable(function):
+    """What a state dict keeps of a user's function: None for a plain function (it cannot be pickled
+    reliably), the attributes of a callable object, as PyTorch does."""
+    return None if isinstance(function, types.FunctionType) else dict(vars(function))
+
+
+class LambdaScheduler(LRScheduler):
+    """A scheduler driven by user functions of the step, ``lr_lambda``: one function, or a list with one
+    per parameter group (LambdaLR, MultiplicativeLR). Their state dicts keep what ``saved_callable``
+    keeps of each function, and loading one restores a callable object's attributes."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        where = type(self).__name__
+        groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"{where}: expected {groups} lr_lambdas (one per parameter group), "
+                                 f"but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
+        for function in self.lr_lambdas:
+            if not callable(function):
+                raise TypeError(f"{where}: lr_lambda must be callable, got {type(function).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def state_dict(self):
+        state = {key: value for key, value in super().state_dict().items() if key != "lr_lambdas"}
+        state["lr_lambdas"] = [saved_callable(function) for function in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
+        super().load_state_dict(state)
+        for function, attributes in zip(self.lr_lambdas, saved):
+            if attributes is not None:
+                vars(function).update(attributes)
