@@ -45,8 +45,13 @@ class LRScheduler:
 
     def step(self, epoch=None):
         """Advance ``last_epoch`` by one and set every group's lr for it; ``step(epoch)`` jumps to
-        step ``epoch`` (PyTorch's older form, used by SequentialLR at its milestones)."""
+        step ``epoch`` (PyTorch's older form)."""
         self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch=None):
+        """Set the rates of the next step, or of step ``epoch``, without counting a ``step()`` call
+        (SequentialLR restarts a scheduler at its milestone this way)."""
         if epoch is None:
             self.last_epoch += 1
             rates = self.get_lr()

@@ -68,6 +68,10 @@ CASES = {
     "SWALRNoAnnealing": lambda L, S, o: S.SWALR(o, swa_lr=0.3, anneal_epochs=0),
     "SWALRChainedWithExponential": lambda L, S, o: L.ChainedScheduler([L.ExponentialLR(o, gamma=0.9),
                                                                       S.SWALR(o, swa_lr=0.05, anneal_epochs=6)]),
+    # at the milestone SWALR restarts without counting a step(), as in PyTorch
+    "ExponentialThenSWALR": lambda L, S, o: L.SequentialLR(o, [L.ExponentialLR(o, gamma=0.9),
+                                                              S.SWALR(o, swa_lr=0.05, anneal_epochs=6)],
+                                                          milestones=[5]),
 }
 
 
