@@ -6,7 +6,7 @@ initialisation schemes.
 
 from minidl.nn import functional, init, utils
 from minidl.nn.attention import MultiheadAttention, causal_mask, padding_mask
-from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
+from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, MaxPool2d
 from minidl.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minidl.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear, UninitializedBuffer,
                             UninitializedParameter)
@@ -33,6 +33,8 @@ from minidl.nn.embedding_bag import EmbeddingBag
 from minidl.nn.activations import (CELU, ELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU,
                                   ReLU6, Softmin, Softplus, Softsign, Tanhshrink)
 from minidl.nn.distances import CosineEmbeddingLoss, CosineSimilarity, HuberLoss, PairwiseDistance, SmoothL1Loss
+from minidl.nn.more_layers2 import (Bilinear, ChannelShuffle, LocalResponseNorm, PixelShuffle, PixelUnshuffle,
+                                   RReLU, Softmax2d, Threshold)
 from minidl.nn.more_losses import (GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss,
                                  MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss,
                                  TripletMarginLoss, TripletMarginWithDistanceLoss)
@@ -63,3 +65,5 @@ __all__ += ["CELU", "ELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh"
 __all__ += ["GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
             "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
             "TripletMarginWithDistanceLoss"]
+__all__ += ["Bilinear", "ChannelShuffle", "ConvTranspose1d", "LocalResponseNorm", "PixelShuffle", "PixelUnshuffle",
+            "RReLU", "Softmax2d", "Threshold"]

@@ -161,7 +161,7 @@ class ConvTranspose2d(_ConvNd):
                          padding_mode, device, dtype, output_padding)
         for extra, s, d in zip(self.output_padding, self.stride, self.dilation):
             if extra >= s and extra >= d:
-                raise ValueError(f"ConvTranspose2d: output_padding {self.output_padding} must be smaller than "
+                raise ValueError(f"{type(self).__name__}: output_padding {self.output_padding} must be smaller than "
                                  f"either stride {self.stride} or dilation {self.dilation}")
 
     def forward(self, x, output_size=None):
@@ -172,16 +172,32 @@ class ConvTranspose2d(_ConvNd):
 
     def _output_padding(self, x, output_size):
         """The output_padding that makes the output (H, W) = output_size (one of the sizes within stride - 1)."""
-        wanted = tuple(output_size)[-2:]
-        if len(tuple(output_size)) not in (2, x.ndim):
-            raise ValueError(f"ConvTranspose2d: output_size must have 2 or {x.ndim} entries, got {output_size!r}")
-        smallest = transposed_size(x.shape[-2:], self.kernel_size, self.stride, self.padding, self.dilation, (0, 0))
+        name, count = type(self).__name__, self.spatial
+        wanted = tuple(output_size)[-count:]
+        if len(tuple(output_size)) not in (count, x.ndim):
+            raise ValueError(f"{name}: output_size must have {count} or {x.ndim} entries, got {output_size!r}")
+        smallest = transposed_size(x.shape[-count:], self.kernel_size, self.stride, self.padding, self.dilation,
+                                   (0,) * count)
         extras = tuple(w - s for w, s in zip(wanted, smallest))
         if any(not 0 <= e < s for e, s in zip(extras, self.stride)):
             largest = tuple(s + st - 1 for s, st in zip(smallest, self.stride))
-            raise ValueError(f"ConvTranspose2d: requested an output size of {wanted}, but valid sizes range from "
-                             f"{smallest} to {largest} (for an input of {tuple(x.shape[-2:])})")
+            raise ValueError(f"{name}: requested an output size of {wanted}, but valid sizes range from "
+                             f"{smallest} to {largest} (for an input of {tuple(x.shape[-count:])})")
         return extras
+
+
+class ConvTranspose1d(ConvTranspose2d):
+    """Transposed 1-D convolution of (N, C_in, L) or (C_in, L) inputs, with weight (in_channels,
+    out_channels/groups, kernel_size) and bias (out_channels,), initialised as PyTorch's; see ConvTranspose2d.
+    Output length: (L - 1)·stride - 2·padding + dilation·(K - 1) + output_padding + 1."""
+
+    spatial = 1
+
+    def forward(self, x, output_size=None):
+        self._check_input(x)
+        output_padding = self.output_padding if output_size is None else self._output_padding(x, output_size)
+        return F.conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)
 
 
 class MaxPool2d(Module):

@@ -6,7 +6,7 @@ from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, 
 from minidl.ops.common import wrap
 from minidl.ops.attention import scaled_dot_product_attention
 from minidl.ops.conv import conv1d, conv2d
-from minidl.ops.conv_transpose import conv_transpose2d
+from minidl.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from minidl.ops.embedding import embedding
 from minidl.ops.linalg import linear
 from minidl.ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, kl_div,
@@ -31,6 +31,9 @@ from minidl.nn.instance_norm import instance_norm
 from minidl.ops.padding import pad
 from minidl.ops.vector_norm import normalize
 from minidl.core.backend import array_module, to_device
+from minidl.ops.shuffles import channel_shuffle, pixel_shuffle, pixel_unshuffle
+from minidl.ops.more_layers_ops import (bilinear, gumbel_softmax, local_response_norm, pdist, rrelu, threshold,
+                                        threshold_, upsample, upsample_bilinear, upsample_nearest)
 
 
 def dropout(input, p=0.5, training=True):  # noqa: A002  (PyTorch's names)
@@ -73,3 +76,6 @@ __all__ += ["celu", "elu", "glu", "hardsigmoid", "hardswish", "hardtanh", "logsi
 __all__ += ["hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
             "multilabel_soft_margin_loss", "soft_margin_loss", "triplet_margin_loss",
             "triplet_margin_with_distance_loss", "gaussian_nll_loss", "poisson_nll_loss"]
+__all__ += ["bilinear", "channel_shuffle", "conv_transpose1d", "gumbel_softmax", "local_response_norm", "pdist",
+            "pixel_shuffle", "pixel_unshuffle", "rrelu", "threshold", "threshold_", "upsample", "upsample_bilinear",
+            "upsample_nearest"]

@@ -111,6 +111,29 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                                  out_hw=out_hw)
 
 
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,  # noqa: A002
+                     dilation=1):
+    """Transposed 1-D convolution of (N, C_in, L) or unbatched (C_in, L) input with weight (C_in, C_out/groups, K),
+    as ``torch.nn.functional.conv_transpose1d``: the 2-D one on an image of height 1 with a kernel of height 1.
+    Output length: (L - 1)·stride - 2·padding + dilation·(K - 1) + output_padding + 1."""
+    op = "conv_transpose1d"
+    if input.ndim not in (2, 3):
+        raise ShapeError(f"{op}: expected 2-D (C_in, L) or 3-D (N, C_in, L) input, got shape {input.shape}")
+    if weight.ndim != 3:
+        raise ShapeError(f"{op}: expected 3-D weight (C_in, C_out/groups, K), got shape {weight.shape}")
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be an int or a 1-tuple, got {padding!r}")
+    if input.shape[-2] != weight.shape[0]:
+        raise ShapeError(f"{op}: weight of shape {weight.shape} expects input with {weight.shape[0]} channels "
+                         f"(weight dim 0), but got input of shape {input.shape}")
+    stride, dilation = (pair(value, name, op, arguments.positive_size, 1)
+                        for value, name in ((stride, "stride"), (dilation, "dilation")))
+    padding, output_padding = (pair(value, name, op, count=1)
+                               for value, name in ((padding, "padding"), (output_padding, "output_padding")))
+    return conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1,) + stride, (0,) + padding,
+                            (0,) + output_padding, groups, (1,) + dilation).squeeze(-2)
+
+
 def transposed_size(size, kernel, stride, padding, dilation, output_padding):
     """(n - 1)·s - 2·p + d·(k - 1) + output_padding + 1 per spatial dim."""
     return tuple((n - 1) * s - 2 * p + d * (k - 1) + extra + 1

@@ -26,3 +26,5 @@ from minidl.testing.catalog import more_math  # noqa: E402 (special functions, q
 CASES += more_math.CASES
 from minidl.testing.catalog import linalg  # noqa: E402 (minidl.linalg: inverse, solve, factorizations, norms)
 CASES += linalg.CASES
+from minidl.testing.catalog import more_layers  # noqa: E402 (bilinear, shuffles, conv_transpose1d, LRN, pdist)
+CASES += more_layers.CASES
