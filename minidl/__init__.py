@@ -36,6 +36,7 @@ from minidl.ops.vector_norm import norm
 from minidl.ops import (acos, asin, atan, atan2, clamp_max, clamp_min, erf, erfinv, exp2, expm1, lerp, log10, log1p,
                         log2, logaddexp, reciprocal, rsqrt, square, tan)
 from minidl.ops import ceil, floor, floor_divide, fmod, remainder, round, sign, trunc  # noqa: A004
+from minidl.ops import histc
 from minidl.ops import (bucketize, count_nonzero, is_floating_point, isclose, logical_and, logical_or, logical_xor,
                         nonzero, numel, searchsorted, tril_indices, triu_indices, unique)
 from minidl.ops import (addmm, baddbmm, broadcast_tensors, cdist, cosine_similarity, cross, cumprod, diag, diagonal,

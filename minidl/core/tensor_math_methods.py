@@ -135,6 +135,9 @@ class MathMethods:
     def count_nonzero(self, dim=None):
         return ops.count_nonzero(self, dim)
 
+    def histc(self, bins=100, min=0, max=0):  # noqa: A002 (PyTorch's names)
+        return ops.histc(self, bins, min, max)
+
     def nonzero(self, *, as_tuple=False):
         return ops.nonzero(self, as_tuple=as_tuple)
 

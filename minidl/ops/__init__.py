@@ -36,6 +36,7 @@ from minidl.ops.elementwise_math import (acos, asin, atan, atan2, clamp_max, cla
                                          log1p, log2, logaddexp, reciprocal, rsqrt, square, tan)
 from minidl.ops.error_function import erf, erfinv
 from minidl.ops.rounding import ceil, floor, floor_divide, fmod, remainder, round, sign, trunc
+from minidl.ops.histogram import histc
 from minidl.ops.selection import (bucketize, count_nonzero, is_floating_point, isclose, logical_and, logical_or,
                                   logical_xor, nonzero, numel, searchsorted, tril_indices, triu_indices, unique)
 from minidl.ops.products import addmm, baddbmm, cumprod, dot, kron, mm, outer, prod
@@ -69,7 +70,7 @@ __all__ += [
     "acos", "asin", "atan", "atan2", "clamp_max", "clamp_min", "exp2", "expm1", "lerp", "log10", "log1p", "log2",
     "logaddexp", "reciprocal", "rsqrt", "square", "tan", "erf", "erfinv",
     "ceil", "floor", "floor_divide", "fmod", "remainder", "round", "sign", "trunc",
-    "bucketize", "count_nonzero", "is_floating_point", "isclose", "logical_and", "logical_or", "logical_xor",
+    "histc", "bucketize", "count_nonzero", "is_floating_point", "isclose", "logical_and", "logical_or", "logical_xor",
     "nonzero", "numel", "searchsorted", "tril_indices", "triu_indices", "unique",
     "addmm", "baddbmm", "cumprod", "dot", "kron", "mm", "outer", "prod", "median", "std_mean", "var_mean",
     "diag", "diagonal", "trace", "broadcast_tensors", "hstack", "masked_select", "nan_to_num", "roll", "swapaxes",

@@ -11,10 +11,11 @@ from minidl.optim.adagrad import Adagrad
 from minidl.optim.adam import Adam, AdamW
 from minidl.optim.adam_variants import Adamax, NAdam, RAdam
 from minidl.optim.asgd import ASGD
+from minidl.optim.lbfgs import LBFGS
 from minidl.optim.optimizer import Optimizer
 from minidl.optim.rmsprop import RMSprop
 from minidl.optim.rprop import Rprop
 from minidl.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "NAdam", "RAdam", "Adamax", "ASGD",
-           "Rprop", "lr_scheduler", "swa_utils"]
+           "Rprop", "LBFGS", "lr_scheduler", "swa_utils"]
