@@ -23,6 +23,7 @@ from minidl.core.backend import array_module
 from minidl.core.random import default_generator
 from minidl.nn.conv import ConvTranspose1d, ConvTranspose2d
 from minidl.nn.module import Parameter
+from minidl.nn.utils.reparametrize import remove_reparametrization
 
 
 def _normalize(x, eps):
@@ -110,9 +111,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo :func:`spectral_norm`: ``name`` becomes a Parameter holding W/σ; returns the module."""
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_reparametrization(module, name, SpectralNorm, "spectral_norm")

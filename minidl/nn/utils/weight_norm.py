@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from minidl.core import no_grad
 from minidl.nn.module import Parameter
+from minidl.nn.utils.reparametrize import remove_reparametrization
 
 
 def _norm_except_dim(v, dim):
@@ -80,9 +81,4 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Undo :func:`weight_norm`: ``name`` becomes a Parameter holding g · v/‖v‖; returns the module."""
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return remove_reparametrization(module, name, WeightNorm, "weight_norm")
