@@ -1,7 +1,7 @@
 """The functions of ``minidl.linalg`` (as ``torch.linalg``): argument checks, result tuples and norms.
 
 The matrix functions themselves (inverse, det, solve, cholesky, eigh, svd, qr) are the ops of
-``minidl.ops.linalg_ops``; this module checks what users pass and shapes the results as PyTorch does.
+``minidl.ops.matrix_functions``; this module checks what users pass and shapes the results as PyTorch does.
 Norms are built from existing ops (their gradients follow):
 
     vector_norm(x, ord)         (Σᵢ |xᵢ|^ord)^(1/ord)  (max |xᵢ| for inf, min for -inf, nonzero count for 0)
@@ -21,7 +21,7 @@ from minidl.core.creation import zeros
 from minidl.core.errors import ShapeError
 from minidl.ops.common import is_tensor, normalize_dims
 from minidl.ops.linalg import matmul
-from minidl.ops.linalg_ops import QR, Cholesky, Det, Eigh, Inverse, SlogDet, Solve, Svd, SvdVals
+from minidl.ops.matrix_functions import QR, Cholesky, Det, Eigh, Inverse, SlogDet, Solve, Svd, SvdVals
 from minidl.ops.vector_norm import norm as p_norm
 
 SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
