@@ -7,7 +7,7 @@ import pytest
 import minidl
 from minidl.testing import NotCloseError, assert_close
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 T = minidl.tensor
 

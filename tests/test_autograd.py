@@ -100,7 +100,7 @@ def test_sum_to_undoes_broadcasting(shapes):
 @settings(max_examples=20, deadline=None)
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3))
 def test_broadcast_gradients_match_pytorch(shapes):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     rng = np.random.default_rng(1)
     a0, b0 = (rng.standard_normal(s) for s in shapes.input_shapes)
     g0 = rng.standard_normal(shapes.result_shape)
@@ -146,7 +146,7 @@ def test_node_used_by_two_outputs_summed():
 
 
 def test_tangled_graph_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     values = [0.3, -1.2, 2.0]
 
     def graph(a, exp):
@@ -226,7 +226,7 @@ def test_clamp_grad_at_boundary_is_one_like_pytorch():
     x = leaf(values)
     x.clamp(0.0, 1.0).sum().backward()
     assert as_list(x.grad) == [0.0, 1.0, 1.0, 1.0, 0.0]
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     t = torch.tensor(values, requires_grad=True)
     t.clamp(0.0, 1.0).sum().backward()
     assert t.grad.tolist() == as_list(x.grad)
@@ -244,7 +244,7 @@ def test_maximum_ties_split_half_half_like_pytorch():
     minidl.maximum(a, b).sum().backward()
     assert as_list(a.grad) == [0.5, 0.0, 1.0]
     assert as_list(b.grad) == [0.5, 1.0, 0.0]
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     ta, tb = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
     torch.maximum(ta, tb).sum().backward()
     assert ta.grad.tolist() == as_list(a.grad) and tb.grad.tolist() == as_list(b.grad)
@@ -255,7 +255,7 @@ def test_full_max_ties_split_evenly_like_pytorch():
     x = leaf(values)
     x.max().backward()
     np.testing.assert_allclose(x.grad.numpy(), [1 / 3, 0.0, 1 / 3, 1 / 3], rtol=1e-6)
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     t = torch.tensor(values, requires_grad=True)
     t.max().backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)

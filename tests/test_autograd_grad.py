@@ -121,7 +121,7 @@ def test_jacobian_and_gradcheck():
 
 
 def test_parity_with_torch_on_a_small_mlp():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     rng = np.random.default_rng(1)
     arrays = [rng.standard_normal(s).astype(np.float32) for s in [(5, 4), (4, 6), (6,), (6, 2)]]
     ours = [minidl.tensor(a, requires_grad=True) for a in arrays]

@@ -101,7 +101,7 @@ def compare_with_torch(out, expected, mine, theirs, seed):
 
 @pytest.fixture(scope="module")
 def torch():
-    return pytest.importorskip("torch")
+    return pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 
 # --- NumPy references (explicit loops over output positions) -----------------------------------------

@@ -189,7 +189,7 @@ def test_device_equality_str_repr():
 
 
 def test_device_repr_matches_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     for spec in ("cpu", "cuda:1"):
         assert repr(Device(spec)) == repr(torch.device(spec))
         assert str(Device(spec)) == str(torch.device(spec))

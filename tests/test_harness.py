@@ -147,7 +147,7 @@ def test_checking_only_the_sum_would_miss_the_zero_backward_softmax():
 def test_zero_backward_softmax_is_caught_by_the_pytorch_comparison():
     broken = _case("softmax_zero_backward", lambda x, dim: ZeroBackwardSoftmax.apply(x, dim=dim), _softmax,
                    torch_fn=lambda x, dim: x.softmax(dim))
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     with pytest.raises(AssertionError, match="gradient of input 0 differs from PyTorch"):
         check_torch(broken, SOFTMAX_EXAMPLE, torch)
 

@@ -28,7 +28,7 @@ def test_namespace_as_attribute_and_module():
 
 
 def test_names_exist_in_torch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     for name in NAMES:
         assert hasattr(torch.linalg, name), name
 
@@ -58,7 +58,7 @@ def test_slogdet_of_negative_and_singular_matrices():
 
 @pytest.mark.parametrize("uplo", ["L", "U"])
 def test_eigh_reads_one_triangle_as_pytorch(uplo):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     a = random(2, 4, 4)  # not symmetric: only the UPLO triangle counts
     ours = minidl.linalg.eigh(minidl.tensor(a), UPLO=uplo)
     theirs = torch.linalg.eigh(torch.tensor(a), UPLO=uplo)
@@ -70,7 +70,7 @@ def test_eigh_reads_one_triangle_as_pytorch(uplo):
 
 @pytest.mark.parametrize("upper", [False, True])
 def test_cholesky_reads_one_triangle_as_pytorch(upper):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     a = random(2, 3, 3) + 6 * np.eye(3)  # not symmetric: only the lower (upper) triangle counts
     ours = minidl.tensor(a, requires_grad=True)
     theirs = torch.tensor(a, requires_grad=True)
@@ -85,7 +85,7 @@ def test_cholesky_reads_one_triangle_as_pytorch(upper):
 @pytest.mark.parametrize("shape", [(2, 5, 3), (3, 2), (4, 4)])
 @pytest.mark.parametrize("full", [True, False])
 def test_svd_shapes_and_reconstruction(shape, full):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     a = random(*shape)
     u, s, vh = minidl.linalg.svd(minidl.tensor(a), full_matrices=full)
     tu, ts, tvh = torch.linalg.svd(torch.tensor(a), full_matrices=full)
@@ -108,7 +108,7 @@ def test_svd_gradient_through_u_is_a_clear_error():
 @pytest.mark.parametrize("mode", ["reduced", "complete", "r"])
 @pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 4)])
 def test_qr_modes_as_pytorch(mode, shape):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     a = random(*shape)
     ours, theirs = minidl.linalg.qr(minidl.tensor(a), mode=mode), torch.linalg.qr(torch.tensor(a), mode=mode)
     for mine, reference in zip(ours, theirs):
@@ -185,7 +185,7 @@ def test_bad_norm_orders_and_dims():
 
 
 def test_norm_dispatch_as_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     x = random(3, 4)
     for kwargs in ({}, {"ord": 2}, {"ord": "nuc"}, {"ord": -math.inf}, {"dim": 1, "ord": 0}, {"dim": (1, 0)},
                    {"dim": (0, 1), "ord": -2, "keepdim": True}):

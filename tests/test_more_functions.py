@@ -25,7 +25,7 @@ small_ints = hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=3, max_s
 
 @pytest.fixture(scope="module")
 def torch():
-    return pytest.importorskip("torch")
+    return pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 
 # --- logic and closeness ------------------------------------------------------------------------
@@ -34,7 +34,7 @@ def torch():
 @SETTINGS
 @given(pair=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3), seed=st.integers(0, 99))
 def test_logical_ops_match_numpy_and_pytorch(name, pair, seed):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     rng = np.random.default_rng(seed)
     a = rng.integers(-1, 2, pair.input_shapes[0]).astype(np.float32)
     b = rng.random(pair.input_shapes[1]) < 0.5

@@ -9,7 +9,7 @@ import pytest
 import minidl
 from minidl.core.errors import ShapeError
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 
 def same(ours, theirs, **tolerance):

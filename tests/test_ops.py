@@ -35,5 +35,5 @@ def test_gradient(case, device, kernels, data):
 @SETTINGS
 @given(data=st.data())
 def test_matches_pytorch(case, kernels, data):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     check_torch(case, data.draw(case.examples), torch)

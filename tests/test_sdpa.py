@@ -27,7 +27,7 @@ def test_forward_and_gradient(example, device):
 @settings(max_examples=25, deadline=None)
 @given(example=attention_examples())
 def test_matches_pytorch(example):
-    check_torch(CASE, example, pytest.importorskip("torch"))
+    check_torch(CASE, example, pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"'))
 
 
 def test_fully_masked_row_gives_zeros_and_zero_gradients():

@@ -96,7 +96,7 @@ def test_bool_sum_is_int64_and_bool_arithmetic():
 
 
 def test_dtype_rules_match_pytorch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     cases = [
         (lambda m: m.tensor([1, 2]) * 2.5, lambda t: t.tensor([1, 2]) * 2.5),
         (lambda m: m.tensor([1, 2]) / m.tensor([2, 2]), lambda t: t.tensor([1, 2]) / t.tensor([2, 2])),
@@ -232,7 +232,7 @@ def test_repr_looks_like_pytorch():
 
 
 def test_repr_matches_pytorch_for_simple_values():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     for values in ([1.0, 2.0, 3.0], [[1, 2], [3, 4]], [True, False], [1.0, -2.0], [1e-5, 0.12345678]):
         assert repr(minidl.tensor(values)) == repr(torch.tensor(values))
 

@@ -16,7 +16,7 @@ from minidl.nn import functional as F
 from minidl.testing import gradcheck
 from conftest import as_numpy
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 TF = torch.nn.functional
 
 

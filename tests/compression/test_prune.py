@@ -12,7 +12,7 @@ from minidl import nn
 from minidl.nn.utils import clip_grad_norm_, clip_grad_value_, prune
 from conftest import as_numpy, copy_weights
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 tprune = pytest.importorskip("torch.nn.utils.prune")
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -19,7 +19,7 @@ from minidl.models.cnn import LeNet
 from minidl.nn import functional as F
 from conftest import as_numpy
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

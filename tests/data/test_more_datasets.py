@@ -94,7 +94,7 @@ def test_batch_sampler_and_loader_batch_sampler():
 
 
 def test_parity_with_torch_concat():
-    torch_data = pytest.importorskip("torch.utils.data")
+    torch_data = pytest.importorskip("torch.utils.data", reason='parity needs PyTorch: pip install -e ".[torch]"')
     parts = [list(range(4)), list(range(7, 9)), list(range(20, 23))]
     theirs, ours = torch_data.ConcatDataset(parts), ConcatDataset(parts)
     assert ours.cumulative_sizes == theirs.cumulative_sizes

@@ -9,7 +9,7 @@ import minidl.distributed as dist
 from minidl.data import DataLoader, DistributedSampler, TensorDataset
 from minidl.utils.data import DistributedSampler as FromUtils
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 from torch.utils.data import DistributedSampler as TorchSampler  # noqa: E402
 
 CASES = [(length, replicas, drop_last) for length in (0, 1, 5, 10, 11, 13) for replicas in (1, 2, 3, 4, 7)

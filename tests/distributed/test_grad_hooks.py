@@ -60,7 +60,7 @@ def test_hooks_only_on_leaves_that_require_grad():
 
 
 def test_pytorch_calls_the_hook_at_the_same_points():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     calls = {}
     for lib in (torch, minidl):
         w = lib.tensor([0.5, -1.0], requires_grad=True)

@@ -83,7 +83,7 @@ def test_two_identical_ranks_normalise_as_one():
 
 
 def test_matches_pytorchs_sync_batchnorm():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     rng = np.random.default_rng(3)
     theirs = torch.nn.SyncBatchNorm(4).double()
     with torch.no_grad():

@@ -11,7 +11,7 @@ from minidl import nn
 from minidl.nn import init
 from conftest import as_numpy
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 torch.set_num_threads(1)  # tiny tensors: threads only contend for the shared cores
 
 

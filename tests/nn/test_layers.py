@@ -17,7 +17,7 @@ from minidl.nn import functional as F
 from minidl.testing import gradcheck
 from conftest import as_numpy, copy_weights, leaf, with_params
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 torch.set_num_threads(1)  # tiny tensors: threads only contend for the shared cores
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

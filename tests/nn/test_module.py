@@ -10,7 +10,7 @@ import minidl
 from minidl import nn
 from conftest import as_numpy
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 torch.set_num_threads(1)  # tiny tensors: threads only contend for the shared cores
 
 

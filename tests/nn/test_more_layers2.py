@@ -16,7 +16,7 @@ from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 from conftest import as_numpy, copy_weights
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 torch.set_num_threads(1)
 
 TOL = 1e-10

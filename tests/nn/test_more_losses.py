@@ -11,7 +11,7 @@ from minidl import nn
 from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 rng = np.random.default_rng(7)
 X, Y, Z = (rng.standard_normal((3, 4)) for _ in range(3))

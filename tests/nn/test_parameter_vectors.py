@@ -36,7 +36,7 @@ def test_bad_vectors():
 
 
 def test_parity_with_torch():
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
     theirs = torch.nn.Linear(3, 2)
     ours = nn.Linear(3, 2)
     ours.load_state_dict({k: minidl.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})

@@ -8,7 +8,7 @@ import minidl
 from minidl import nn
 from minidl.nn.utils import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # PyTorch deprecates its hook API
 
 RNG = np.random.default_rng(11)

@@ -10,7 +10,7 @@ import minidl
 from minidl.optim import lr_scheduler as ours_module
 from minidl.optim import swa_utils
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 
 def _optimizers(optimizer_name, **options):

@@ -8,7 +8,7 @@ import minidl
 from minidl.nn import Parameter
 from minidl.optim import LBFGS
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 RNG = np.random.default_rng(3)
 X = RNG.standard_normal((12, 4))

@@ -12,7 +12,7 @@ from minidl import nn
 from minidl.nn import Parameter
 from minidl.optim import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 STEPS = 25
 RNG = np.random.default_rng(7)

@@ -12,7 +12,7 @@ import minidl
 from minidl.nn import Parameter
 from minidl.optim import ASGD, Adamax, NAdam, RAdam, Rprop
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 STEPS = 30
 RNG = np.random.default_rng(11)
