@@ -25,7 +25,8 @@ from minidl.ops.arithmetic import clamp, where
 from minidl.ops.common import as_tensor
 from minidl.ops.distance import _tensors
 from minidl.ops.loss import _reduce, check_reduction
-from minidl.ops.ranking_losses import broadcast_shape, loss_reduction
+from minidl.ops.ranking_losses import broadcast_shape
+from minidl.ops.robust_loss import loss_reduction
 
 
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,  # noqa: A002

@@ -210,35 +210,27 @@ def _integer_operands(input, other, op):  # noqa: A002
     return a.array, b.array
 
 
-def bitwise_and(input, other):  # noqa: A002
-    a, b = _integer_operands(input, other, "bitwise_and")
-    return wrap(array_module(a).bitwise_and(a, b))
+def _bitwise(name, ufunc, meaning):
+    """A binary bitwise function of integer or bool tensors: ``ufunc`` of the array module."""
+    def function(input, other):  # noqa: A002
+        a, b = _integer_operands(input, other, name)
+        return wrap(getattr(array_module(a), ufunc)(a, b))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"{meaning}, elementwise, of integer or bool tensors (no gradient)."
+    return function
 
 
-def bitwise_or(input, other):  # noqa: A002
-    a, b = _integer_operands(input, other, "bitwise_or")
-    return wrap(array_module(a).bitwise_or(a, b))
-
-
-def bitwise_xor(input, other):  # noqa: A002
-    a, b = _integer_operands(input, other, "bitwise_xor")
-    return wrap(array_module(a).bitwise_xor(a, b))
+bitwise_and = _bitwise("bitwise_and", "bitwise_and", "input AND other, bit by bit")
+bitwise_or = _bitwise("bitwise_or", "bitwise_or", "input OR other, bit by bit")
+bitwise_xor = _bitwise("bitwise_xor", "bitwise_xor", "input XOR other, bit by bit")
+bitwise_left_shift = _bitwise("bitwise_left_shift", "left_shift", "input shifted left by other bits")
+bitwise_right_shift = _bitwise("bitwise_right_shift", "right_shift", "input shifted right by other bits")
 
 
 def bitwise_not(input):  # noqa: A002
     if not is_tensor(input) or input.array.dtype.kind not in "biu":
         raise TypeError(f"bitwise_not: input must be an integer or bool tensor, got {_describe(input)}")
     return wrap(array_module(input.array).invert(input.array))
-
-
-def bitwise_left_shift(input, other):  # noqa: A002
-    a, b = _integer_operands(input, other, "bitwise_left_shift")
-    return wrap(array_module(a).left_shift(a, b))
-
-
-def bitwise_right_shift(input, other):  # noqa: A002
-    a, b = _integer_operands(input, other, "bitwise_right_shift")
-    return wrap(array_module(a).right_shift(a, b))
 
 
 # --- NaN-skipping reductions, both extremes, covariance (composites: the gradients follow) -------------

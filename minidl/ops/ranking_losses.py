@@ -25,15 +25,8 @@ from minidl.ops.common import as_tensor, wrap
 from minidl.ops.distance import _tensors, pairwise_distance
 from minidl.ops.loss import _reduce, check_reduction
 from minidl.ops.more_activations import logsigmoid
-from minidl.ops.robust_loss import legacy_reduction
+from minidl.ops.robust_loss import loss_reduction
 from minidl.ops.shape import getitem
-
-
-def loss_reduction(size_average, reduce, reduction, op):
-    """The reduction a loss uses (PyTorch's legacy flags folded in), checked."""
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    check_reduction(reduction, op)
-    return reduction
 
 
 def broadcast_shape(op, **tensors):

@@ -55,6 +55,13 @@ def legacy_reduction(size_average, reduce, reduction):
     return "sum" if size_average is False else "mean"
 
 
+def loss_reduction(size_average, reduce, reduction, op):
+    """The reduction a loss uses (PyTorch's legacy flags folded in), checked."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction, op)
+    return reduction
+
+
 def _operands(input, target, op):  # noqa: A002 (PyTorch's names)
     if not is_tensor(input):
         raise TypeError(f"{op}: input must be a tensor, got {type(input).__name__}")
@@ -75,8 +82,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
     """The smooth L1 loss: ½d²/β below ``beta``, |d| - ½β above (the Huber loss divided by β)."""
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    check_reduction(reduction, "smooth_l1_loss")
+    reduction = loss_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     beta = arguments.number(beta, "smooth_l1_loss", "beta", minimum=0.0)
     input, target = _operands(input, target, "smooth_l1_loss")
     if beta == 0:
@@ -89,8 +95,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
                           reduction="mean"):
     """1 - cos(input1, input2) for pairs with target 1, max(0, cos - margin) for target -1 (0 for other
     targets); rows of (N, D) inputs with an (N,) target, or one pair of (D,) vectors with a 0-d target."""
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    check_reduction(reduction, "cosine_embedding_loss")
+    reduction = loss_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     margin = arguments.number(margin, "cosine_embedding_loss", "margin")
     for name, value in (("input1", input1), ("input2", input2), ("target", target)):
         if not is_tensor(value):

@@ -23,7 +23,7 @@ from minidl.core.backend import array_module
 from minidl.core.random import default_generator
 from minidl.nn.conv import ConvTranspose1d, ConvTranspose2d
 from minidl.nn.module import Parameter
-from minidl.nn.utils.reparametrize import remove_reparametrization
+from minidl.nn.utils.reparametrize import parameter_to_reparametrize, remove_reparametrization
 
 
 def _normalize(x, eps):
@@ -61,13 +61,7 @@ class SpectralNorm:
 
     @staticmethod
     def apply(module, name, n_power_iterations, dim, eps):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, SpectralNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
-        weight = getattr(module, name)
-        if not isinstance(weight, Parameter):
-            raise TypeError(f"spectral_norm: {type(module).__name__}.{name} must be a Parameter, got "
-                            f"{type(weight).__name__}")
+        weight = parameter_to_reparametrize(module, name, SpectralNorm, "spectral_norm")
         if not -weight.dim() <= dim < weight.dim():
             raise IndexError(f"spectral_norm: dim {dim} is out of range for {name} of shape {tuple(weight.shape)}")
         hook = SpectralNorm(name, n_power_iterations, dim % weight.dim(), eps)

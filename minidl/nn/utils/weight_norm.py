@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from minidl.core import no_grad
 from minidl.nn.module import Parameter
-from minidl.nn.utils.reparametrize import remove_reparametrization
+from minidl.nn.utils.reparametrize import parameter_to_reparametrize, remove_reparametrization
 
 
 def _norm_except_dim(v, dim):
@@ -37,13 +37,7 @@ class WeightNorm:
 
     @staticmethod
     def apply(module, name, dim):
-        for hook in module._forward_pre_hooks.values():
-            if isinstance(hook, WeightNorm) and hook.name == name:
-                raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
-        weight = getattr(module, name)
-        if not isinstance(weight, Parameter):
-            raise TypeError(f"weight_norm: {type(module).__name__}.{name} must be a Parameter, got "
-                            f"{type(weight).__name__}")
+        weight = parameter_to_reparametrize(module, name, WeightNorm, "weight_norm")
         if dim is None:
             dim = -1
         elif not -weight.dim() <= dim < weight.dim():
