@@ -118,3 +118,66 @@ def loop_modes(request):
         pytest.skip('compiled loops need Numba: pip install -e ".[compiled]"')
     with compiled.use_compiled(request.param == "compiled"):
         yield request.param
+
+
+# --- schedulers side by side with PyTorch's -----------------------------------------------------------
+
+def optimizer_pair(torch, optimizer_name, **options):
+    """The same two-group optimizer (lr 0.1, and 0.05 for the second group) in minidl and in PyTorch."""
+    def groups(library):
+        return [{"params": [library.nn.Parameter(library.zeros(2))]},
+                {"params": [library.nn.Parameter(library.zeros(2))], "lr": 0.05}]
+    return (getattr(minidl.optim, optimizer_name)(groups(minidl), lr=0.1, **options),
+            getattr(torch.optim, optimizer_name)(groups(torch), lr=0.1, **options))
+
+
+def schedule_rates(torch, build_ours, build_theirs, optimizer_name="SGD", steps=25, metrics=None, **options):
+    """Every group's lr, then group 0's momentum and β1, before each of ``steps`` steps, for the scheduler
+    ``build_ours(optimizer)`` on minidl and ``build_theirs(optimizer)`` on PyTorch; ``metrics`` are passed
+    to ``step`` (ReduceLROnPlateau)."""
+    ours_opt, theirs_opt = optimizer_pair(torch, optimizer_name, **options)
+    schedulers = {"ours": (ours_opt, build_ours(ours_opt)), "theirs": (theirs_opt, build_theirs(theirs_opt))}
+    seen = {"ours": [], "theirs": []}
+    for step in range(steps):
+        for key, (optimizer, scheduler) in schedulers.items():
+            group = optimizer.param_groups[0]
+            seen[key].append([g["lr"] for g in optimizer.param_groups] + [group.get("momentum", 0.0),
+                                                                           group.get("betas", (0.0,))[0]])
+            optimizer.step()  # no gradients: nothing moves, but PyTorch sees the order it expects
+            if metrics is None:
+                scheduler.step()
+            else:
+                scheduler.step(metrics[step])
+    return np.array(seen["ours"]), np.array(seen["theirs"])
+
+
+# --- optimizers side by side with PyTorch's -----------------------------------------------------------
+
+def optimizer_trajectory(torch, framework, cls, kwargs, x, start, steps, groups=None):
+    """(optimizer, [parameters after each step]) of minidl's optimizer ``cls`` (framework "minidl") or
+    PyTorch's of the same name ("torch"), minimising sum(tanh(x @ W + b)²) from ``start`` = (W, b);
+    ``groups``: None, or (indices, options) pairs that make parameter groups."""
+    library = torch if framework == "torch" else minidl
+    params = ([torch.tensor(a.copy(), requires_grad=True) for a in start] if framework == "torch"
+              else [minidl.nn.Parameter(a.copy()) for a in start])
+    if groups is not None:
+        params = [dict(options, params=[params[i] for i in indices]) for indices, options in groups]
+    optimizer = (getattr(torch.optim, cls.__name__) if framework == "torch" else cls)(params, **kwargs)
+    flat = [p for group in optimizer.param_groups for p in group["params"]]
+    data = library.tensor(x)
+    trajectory = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        weight, bias = flat
+        ((data @ weight + bias).tanh() ** 2).sum().backward()
+        optimizer.step()
+        trajectory.append(tuple(p.detach().numpy().copy() for p in flat))
+    return optimizer, trajectory
+
+
+def assert_same_trajectory(ours, theirs, tol=1e-10):
+    """Two runs of ``optimizer_trajectory`` agree to ``tol`` after every step."""
+    assert len(ours) == len(theirs)
+    for step, (mine, reference) in enumerate(zip(ours, theirs)):
+        for name, a, b in zip("Wb", mine, reference):
+            np.testing.assert_allclose(a, b, rtol=0, atol=tol, err_msg=f"{name} after step {step + 1}")

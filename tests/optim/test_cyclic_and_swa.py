@@ -9,31 +9,20 @@ import pytest
 import minidl
 from minidl.optim import lr_scheduler as ours_module
 from minidl.optim import swa_utils
+from conftest import optimizer_pair, schedule_rates
 
 torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 
 
 def _optimizers(optimizer_name, **options):
-    groups = lambda lib: [{"params": [lib.nn.Parameter(lib.zeros(2))]},  # noqa: E731
-                          {"params": [lib.nn.Parameter(lib.zeros(2))], "lr": 0.05}]
-    return (getattr(minidl.optim, optimizer_name)(groups(minidl), lr=0.1, **options),
-            getattr(torch.optim, optimizer_name)(groups(torch), lr=0.1, **options))
+    return optimizer_pair(torch, optimizer_name, **options)
 
 
 def _schedules(make, optimizer_name="SGD", steps=40, **options):
     """Every group's lr, then group 0's momentum and β1, before each of ``steps`` steps, in both libraries."""
-    ours_opt, theirs_opt = _optimizers(optimizer_name, **options)
-    ours = make(ours_module, swa_utils, ours_opt)
-    theirs = make(torch.optim.lr_scheduler, torch.optim.swa_utils, theirs_opt)
-    seen = {"ours": [], "theirs": []}
-    for _ in range(steps):
-        for key, optimizer, scheduler in (("ours", ours_opt, ours), ("theirs", theirs_opt, theirs)):
-            group = optimizer.param_groups[0]
-            seen[key].append([g["lr"] for g in optimizer.param_groups] + [group.get("momentum", 0.0),
-                                                                           group.get("betas", (0.0,))[0]])
-            optimizer.step()
-            scheduler.step()
-    return np.array(seen["ours"]), np.array(seen["theirs"])
+    return schedule_rates(torch, lambda o: make(ours_module, swa_utils, o),
+                          lambda o: make(torch.optim.lr_scheduler, torch.optim.swa_utils, o),
+                          optimizer_name, steps, **options)
 
 
 def _halving(t):

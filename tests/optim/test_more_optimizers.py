@@ -10,6 +10,7 @@ import pytest
 import minidl
 from minidl import nn
 from minidl.nn import Parameter
+from conftest import assert_same_trajectory, optimizer_trajectory
 from minidl.optim import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
 
 torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
@@ -29,37 +30,9 @@ def torch_loss(W, b):
     return ((torch.tensor(X) @ W + b).tanh() ** 2).sum()
 
 
-def groups_for(params, groups):
-    """``None``: a plain parameter list; else a list of (indices, options) -> param-group dicts."""
-    if groups is None:
-        return params
-    return [dict(options, params=[params[i] for i in indices]) for indices, options in groups]
-
-
 def run(framework, cls, kwargs, steps=STEPS, groups=None, start=(W0, B0)):
     """(optimizer, [(W, b) after each step]) for minidl's ``cls`` or PyTorch's optimizer of the same name."""
-    if framework == "torch":
-        params = [torch.tensor(a.copy(), requires_grad=True) for a in start]
-        optimizer = getattr(torch.optim, cls.__name__)(groups_for(params, groups), **kwargs)
-        loss, values = torch_loss, (lambda p: p.detach().numpy().copy())
-    else:
-        params = [Parameter(a.copy()) for a in start]
-        optimizer = cls(groups_for(params, groups), **kwargs)
-        loss, values = minidl_loss, (lambda p: p.array.copy())
-    trajectory = []
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss(*params).backward()
-        optimizer.step()
-        trajectory.append(tuple(values(p) for p in params))
-    return optimizer, trajectory
-
-
-def assert_same_trajectory(ours, theirs, tol=1e-10):
-    assert len(ours) == len(theirs)
-    for step, (mine, reference) in enumerate(zip(ours, theirs)):
-        for name, a, b in zip("Wb", mine, reference):
-            np.testing.assert_allclose(a, b, rtol=0, atol=tol, err_msg=f"{name} after step {step + 1}")
+    return optimizer_trajectory(torch, framework, cls, kwargs, X, start, steps, groups)
 
 
 CASES = [

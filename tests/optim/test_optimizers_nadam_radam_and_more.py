@@ -10,6 +10,7 @@ import pytest
 
 import minidl
 from minidl.nn import Parameter
+from conftest import assert_same_trajectory, optimizer_trajectory
 from minidl.optim import ASGD, Adamax, NAdam, RAdam, Rprop
 
 torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
@@ -43,31 +44,12 @@ def torch_float64_scalars():
 
 def run(framework, cls, kwargs, steps=STEPS, groups=None):
     """(optimizer, [(W, b) after each step]) for minidl's ``cls`` or PyTorch's optimizer of the same name."""
-    torch_side = framework == "torch"
-    params = ([torch.tensor(a.copy(), requires_grad=True) for a in (W0, B0)] if torch_side
-              else [Parameter(a.copy()) for a in (W0, B0)])
-    if groups is not None:
-        params = [dict(options, params=[params[i] for i in indices]) for indices, options in groups]
     with torch_float64_scalars():
-        optimizer = (getattr(torch.optim, cls.__name__) if torch_side else cls)(params, **kwargs)
-        trajectory = []
-        for _ in range(steps):
-            optimizer.zero_grad()
-            (torch_loss if torch_side else minidl_loss)(*_flat(optimizer)).backward()
-            optimizer.step()
-            trajectory.append(tuple(p.detach().numpy().copy() if torch_side else p.array.copy()
-                                    for p in _flat(optimizer)))
-    return optimizer, trajectory
+        return optimizer_trajectory(torch, framework, cls, kwargs, X, (W0, B0), steps, groups)
 
 
 def _flat(optimizer):
     return [p for group in optimizer.param_groups for p in group["params"]]
-
-
-def assert_same_trajectory(ours, theirs, tol=1e-10):
-    for step, (mine, reference) in enumerate(zip(ours, theirs)):
-        for name, a, b in zip("Wb", mine, reference):
-            np.testing.assert_allclose(a, b, rtol=0, atol=tol, err_msg=f"{name} after step {step + 1}")
 
 
 def _id(value):

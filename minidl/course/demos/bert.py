@@ -45,8 +45,8 @@ def text_windows(tokenizer, lines, max_length, min_chars=8):
 
 def _pieces(lines, step, min_chars):
     """Each line cut into consecutive pieces of ``step`` items; the pieces shorter than ``min_chars`` dropped."""
-    return [line[start:start + step] for line in lines for start in range(0, len(line), step)
-            if len(line[start:start + step]) >= min_chars]
+    pieces = (line[start:start + step] for line in lines for start in range(0, len(line), step))
+    return [piece for piece in pieces if len(piece) >= min_chars]
 
 
 def word_windows(tokenizer, segmented_lines, max_length, min_chars=8):
