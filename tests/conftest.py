@@ -7,8 +7,21 @@ import tempfile
 import numpy as np
 import pytest
 
+from hypothesis import settings  # noqa: E402
+from hypothesis.database import InMemoryExampleDatabase  # noqa: E402
+
 # the kernels' measured choices go to a folder of this run, not the user's ~/.cache/minidl
 os.environ["MINIDL_CACHE_DIR"] = tempfile.mkdtemp(prefix="minidl-tests-")
+
+# Hypothesis's pytest plugin gives each parameter set of a parametrized test a settings object
+# whose parent is the previous set's; a settings object remembers its database only when that is
+# not None, so under a profile without one (hypothesis's "ci" profile, loaded wherever CI is set)
+# every lookup walks the whole chain, and the op catalogue's tests (over 1,000 parameter sets
+# each) overflow the stack. An in-memory database keeps each lookup one step deep and, like
+# that profile, writes nothing to disk.
+if settings.default.database is None:
+    settings.register_profile("no-database-on-disk", parent=settings.default, database=InMemoryExampleDatabase())
+    settings.load_profile("no-database-on-disk")
 
 import minidl  # noqa: E402
 from minidl.core.backend import to_numpy  # noqa: E402
