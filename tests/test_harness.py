@@ -304,3 +304,19 @@ def test_gradcheck_rejects_a_nan_gradient():
     (x,) = _float64((2, 2))
     with pytest.raises(GradcheckError, match=r"input 0, element \(\d, \d\): analytical nan"):
         gradcheck(lambda t: NanBackward.apply(t), [x])
+
+
+# --- the suite's own hypothesis settings -----------------------------------------------------------------------
+
+def test_every_hypothesis_test_has_an_example_database():
+    """conftest.py keeps an example database under every profile: without one (hypothesis's "ci"
+    profile, loaded where CI is set), each of a parametrized test's settings objects looks its
+    database up through all the earlier parameter sets' objects, and the op catalogue's tests
+    overflow the stack after about 950 of them."""
+    from hypothesis import settings
+
+    assert settings.default.database is not None
+    chain = settings.default
+    for _ in range(3000):  # as the pytest plugin chains a parametrized test's settings
+        chain = settings(parent=chain)
+        assert chain.database is not None
