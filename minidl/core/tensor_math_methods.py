@@ -8,6 +8,7 @@ Each is a thin call of the functional form in ``minidl.ops``, reached through th
 from __future__ import annotations
 
 from minidl.core import tensor_methods
+from minidl.core.tensor_methods_extra import ExtraMethods
 
 
 class _AttachedOps:
@@ -20,7 +21,7 @@ class _AttachedOps:
 ops = _AttachedOps()
 
 
-class MathMethods:
+class MathMethods(ExtraMethods):  # the remaining methods: minidl/core/tensor_methods_extra.py
     """Mixin with the math-library methods of :class:`minidl.Tensor`."""
 
     __slots__ = ()

@@ -85,4 +85,23 @@ __all__ += [
     "cartesian_prod", "combinations", "diff", "isin", "logspace", "rot90", "tensordot", "vander",
 ]
 
+# PyTorch's remaining top-level functions: shape and index composites, order statistics, counting, promotion
+from minidl.ops.tensor_functions_extra import (addbmm, addmv, all, any, argwhere, atleast_1d, atleast_2d,  # noqa: A004
+                                               atleast_3d, chain_matmul, column_stack, detach, diag_embed, dstack,
+                                               fliplr, flipud, ger, index_add, index_copy, index_fill, inner,
+                                               is_nonzero, masked_scatter, moveaxis, movedim, randint_like, select,
+                                               t, take, tensor_split, unfold_windows, vdot)
+from minidl.ops.tensor_functions_extra2 import (bincount, broadcast_shapes, can_cast, erfc, fmax, fmin, gradient,
+                                                histogram, kthvalue, mode, nanmedian, promote_types, renorm,
+                                                result_type, trapezoid, unique_consecutive)
+
+__all__ += [
+    "addbmm", "addmv", "all", "any", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "chain_matmul",
+    "column_stack", "detach", "diag_embed", "dstack", "fliplr", "flipud", "ger", "index_add", "index_copy",
+    "index_fill", "inner", "is_nonzero", "masked_scatter", "moveaxis", "movedim", "randint_like", "select", "t",
+    "take", "tensor_split", "unfold_windows", "vdot", "bincount", "broadcast_shapes", "can_cast", "erfc", "fmax",
+    "fmin", "gradient", "histogram", "kthvalue", "mode", "nanmedian", "promote_types", "renorm", "result_type",
+    "trapezoid", "unique_consecutive",
+]
+
 tensor_methods.attach_ops(sys.modules[__name__])
