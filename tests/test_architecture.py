@@ -89,6 +89,7 @@ ALLOWED = {  # layer -> the layers it may import (itself always)
     "kernels": {"core", "ops"},
     "optim": {"core", "kernels", "nn"},  # nn for swa_utils.AveragedModel (a Module); nn never imports optim
     "distributed": {"core"},
+    "distributions": {"core", "ops"},  # built from the ops alone, so gradients reach the parameters
 }
 
 
