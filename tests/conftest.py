@@ -60,6 +60,33 @@ def copy_weights(theirs, ours):
     return ours
 
 
+def layer_pair(torch, name, *args, **options):
+    """(ours, theirs): layer ``name`` built alike in both frameworks, float64, PyTorch's parameters and
+    buffers copied into ours."""
+    theirs = getattr(torch.nn, name)(*args, **options).double()
+    ours = getattr(minidl.nn, name)(*args, **options)
+    if list(theirs.parameters()) or list(theirs.buffers()):
+        ours = getattr(minidl.nn, name)(*args, dtype=np.float64, **options)
+        copy_weights(theirs, ours)
+    return ours, theirs
+
+
+def check_layer_parity(torch, ours, theirs, *arrays, seed=0, tol=1e-10):
+    """Same inputs and upstream gradient through both layers: output, input gradients and parameter gradients."""
+    mine = [minidl.tensor(a, requires_grad=True) for a in arrays]
+    their = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out_ours, out_theirs = ours(*mine), theirs(*their)
+    np.testing.assert_allclose(as_numpy(out_ours), out_theirs.detach().numpy(), rtol=tol, atol=tol)
+    upstream = np.random.default_rng(seed).standard_normal(tuple(out_theirs.shape))
+    out_ours.backward(minidl.tensor(upstream))
+    out_theirs.backward(torch.tensor(upstream))
+    for a, b in zip(mine, their):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol, atol=tol)
+    theirs_params = dict(theirs.named_parameters())
+    for name, param in ours.named_parameters():
+        np.testing.assert_allclose(param.grad.numpy(), theirs_params[name].grad.numpy(), rtol=tol, atol=tol)
+
+
 def with_params(module, names):
     """fn(call, *tensors): runs call() with the named parameters of module (dotted names reach into
     submodules) replaced by tensors, for gradcheck."""

@@ -72,7 +72,7 @@ class _ConvNd(Module):
     def _check_input(self, x):
         """x must be (N, C_in, *spatial) or unbatched (C_in, *spatial)."""
         name, channels = type(self).__name__, self.in_channels
-        dims = ("L",) if self.spatial == 1 else ("H", "W")
+        dims = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[self.spatial]
         if x.ndim not in (self.spatial + 1, self.spatial + 2) or x.shape[-self.spatial - 1] != channels:
             layout = ", ".join((str(channels),) + dims)
             raise ShapeError(f"{name}: expected input (N, {layout}) or ({layout}) with in_channels={channels}, "

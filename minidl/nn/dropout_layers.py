@@ -77,9 +77,13 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):  # noqa: A002
         return input
     if p == 1:
         return input * 0.0
-    keep = _keep_mask(input, input.shape, p)
+    return alpha_dropped(input, _keep_mask(input, input.shape, p), p)
+
+
+def alpha_dropped(input, keep, p):  # noqa: A002
+    """a·(x·keep + α'·(1 - keep)) + b with α' = -SELU_SATURATION, a = 1/√((α'²p + 1)(1 - p)), b = -a·α'·p;
+    ``keep`` (0 or 1) broadcasts against the input."""
     a = 1.0 / math.sqrt((SELU_SATURATION ** 2 * p + 1) * (1 - p))
-    # a·(x·keep + α'·(1 - keep)) - a·α'·p, with α' = -SELU_SATURATION
     return input * (keep * a) + ((keep - 1.0) * (SELU_SATURATION * a) + SELU_SATURATION * a * p)
 
 

@@ -38,6 +38,21 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class Buffer(Tensor):
+    """A tensor that becomes a buffer of the Module it is assigned to (``self.mean = nn.Buffer(t)``), as
+    ``register_buffer(name, t, persistent)`` would make it; it shares t's array. ``persistent=False`` keeps
+    it out of the state dict."""
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data=None, *, persistent=True):
+        if data is None:
+            data = np.empty(0, dtype=np.float32)
+        requires_grad = data.requires_grad if isinstance(data, Tensor) else False
+        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        self.persistent = bool(persistent)
+
+
 class Module:
     """Base class of every layer and model: subclass it and define ``forward``."""
 
@@ -73,7 +88,12 @@ class Module:
 
     def __setattr__(self, name, value):
         params, buffers, modules = self._registries()
-        if isinstance(value, (Parameter, Module)):
+        if isinstance(value, Buffer):
+            self.__dict__.pop(name, None)
+            params.pop(name, None)
+            modules.pop(name, None)
+            self.register_buffer(name, value, value.persistent)
+        elif isinstance(value, (Parameter, Module)):
             target = params if isinstance(value, Parameter) else modules
             self.__dict__.pop(name, None)
             for registry in (params, buffers, modules):

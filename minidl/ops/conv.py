@@ -118,8 +118,10 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                         groups=int(groups), out_hw=(1,) + out_size).squeeze(2)
 
 
+_PAD_SIDES = {1: "left, right", 2: "top, bottom, left, right", 3: "before and after each of D, H, W"}
 _LAYOUTS = {1: ("(C, L)", "(N, C, L)", "(C_out, C_in/groups, K)"),
-            2: ("(C, H, W)", "(N, C, H, W)", "(C_out, C_in/groups, kH, kW)")}
+            2: ("(C, H, W)", "(N, C, H, W)", "(C_out, C_in/groups, kH, kW)"),
+            3: ("(C, D, H, W)", "(N, C, D, H, W)", "(C_out, C_in/groups, kD, kH, kW)")}
 
 
 def check_convolution(op, input, weight, bias, stride, padding, dilation, groups, spatial):  # noqa: A002
@@ -147,7 +149,7 @@ def check_convolution(op, input, weight, bias, stride, padding, dilation, groups
     if min(out_size) < 1:
         dilated = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
         raise ShapeError(f"{op}: output size {out_size} is too small: input {size} with padding {pads} "
-                         f"({'top, bottom, left, right' if spatial == 2 else 'left, right'}) is smaller than the "
+                         f"({_PAD_SIDES[spatial]}) is smaller than the "
                          f"dilated kernel {dilated}")
     return stride, dilation, pads, out_size
 

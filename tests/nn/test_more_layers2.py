@@ -14,7 +14,7 @@ import minidl
 from minidl import nn
 from minidl.core.errors import ShapeError
 from minidl.nn import functional as F
-from conftest import as_numpy, copy_weights
+from conftest import check_layer_parity, layer_pair
 
 torch = pytest.importorskip("torch", reason='parity needs PyTorch: pip install -e ".[torch]"')
 torch.set_num_threads(1)
@@ -23,29 +23,11 @@ TOL = 1e-10
 
 
 def pair(name, *args, **options):
-    """(ours, theirs): the same layer in both frameworks, float64, PyTorch's weights copied into ours."""
-    theirs = getattr(torch.nn, name)(*args, **options).double()
-    ours = getattr(nn, name)(*args, **options)
-    if list(theirs.parameters()):
-        ours = getattr(nn, name)(*args, dtype=np.float64, **options)
-        copy_weights(theirs, ours)
-    return ours, theirs
+    return layer_pair(torch, name, *args, **options)
 
 
 def check_parity(ours, theirs, *arrays, seed=0):
-    """Same inputs and upstream gradient through both: output, input gradients and parameter gradients."""
-    mine = [minidl.tensor(a, requires_grad=True) for a in arrays]
-    their = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out_ours, out_theirs = ours(*mine), theirs(*their)
-    np.testing.assert_allclose(as_numpy(out_ours), out_theirs.detach().numpy(), rtol=TOL, atol=TOL)
-    upstream = np.random.default_rng(seed).standard_normal(tuple(out_theirs.shape))
-    out_ours.backward(minidl.tensor(upstream))
-    out_theirs.backward(torch.tensor(upstream))
-    for a, b in zip(mine, their):
-        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=TOL, atol=TOL)
-    theirs_params = dict(theirs.named_parameters())
-    for name, param in ours.named_parameters():
-        np.testing.assert_allclose(param.grad.numpy(), theirs_params[name].grad.numpy(), rtol=TOL, atol=TOL)
+    check_layer_parity(torch, ours, theirs, *arrays, seed=seed, tol=TOL)
 
 
 RNG = np.random.default_rng(0)
