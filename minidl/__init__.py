@@ -47,6 +47,12 @@ from minidl.ops import (aminmax, bitwise_and, bitwise_left_shift, bitwise_not, b
                         deg2rad, diff, digamma, fix, float_power, frac, heaviside, hypot, i0, isin, lgamma, logcumsumexp,
                         logit, logspace, mvlgamma, nanmean, nanquantile, nansum, polygamma, quantile, rad2deg, rot90,
                         sgn, signbit, sinc, tensordot, true_divide, vander, xlogy)
+from minidl.ops import (addbmm, addmv, all, any, argwhere, atleast_1d, atleast_2d, atleast_3d,  # noqa: A004
+                        bincount, broadcast_shapes, can_cast, chain_matmul, column_stack, detach, diag_embed, dstack,
+                        erfc, fliplr, flipud, fmax, fmin, ger, gradient, histogram, index_add, index_copy, index_fill,
+                        inner, is_nonzero, kthvalue, masked_scatter, mode, moveaxis, movedim, nanmedian,
+                        promote_types, randint_like, renorm, result_type, select, t, take, tensor_split, trapezoid,
+                        unique_consecutive, vdot)
 from minidl.core.type_info import finfo, iinfo
 from minidl.core.printing import set_printoptions
 from minidl.core.compute_flags import (are_deterministic_algorithms_enabled, get_float32_matmul_precision,
@@ -58,7 +64,11 @@ from minidl.amp import autocast
 from minidl import accelerator, amp, autograd, backends, cuda, data, distributed, nn, optim, profiler, testing, utils
 from minidl import linalg  # torch.linalg's functions
 from minidl import special
+from minidl import distributions  # torch.distributions
 from minidl.io import load, save
+from minidl import mps, random  # torch.mps, torch.random
+from minidl.random import initial_seed, seed
+from minidl.core.creation import get_default_device, set_default_device
 
 __version__ = "0.1.0"
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from minidl.core.arguments import number, size as _size
 from minidl.core.backend import Device, array_module, to_device
+from minidl.core.errors import DeviceError
 from minidl.core.dtypes import _KINDS, as_dtype, get_default_dtype
 from minidl.core.random import (default_generator, get_rng_state, manual_seed, numpy_stream,  # noqa: F401
                                 set_rng_state)  # the random streams live in minidl.core.random
@@ -43,10 +44,36 @@ def _like_what(data):
     return f"a {type(data).__name__} ({reprlib.repr(data)})"
 
 
+_default_device = [None]  # where factories create tensors when no device is given; None: the CPU
+
+
+def set_default_device(device):
+    """Make the factory functions (``zeros``, ``randn``, ``tensor``, ``arange`` ...) create on ``device``
+    when they get no ``device=``; ``None`` or ``"cpu"`` goes back to the CPU. ``"cuda"`` needs a usable GPU."""
+    if device is not None:
+        device = Device(device)
+        try:
+            device.xp  # noqa: B018 (loads CuPy for "cuda": a clear error without it)
+        except DeviceError as error:
+            raise DeviceError(f"set_default_device: device {str(device)!r} is not usable: {error}") from None
+    _default_device[0] = None if device is None or device.type == "cpu" else device
+
+
+def get_default_device():
+    """The device factory functions create on when given none (``device(type='cpu')`` unless set)."""
+    return _default_device[0] or Device("cpu")
+
+
+def _device_or_default(device):
+    """``device`` itself when given, else the default device (None for the CPU)."""
+    return device if device is not None else _default_device[0]
+
+
 def _finish(array, dtype, device, requires_grad):
-    """Cast on the host, move to the device, wrap (``dtype`` already checked)."""
+    """Cast on the host, move to the device (the default one when None), wrap (``dtype`` already checked)."""
     if dtype is not None:
         array = array.astype(dtype, copy=False)
+    device = _device_or_default(device)
     if device is not None:
         array = to_device(array, device)
     return Tensor(array, requires_grad=requires_grad)
@@ -185,7 +212,7 @@ def _filled(size, value, dtype, device, requires_grad, where):
         raise TypeError(f"{where}: fill_value must be a number or a bool, got {value!r} ({type(value).__name__})")
     dtype = _dtype(dtype, where) if dtype is not None else (
         get_default_dtype() if isinstance(value, float) else np.asarray(value).dtype)
-    xp = Device(device if device is not None else "cpu").xp
+    xp = Device(_device_or_default(device) or "cpu").xp
     return Tensor(xp.full(shape, value, dtype=dtype), requires_grad=requires_grad)
 
 

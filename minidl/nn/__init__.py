@@ -38,6 +38,14 @@ from minidl.nn.more_layers2 import (Bilinear, ChannelShuffle, LocalResponseNorm,
 from minidl.nn.more_losses import (GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss,
                                  MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss, SoftMarginLoss,
                                  TripletMarginLoss, TripletMarginWithDistanceLoss)
+from minidl.nn.ctc_loss import CTCLoss
+from minidl.nn.layers3d import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, CircularPad3d,
+                                ConstantPad3d, Conv3d, InstanceNorm3d, MaxPool3d, ReflectionPad3d,
+                                ReplicationPad3d, ZeroPad3d)
+from minidl.nn.feature_dropout import Dropout3d, FeatureAlphaDropout
+from minidl.nn.shrink import Hardshrink, Softshrink
+from minidl.nn.unpool import LPPool1d, LPPool2d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d
+from minidl.nn.module import Buffer
 
 __all__ = [
     "LearnedPositionalEmbedding", "MultiheadAttention", "SinusoidalPositionalEncoding", "Transformer",
@@ -65,5 +73,10 @@ __all__ += ["CELU", "ELU", "GLU", "SELU", "Hardsigmoid", "Hardswish", "Hardtanh"
 __all__ += ["GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
             "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "SoftMarginLoss", "TripletMarginLoss",
             "TripletMarginWithDistanceLoss"]
+__all__ += ["CTCLoss"]
 __all__ += ["Bilinear", "ChannelShuffle", "ConvTranspose1d", "LocalResponseNorm", "PixelShuffle", "PixelUnshuffle",
             "RReLU", "Softmax2d", "Threshold"]
+__all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "CircularPad3d",
+            "ConstantPad3d", "Conv3d", "Dropout3d", "FeatureAlphaDropout", "Hardshrink", "InstanceNorm3d",
+            "LPPool1d", "LPPool2d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "ReflectionPad3d",
+            "ReplicationPad3d", "Softshrink", "ZeroPad3d", "Buffer"]

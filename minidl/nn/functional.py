@@ -28,12 +28,20 @@ from minidl.ops.likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from minidl.ops.distance import cosine_similarity, pairwise_distance
 from minidl.nn.embedding_bag import embedding_bag
 from minidl.nn.instance_norm import instance_norm
+from minidl.ops.conv3d import conv3d
+from minidl.ops.pool3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d
+from minidl.ops.shrink import hardshrink, softshrink
+from minidl.ops.lp_pool import lp_pool1d, lp_pool2d
+from minidl.ops.unpool import max_unpool1d, max_unpool2d, max_unpool3d
+from minidl.nn.feature_dropout import dropout3d, feature_alpha_dropout
 from minidl.ops.padding import pad
 from minidl.ops.vector_norm import normalize
 from minidl.core.backend import array_module, to_device
 from minidl.ops.shuffles import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from minidl.ops.more_layers_ops import (bilinear, gumbel_softmax, local_response_norm, pdist, rrelu, threshold,
                                         threshold_, upsample, upsample_bilinear, upsample_nearest)
+from minidl.ops.ctc import ctc_loss
+from minidl.ops.grid_sample import affine_grid, grid_sample
 
 
 def dropout(input, p=0.5, training=True):  # noqa: A002  (PyTorch's names)
@@ -79,3 +87,7 @@ __all__ += ["hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss", 
 __all__ += ["bilinear", "channel_shuffle", "conv_transpose1d", "gumbel_softmax", "local_response_norm", "pdist",
             "pixel_shuffle", "pixel_unshuffle", "rrelu", "threshold", "threshold_", "upsample", "upsample_bilinear",
             "upsample_nearest"]
+__all__ += ["affine_grid", "ctc_loss", "grid_sample"]
+__all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "conv3d", "dropout3d",
+            "feature_alpha_dropout", "hardshrink", "lp_pool1d", "lp_pool2d", "max_pool3d", "max_unpool1d",
+            "max_unpool2d", "max_unpool3d", "softshrink"]

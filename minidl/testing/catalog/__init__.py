@@ -28,3 +28,9 @@ from minidl.testing.catalog import linalg  # noqa: E402 (minidl.linalg: inverse,
 CASES += linalg.CASES
 from minidl.testing.catalog import more_layers  # noqa: E402 (bilinear, shuffles, conv_transpose1d, LRN, pdist)
 CASES += more_layers.CASES
+from minidl.testing.catalog import ctc_and_sampling  # noqa: E402 (CTC loss, grid_sample, affine_grid)
+CASES += ctc_and_sampling.CASES
+from minidl.testing.catalog import tensor_functions_extra  # noqa: E402 (take, movedim, kthvalue, unfold, renorm ...)
+CASES += tensor_functions_extra.CASES
+from minidl.testing.catalog import layers3d  # noqa: E402 (3-D conv and pooling, shrink, lp_pool, max_unpool)
+CASES += layers3d.CASES
