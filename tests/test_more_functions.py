@@ -439,3 +439,18 @@ def test_product_and_picking_methods():
     assert minidl.tensor([[1.0, 0.0, 0.0]]).cross(minidl.tensor([[0.0, 1.0, 0.0]])).tolist() == [[0.0, 0.0, 1.0]]
     assert minidl.ones(1, 2, 2).baddbmm(minidl.ones(1, 2, 3), minidl.ones(1, 3, 2), beta=0).tolist() == [[[3.0] * 2] * 2]
     assert minidl.tensor([0.5, -1.5]).round().tolist() == [0.0, -2.0] and minidl.ones(2).is_floating_point()
+
+
+# --- results by name, as PyTorch's return types -------------------------------------------------------------
+
+@pytest.mark.parametrize("call", [
+    lambda x: minidl.sort(x, 1), lambda x: x.sort(descending=True), lambda x: minidl.topk(x, 2),
+    lambda x: x.topk(1, dim=0, largest=False), lambda x: x.max(dim=1), lambda x: minidl.min(x, 0),
+    lambda x: x.median(1), lambda x: minidl.kthvalue(x, 2, 1), lambda x: minidl.cummax(x, 1),
+], ids=["sort", "Tensor.sort", "topk", "Tensor.topk", "Tensor.max", "min", "Tensor.median", "kthvalue", "cummax"])
+def test_values_and_indices_are_named_as_pytorchs(call):
+    x = minidl.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]])
+    result = call(x)
+    values, indices = result
+    assert result.values is values and result.indices is indices
+    assert indices.dtype == minidl.int64 and values.dtype == x.dtype

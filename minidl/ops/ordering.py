@@ -7,9 +7,15 @@ The indices output carries no gradient.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from minidl.core import Function
 from minidl.core.backend import array_module
 from minidl.ops.common import normalize_dims
+
+#: what sort and topk return, as PyTorch's (``result.values``, ``result.indices``, or unpacked)
+Sorted = namedtuple("sort", ["values", "indices"])
+TopK = namedtuple("topk", ["values", "indices"])
 
 
 class Sort(Function):
@@ -36,7 +42,7 @@ class Sort(Function):
 def sort(x, dim=-1, descending=False, stable=False):
     """(values, indices) sorted along ``dim`` (ties keep their order)."""
     dim = normalize_dims(dim, x.ndim, "sort")[0] if x.ndim else 0
-    return _sorted(x, dim, descending, x.shape[dim] if x.ndim else 1)
+    return Sorted(*_sorted(x, dim, descending, x.shape[dim] if x.ndim else 1))
 
 
 def argsort(x, dim=-1, descending=False, stable=False):
@@ -49,7 +55,7 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's name
     size = x.shape[dim] if x.ndim else 1
     if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= size:
         raise ValueError(f"topk: k must be an int in [0, {size}] for dim {dim} of shape {x.shape}, got {k!r}")
-    return _sorted(x, dim, largest, k)
+    return TopK(*_sorted(x, dim, largest, k))
 
 
 def _sorted(x, dim, descending, k):
