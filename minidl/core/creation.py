@@ -216,16 +216,25 @@ def _filled(size, value, dtype, device, requires_grad, where):
     return Tensor(xp.full(shape, value, dtype=dtype), requires_grad=requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(size, 0.0, dtype, device, requires_grad, "zeros")
+def _sizes(shape, size, where):
+    """The size given as ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``, as PyTorch takes it."""
+    if size is None:
+        return shape
+    if shape:
+        raise TypeError(f"{where}: got a size both as arguments {shape} and as size={size!r}")
+    return (size,)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(size, 1.0, dtype, device, requires_grad, "ones")
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(_sizes(shape, size, "zeros"), 0.0, dtype, device, requires_grad, "zeros")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return _filled(size, 0.0, dtype, device, requires_grad, "empty")
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(_sizes(shape, size, "ones"), 1.0, dtype, device, requires_grad, "ones")
+
+
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(_sizes(shape, size, "empty"), 0.0, dtype, device, requires_grad, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -242,15 +251,15 @@ def _random(draw, size, dtype, device, requires_grad, where, generator=None):
     return _finish(array, dtype, device, requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples of the standard normal distribution N(0, 1)."""
-    return _random(lambda g, s, d: g.standard_normal(s, dtype=d), size, dtype, device, requires_grad, "randn",
+    return _random(lambda g, s, d: g.standard_normal(s, dtype=d), _sizes(shape, size, "randn"), dtype, device, requires_grad, "randn",
                    generator)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Samples of the uniform distribution U[0, 1)."""
-    return _random(lambda g, s, d: g.random(s, dtype=d), size, dtype, device, requires_grad, "rand", generator)
+    return _random(lambda g, s, d: g.random(s, dtype=d), _sizes(shape, size, "rand"), dtype, device, requires_grad, "rand", generator)
 
 
 def _integer(value, where, name):

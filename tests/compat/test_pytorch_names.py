@@ -102,3 +102,12 @@ def test_accelerator_answers_from_cuda():
             minidl.accelerator.set_device_index(0)
     else:
         assert minidl.accelerator.current_accelerator() == "cuda"
+
+
+@pytest.mark.parametrize("factory", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factories_take_the_size_as_arguments_a_tuple_or_size_keyword(factory):
+    make = getattr(minidl, factory)
+    assert make(2, 3).shape == make((2, 3)).shape == make([2, 3]).shape == make(size=(2, 3)).shape == (2, 3)
+    assert make(size=()).shape == ()
+    with pytest.raises(TypeError, match=f"{factory}: got a size both"):
+        make(2, size=(3,))
