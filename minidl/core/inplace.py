@@ -164,6 +164,14 @@ class InPlaceMethods:
         self.array[...] = tensor_methods.ops.masked_fill(self.detach(), mask, value).array
         return self._modified()
 
+    def _edit_with(self, function, op):
+        """Make this tensor hold ``function(self)`` (an out-of-place op of the same shape and dtype), as an
+        in-place edit named ``op``: the ``inplace=True`` of activations and dropouts."""
+        if self._records_edit(op):
+            return self._record_edit(lambda old, _: function(old))
+        self.array[...] = function(self.detach()).array
+        return self._modified()
+
     def __setitem__(self, index, value):
         if self._records_edit("setitem", value):
             self._record_edit(lambda old, value: tensor_methods.ops.set_item(old, index, value), value)

@@ -6,6 +6,8 @@ parameter named ``weight``). Each stores its options and calls the functional fo
 
 from __future__ import annotations
 
+import warnings
+
 from minidl.core import creation
 from minidl.core.arguments import number, positive_size
 from minidl.nn import functional as F
@@ -68,8 +70,16 @@ class GLU(Module):
 class Hardtanh(Module):
     """x clamped to [min_val, max_val]."""
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        if min_value is not None:
+            warnings.warn("Hardtanh: keyword argument `min_value` is deprecated and renamed to `min_val`",
+                          FutureWarning, stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("Hardtanh: keyword argument `max_value` is deprecated and renamed to `max_val`",
+                          FutureWarning, stacklevel=2)
+            max_val = max_value
         self.min_val, self.max_val = number(min_val, "Hardtanh", "min_val"), number(max_val, "Hardtanh", "max_val")
         if self.min_val > self.max_val:
             raise ValueError(f"Hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
@@ -97,6 +107,7 @@ class _Elementwise(Module):
 
     function = None
     takes_inplace = True
+    prints_inplace = True  # PyTorch's Hardsigmoid and Hardswish leave it out of their repr
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -107,19 +118,19 @@ class _Elementwise(Module):
         return function(input, inplace=self.inplace) if self.takes_inplace else function(input)
 
     def extra_repr(self):
-        return _inplace_repr(self.inplace)
+        return _inplace_repr(self.inplace) if self.prints_inplace else ""
 
 
 class Hardsigmoid(_Elementwise):
     """relu6(x + 3)/6."""
 
-    function = staticmethod(F.hardsigmoid)
+    function, prints_inplace = staticmethod(F.hardsigmoid), False
 
 
 class Hardswish(_Elementwise):
     """x·relu6(x + 3)/6."""
 
-    function = staticmethod(F.hardswish)
+    function, prints_inplace = staticmethod(F.hardswish), False
 
 
 class Mish(_Elementwise):

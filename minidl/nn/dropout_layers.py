@@ -22,6 +22,7 @@ from minidl.core.backend import to_device
 from minidl.core.creation import default_generator
 from minidl.core.errors import ShapeError
 from minidl.nn.module import Module
+from minidl.ops.activation import inplace_result
 from minidl.ops.common import wrap
 
 SELU_SATURATION = 1.7580993408473766  # λ·α of SELU: SELU(x) → -λα as x → -∞
@@ -43,6 +44,16 @@ def _channel_dropout(input, p, training):  # noqa: A002
     return input * (keep * (1.0 / (1.0 - p)))
 
 
+def _channel_dropout_of(input, p, training, inplace, batched, name):  # noqa: A002
+    """:func:`_channel_dropout` of a batched input, or of an unbatched one given a batch dim of 1; with
+    ``inplace``, written into ``input``."""
+    if not training or p == 0:
+        return input
+    if batched:
+        return inplace_result(input, lambda x: _channel_dropout(x, p, training), inplace, name)
+    return inplace_result(input, lambda x: _channel_dropout(x.unsqueeze(0), p, training).squeeze(0), inplace, name)
+
+
 def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002  (PyTorch's names)
     """Zero whole channels of (N, C, L) or unbatched (C, L) input with probability p (training only), scaling
     the kept channels by 1/(1-p)."""
@@ -50,23 +61,26 @@ def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002  (PyTor
     if input.ndim not in (2, 3):
         raise ShapeError(f"dropout1d: expected 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(input.shape)}; "
                          "dropout1d drops channels of inputs with one spatial dim")
-    if input.ndim == 3:
-        return _channel_dropout(input, p, training)
-    return _channel_dropout(input.unsqueeze(0), p, training).squeeze(0)
+    return _channel_dropout_of(input, p, training, inplace, input.ndim == 3, "dropout1d")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels (feature maps) of (N, C, H, W) input with probability p (training only), scaling the
-    kept ones by 1/(1-p). A 3-D input is read as (N, C, L), with a warning, as PyTorch does."""
+    kept ones by 1/(1-p). A 3-D input is read as (N, C, L), and a 2-D or 5-D one too has its (n, c) entries
+    dropped whole, each with a warning, as PyTorch does."""
     p = probability(p, "dropout2d", "p")
-    if input.ndim not in (3, 4):
+    if input.ndim < 2:
         raise ShapeError(f"dropout2d: expected 3-D or 4-D (N, C, H, W) input, got shape {tuple(input.shape)}; "
                          "dropout2d drops channels of inputs with two spatial dims")
-    if input.ndim == 3:
+    if input.ndim not in (3, 4):  # PyTorch still drops the entries of dims 0 and 1 (each entry of a 2-D input)
+        warnings.warn(f"dropout2d: received a {input.ndim}-D input; it drops channels of (N, C, H, W) inputs, so "
+                      "each (n, c) entry is dropped as a whole, as PyTorch does (use dropout for a 2-D input)",
+                      stacklevel=2)
+    elif input.ndim == 3:
         warnings.warn("dropout2d: received a 3-D input, read as (N, C, L) (channel-wise 1-D dropout), as PyTorch "
                       "does; use dropout1d for that, or add the batch dim to drop channels of one (C, H, W) "
                       "image", stacklevel=2)
-    return _channel_dropout(input, p, training)
+    return _channel_dropout_of(input, p, training, inplace, True, "dropout2d")
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):  # noqa: A002
@@ -76,8 +90,9 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):  # noqa: A002
     if not training or p == 0:
         return input
     if p == 1:
-        return input * 0.0
-    return alpha_dropped(input, _keep_mask(input, input.shape, p), p)
+        return inplace_result(input, lambda x: x * 0.0, inplace, "alpha_dropout")
+    keep = _keep_mask(input, input.shape, p)
+    return inplace_result(input, lambda x: alpha_dropped(x, keep, p), inplace, "alpha_dropout")
 
 
 def alpha_dropped(input, keep, p):  # noqa: A002
@@ -101,18 +116,18 @@ class Dropout1d(_DropoutNd):
     """Zeroes whole channels of (N, C, L) or (C, L) input with probability p in training; identity in eval."""
 
     def forward(self, x):
-        return dropout1d(x, self.p, self.training)
+        return dropout1d(x, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
     """Zeroes whole channels of (N, C, H, W) input with probability p in training; identity in eval."""
 
     def forward(self, x):
-        return dropout2d(x, self.p, self.training)
+        return dropout2d(x, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(_DropoutNd):
     """Alpha dropout (for SELU networks) in training; identity in eval."""
 
     def forward(self, x):
-        return alpha_dropout(x, self.p, self.training)
+        return alpha_dropout(x, self.p, self.training, self.inplace)

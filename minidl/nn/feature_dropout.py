@@ -14,7 +14,8 @@ import warnings
 
 from minidl.core.arguments import probability
 from minidl.core.errors import ShapeError
-from minidl.nn.dropout_layers import _channel_dropout, _DropoutNd, _keep_mask, alpha_dropped
+from minidl.ops.activation import inplace_result
+from minidl.nn.dropout_layers import _channel_dropout_of, _DropoutNd, _keep_mask, alpha_dropped
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):  # noqa: A002  (PyTorch's names)
@@ -25,9 +26,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):  # noqa: A002  (PyTor
     if input.ndim not in (4, 5):
         warnings.warn(f"dropout3d: received a {input.ndim}-D input; dropout3d drops channels of 4-D (C, D, H, W) "
                       "or 5-D (N, C, D, H, W) inputs", stacklevel=2)
-    if input.ndim == 5:
-        return _channel_dropout(input, p, training)
-    return _channel_dropout(input.unsqueeze(0), p, training).squeeze(0)
+    return _channel_dropout_of(input, p, training, inplace, input.ndim == 5, "dropout3d")
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):  # noqa: A002
@@ -40,9 +39,9 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):  # noqa:
     if not training or p == 0 or input.numel() == 0:
         return input
     if p == 1:
-        return input * 0.0
+        return inplace_result(input, lambda x: x * 0.0, inplace, "feature_alpha_dropout")
     keep = _keep_mask(input, tuple(input.shape[:2]) + (1,) * (input.ndim - 2), p)
-    return alpha_dropped(input, keep, p)
+    return inplace_result(input, lambda x: alpha_dropped(x, keep, p), inplace, "feature_alpha_dropout")
 
 
 class Dropout3d(_DropoutNd):
@@ -50,11 +49,11 @@ class Dropout3d(_DropoutNd):
     in eval."""
 
     def forward(self, x):
-        return dropout3d(x, self.p, self.training)
+        return dropout3d(x, self.p, self.training, self.inplace)
 
 
 class FeatureAlphaDropout(_DropoutNd):
     """Channel-wise alpha dropout (for SELU networks) in training; identity in eval."""
 
     def forward(self, x):
-        return feature_alpha_dropout(x, self.p, self.training)
+        return feature_alpha_dropout(x, self.p, self.training, self.inplace)

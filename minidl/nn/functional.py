@@ -3,6 +3,7 @@
 from minidl.core.arguments import probability
 from minidl.core.creation import default_generator
 from minidl.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax, tanh
+from minidl.ops.activation import inplace_result
 from minidl.ops.common import wrap
 from minidl.ops.attention import scaled_dot_product_attention
 from minidl.ops.conv import conv1d, conv2d
@@ -44,16 +45,17 @@ from minidl.ops.ctc import ctc_loss
 from minidl.ops.grid_sample import affine_grid, grid_sample
 
 
-def dropout(input, p=0.5, training=True):  # noqa: A002  (PyTorch's names)
-    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (only when training)."""
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002  (PyTorch's names)
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (only when training);
+    ``inplace=True`` writes the result into ``input`` and returns it."""
     p = probability(p, "dropout", "p")
     if not training or p == 0:
         return input
     if p == 1:
-        return input * 0.0
+        return inplace_result(input, lambda x: x * 0.0, inplace, "dropout")
     keep = default_generator().random(input.shape) >= p
     mask = to_device((keep / (1 - p)).astype(input.dtype), input.device)
-    return input * wrap(mask)
+    return inplace_result(input, lambda x: x * wrap(mask), inplace, "dropout")
 
 
 def one_hot(tensor, num_classes=-1):

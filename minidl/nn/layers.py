@@ -55,19 +55,44 @@ class Linear(Module):
 
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, looked up by integer ids.
-    Initialised N(0, 1); the row ``padding_idx`` (if given) starts at zero and gets no gradient."""
+    Initialised N(0, 1) (or ``_weight``); the row ``padding_idx`` (if given) starts at zero and gets no
+    gradient. ``max_norm``, ``norm_type``, ``scale_grad_by_freq`` and ``sparse`` as in :func:`F.embedding`
+    (``sparse`` gives the same dense gradient); ``_freeze`` makes the weight require no gradient."""
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         num_embeddings = size(num_embeddings, "Embedding", "num_embeddings")
         embedding_dim = size(embedding_dim, "Embedding", "embedding_dim")
         if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
             raise ValueError(f"Embedding: padding_idx must be within num_embeddings ({num_embeddings}), "
                              f"got {padding_idx}")
+        if max_norm is not None:
+            number(max_norm, "Embedding", "max_norm", minimum=0.0)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = padding_idx % num_embeddings if padding_idx is not None else None
-        self.weight = _empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
-        self.reset_parameters()
+        self.max_norm, self.norm_type = max_norm, number(norm_type, "Embedding", "norm_type", above=0.0)
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            self.weight = _empty(num_embeddings, embedding_dim, dtype=dtype, device=device)
+            self.reset_parameters()
+            self.weight.requires_grad = not _freeze
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ShapeError(f"Embedding: _weight must have shape ({num_embeddings}, {embedding_dim}), "
+                                 f"got {tuple(_weight.shape)}")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose weight is the 2-D ``embeddings`` (sharing its array); ``freeze``: no gradient."""
+        if embeddings.ndim != 2:
+            raise ShapeError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{tuple(embeddings.shape)}")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings,
+                   _freeze=freeze)
 
     def reset_parameters(self):
         init.normal_(self.weight)
@@ -75,26 +100,37 @@ class Embedding(Module):
             self.weight.array[self.padding_idx] = 0
 
     def forward(self, ids):
-        return lookup(ids, self.weight, self.padding_idx, "Embedding")
+        return lookup(ids, self.weight, self.padding_idx, "Embedding", self.max_norm, self.norm_type,
+                      self.scale_grad_by_freq)
 
     def extra_repr(self):
-        pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
-        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += ", scale_grad_by_freq=True"
+        if self.sparse:
+            text += ", sparse=True"
+        return text
 
 
 class Dropout(Module):
     """Zeroes each element with probability p in training, scaling the rest by 1/(1-p); identity in eval."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         probability(p, "Dropout", "p")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
-        return f"p={self.p}, inplace=False"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Identity(Module):
@@ -120,8 +156,17 @@ class Flatten(Module):
 
 
 class ReLU(Module):
+    """max(0, x), elementwise; ``inplace=True`` writes it into the input."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):
@@ -135,10 +180,17 @@ class Tanh(Module):
 
 
 class SiLU(Module):
-    """x·σ(x), elementwise (also called swish)."""
+    """x·σ(x), elementwise (also called swish); ``inplace=True`` writes it into the input."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x):
-        return F.silu(x)
+        return F.silu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class GELU(Module):
@@ -154,16 +206,16 @@ class GELU(Module):
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         number(negative_slope, "LeakyReLU", "negative_slope")
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Softmax(Module):

@@ -163,34 +163,55 @@ class LogSoftmax(Function):
 
 # --- functional forms ----------------------------------------------------------------
 
-def sigmoid(x):
-    return Sigmoid.apply(x)
+def inplace_result(input, output, inplace, name="copy_"):  # noqa: A002 (PyTorch's names)
+    """``output(input)``, or ``output`` itself when it is a tensor already; with ``inplace``, the result is
+    written into ``input``, recorded as an in-place edit named ``name`` (so a leaf that requires grad is
+    refused, as in PyTorch), and ``input`` itself is returned. Pass a function where the op saves its
+    input for backward: it then runs on a copy of the old values, which the write leaves intact."""
+    if not callable(output):
+        return input.copy_(output) if inplace and output is not input else output
+    return input._edit_with(output, f"{name}(inplace=True)") if inplace else output(input)
 
 
-def relu(x):
-    return ReLU.apply(x)
+def sigmoid(input):  # noqa: A002
+    return Sigmoid.apply(input)
 
 
-def silu(x):
-    return SiLU.apply(x)
+def relu(input, inplace=False):  # noqa: A002
+    return inplace_result(input, ReLU.apply, inplace, "relu")
 
 
-def tanh(x):
-    return Tanh.apply(x)
+def silu(input, inplace=False):  # noqa: A002
+    return inplace_result(input, SiLU.apply, inplace, "silu")
 
 
-def leaky_relu(x, negative_slope=0.01):
+def tanh(input):  # noqa: A002
+    return Tanh.apply(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002
     number(negative_slope, "leaky_relu", "negative_slope")
-    return LeakyReLU.apply(x, negative_slope=negative_slope)
+    return inplace_result(input, lambda x: LeakyReLU.apply(x, negative_slope=negative_slope), inplace, "leaky_relu")
 
 
-def gelu(x, approximate="none"):
+def gelu(input, approximate="none"):  # noqa: A002
     """GELU, exact (``approximate='none'``, the default) or with the tanh formula (``'tanh'``)."""
     if approximate == "none":
-        return GELU.apply(x)
+        return GELU.apply(input)
     if approximate == "tanh":
-        return GELUTanh.apply(x)
+        return GELUTanh.apply(input)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def _softmax_input(x, dim, axis, name, stacklevel, dtype):
+    """``x`` cast to ``dtype`` (when given) and the normalized ``dim``. PyTorch's functional form puts
+    ``_stacklevel`` (ignored) before ``dtype``; a dtype passed there, as ``torch.softmax(x, dim, dtype)``
+    does, is taken as ``dtype``."""
+    if dtype is None and stacklevel is not None and not isinstance(stacklevel, int):
+        dtype = stacklevel
+    if dtype is not None:
+        x = x.to(dtype)
+    return x, _softmax_dim(x, dim, axis, name)
 
 
 def _softmax_dim(x, dim, axis, name):
@@ -202,17 +223,17 @@ def _softmax_dim(x, dim, axis, name):
     return normalize_dims(dim, x.ndim, name)[0] if x.ndim else None
 
 
-def softmax(x, dim=None, *, axis=None):
-    """softmax along ``dim``: exp(x) / sum(exp(x)), computed stably."""
-    dim = _softmax_dim(x, dim, axis, "softmax")
+def softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):  # noqa: A002
+    """softmax along ``dim``: exp(x) / sum(exp(x)), computed stably (on ``input`` cast to ``dtype`` if given)."""
+    x, dim = _softmax_input(input, dim, axis, "softmax", _stacklevel, dtype)
     if x.ndim == 0:  # a single value: softmax 1 (through the op, so the gradient is right)
         return Softmax.apply(x.reshape(1), dim=0).reshape(())
     return Softmax.apply(x, dim=dim)
 
 
-def log_softmax(x, dim=None, *, axis=None):
-    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x)."""
-    dim = _softmax_dim(x, dim, axis, "log_softmax")
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):  # noqa: A002
+    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x) (on ``input`` cast to ``dtype`` if given)."""
+    x, dim = _softmax_input(input, dim, axis, "log_softmax", _stacklevel, dtype)
     if x.ndim == 0:
         return LogSoftmax.apply(x.reshape(1), dim=0).reshape(())
     return LogSoftmax.apply(x, dim=dim)

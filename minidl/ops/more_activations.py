@@ -13,6 +13,7 @@ from __future__ import annotations
 from minidl.core import Function, arguments
 from minidl.core.backend import array_module
 from minidl.core.errors import ShapeError
+from minidl.ops.activation import inplace_result as _result  # noqa: F401 (also used by more_layers_ops)
 from minidl.ops.activation import sigmoid, softmax, stable_sigmoid
 from minidl.ops.common import is_tensor, one_dim
 from minidl.ops.elementwise_math import floating
@@ -168,14 +169,10 @@ class PReLU(Function):
 
 # --- functional forms -------------------------------------------------------------
 
-def _result(input, output, inplace):  # noqa: A002 (PyTorch's names)
-    """``output``; with ``inplace``, written into ``input`` (recorded as an in-place edit) and ``input`` returned."""
-    return input.copy_(output) if inplace else output
-
-
 def _elu(input, alpha, scale, input_scale, name, inplace):  # noqa: A002
-    x = floating(input, name)
-    return _result(input, ELU.apply(x, alpha=alpha, scale=scale, input_scale=input_scale, name=name), inplace)
+    def function(x):
+        return ELU.apply(floating(x, name), alpha=alpha, scale=scale, input_scale=input_scale, name=name)
+    return _result(input, function, inplace, name)
 
 
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002
@@ -205,8 +202,9 @@ def _hardtanh(input, min_val, max_val, inplace, name):  # noqa: A002
     min_val, max_val = arguments.number(min_val, name, "min_val"), arguments.number(max_val, name, "max_val")
     if min_val > max_val:
         raise ValueError(f"{name}: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    x = floating(input, name)
-    return _result(input, HardTanh.apply(x, min_val=min_val, max_val=max_val, name=name), inplace)
+    def function(x):
+        return HardTanh.apply(floating(x, name), min_val=min_val, max_val=max_val, name=name)
+    return _result(input, function, inplace, name)
 
 
 def relu6(input, inplace=False):  # noqa: A002
@@ -216,12 +214,12 @@ def relu6(input, inplace=False):  # noqa: A002
 
 def hardsigmoid(input, inplace=False):  # noqa: A002
     """relu6(x + 3)/6: 0 below -3, 1 above 3, linear between."""
-    return _result(input, Hardsigmoid.apply(floating(input, "hardsigmoid")), inplace)
+    return _result(input, lambda x: Hardsigmoid.apply(floating(x, "hardsigmoid")), inplace, "hardsigmoid")
 
 
 def hardswish(input, inplace=False):  # noqa: A002
     """x·hardsigmoid(x)."""
-    return _result(input, Hardswish.apply(floating(input, "hardswish")), inplace)
+    return _result(input, lambda x: Hardswish.apply(floating(x, "hardswish")), inplace, "hardswish")
 
 
 def logsigmoid(input):  # noqa: A002
@@ -240,7 +238,7 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
 
 def mish(input, inplace=False):  # noqa: A002
     """x·tanh(softplus(x))."""
-    return _result(input, Mish.apply(floating(input, "mish")), inplace)
+    return _result(input, lambda x: Mish.apply(floating(x, "mish")), inplace, "mish")
 
 
 def softsign(input):  # noqa: A002

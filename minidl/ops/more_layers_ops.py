@@ -102,7 +102,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):  
     slopes = default_generator().uniform(lower, upper, x.shape).astype(x.dtype)
     xp = array_module(x.array)
     factor = xp.where(x.array >= 0, x.dtype.type(1), to_device(slopes, x.device))
-    return _result(input, x * wrap(factor), inplace)
+    return _result(input, lambda value: value * wrap(factor), inplace)
 
 
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):

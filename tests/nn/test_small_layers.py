@@ -409,6 +409,18 @@ def test_dropout2d_reads_3d_input_as_n_c_l_with_a_warning_and_errors_name_the_op
         nn.Dropout2d(1.5)
 
 
+def test_dropout2d_of_a_2d_input_drops_entries_with_a_warning_as_pytorch():
+    """PyTorch's MNIST RNN example puts Dropout2d after a (batch, features) layer: each entry is then dropped
+    on its own (a warning says so), and a 1-D input is refused."""
+    minidl.manual_seed(2)
+    with pytest.warns(UserWarning, match="dropout2d: received a 2-D input"):
+        values = as_numpy(nn.Dropout2d(0.5)(minidl.ones(40, 30)))
+    assert set(np.unique(values)) == {0.0, 2.0} and 0.3 < (values == 0).mean() < 0.7
+    assert not np.any((values == 0).all(axis=1)) and not np.any((values == 0).all(axis=0))
+    with pytest.raises(ShapeError, match=r"dropout2d: expected 3-D or 4-D \(N, C, H, W\) input, got shape \(5,\)"):
+        F.dropout2d(minidl.ones(5))
+
+
 def test_alpha_dropout_keeps_the_mean_and_variance_of_standard_normal_input():
     minidl.manual_seed(2)
     x = minidl.tensor(np.random.default_rng(7).standard_normal(400_000))

@@ -34,3 +34,5 @@ from minidl.testing.catalog import tensor_functions_extra  # noqa: E402 (take, m
 CASES += tensor_functions_extra.CASES
 from minidl.testing.catalog import layers3d  # noqa: E402 (3-D conv and pooling, shrink, lp_pool, max_unpool)
 CASES += layers3d.CASES
+from minidl.testing.catalog import inplace_activations  # noqa: E402 (activations with inplace=True)
+CASES += inplace_activations.CASES
