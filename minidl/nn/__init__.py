@@ -10,6 +10,7 @@ from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTra
 from minidl.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from minidl.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv1d, LazyConv2d, LazyLinear, UninitializedBuffer,
                             UninitializedParameter)
+from minidl.nn.lazy import LazyBatchNorm3d
 from minidl.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from minidl.nn.layers import (GELU, Dropout, Embedding, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, ReLU,
                               Sigmoid, SiLU, Softmax, Tanh)
@@ -55,6 +56,7 @@ __all__ = [
     "Conv1d", "ConvTranspose2d", "GroupNorm", "RMSNorm", "ParameterDict", "ParameterList", "LazyBatchNorm1d",
     "LazyBatchNorm2d", "LazyConv1d", "LazyConv2d", "LazyLinear", "UninitializedBuffer", "UninitializedParameter",
     "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "LazyBatchNorm3d",
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "CrossEntropyLoss", "LayerNorm", "MSELoss",
     "KLDivLoss", "L1Loss", "NLLLoss",
     "GELU", "Dropout", "Embedding", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "Module",

@@ -31,6 +31,7 @@ from minidl.nn.conv import Conv1d, Conv2d
 from minidl.nn.layers import Linear
 from minidl.nn.module import Module, Parameter
 from minidl.nn.norm import BatchNorm1d, BatchNorm2d
+from minidl.nn.layers3d import BatchNorm3d
 
 _OWNERS = {}  # id(uninitialised tensor) -> "LazyLinear.weight", while it lives and has no shape
 
@@ -162,11 +163,13 @@ class LazyLinear(LazyModuleMixin, Linear):
 class _LazyNormBase(LazyModuleMixin):
     """``num_features`` from the channel dim (dim 1) of the first input."""
 
-    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
-        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None,
+                 bias=True):
+        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         if affine:
             self._uninitialized("weight", UninitializedParameter, device, dtype)
-            self._uninitialized("bias", UninitializedParameter, device, dtype)
+            if bias:
+                self._uninitialized("bias", UninitializedParameter, device, dtype)
         if track_running_stats:
             self._uninitialized("running_mean", UninitializedBuffer, device, dtype)
             self._uninitialized("running_var", UninitializedBuffer, device, dtype)
@@ -195,6 +198,12 @@ class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
     """``BatchNorm2d`` whose ``num_features`` is dim 1 of the first input; becomes a BatchNorm2d then."""
 
     cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+    """``BatchNorm3d`` whose ``num_features`` is dim 1 of the first input; becomes a BatchNorm3d then."""
+
+    cls_to_become = BatchNorm3d
 
 
 class _LazyConvBase(LazyModuleMixin):

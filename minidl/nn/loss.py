@@ -5,14 +5,15 @@ from __future__ import annotations
 from minidl.core.arguments import choice, probability
 from minidl.nn import functional as F
 from minidl.nn.module import Module
-from minidl.ops.loss import KL_REDUCTIONS, check_reduction
+from minidl.ops.loss import KL_REDUCTIONS, legacy_reduction, loss_reduction
 
 
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    """A loss that stores its reduction, PyTorch's legacy ``size_average`` / ``reduce`` flags folded in."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        check_reduction(reduction, type(self).__name__)
-        self.reduction = reduction
+        self.reduction = loss_reduction(size_average, reduce, reduction, type(self).__name__)
 
     def extra_repr(self):
         return "" if self.reduction == "mean" else f"reduction='{self.reduction}'"
@@ -35,8 +36,9 @@ class L1Loss(_Loss):
 class CrossEntropyLoss(_Loss):
     """Cross-entropy from logits; see :func:`minidl.nn.functional.cross_entropy`."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(size_average, reduce, reduction)
         probability(label_smoothing, "CrossEntropyLoss", "label_smoothing")
         self.register_buffer("weight", weight)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
@@ -49,8 +51,8 @@ class CrossEntropyLoss(_Loss):
 class NLLLoss(_Loss):
     """Negative log-likelihood of log-probabilities."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
 
@@ -61,8 +63,8 @@ class NLLLoss(_Loss):
 class BCELoss(_Loss):
     """Binary cross-entropy of probabilities (logs clamped at -100)."""
 
-    def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
     def forward(self, input, target):  # noqa: A002
@@ -72,8 +74,8 @@ class BCELoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """Sigmoid and binary cross-entropy in one stable step; ``pos_weight`` scales positives."""
 
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
@@ -86,8 +88,9 @@ class KLDivLoss(Module):
     """KL divergence of ``target`` (probabilities, or their logs with ``log_target``) from the
     log-probabilities ``input``; see :func:`minidl.nn.functional.kl_div` ('batchmean' is the true KL)."""
 
-    def __init__(self, reduction="mean", log_target=False):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__()
+        reduction = legacy_reduction(size_average, reduce, reduction)
         choice(reduction, "KLDivLoss", "reduction", KL_REDUCTIONS)
         self.reduction, self.log_target = reduction, log_target
 

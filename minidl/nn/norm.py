@@ -108,9 +108,10 @@ def _normalized_shape(normalized_shape, where):
 class GroupNorm(Module):
     """Group normalisation of (N, C, ...) inputs: the C channels split into ``num_groups`` groups, each
     sample's group normalised over its channels and positions (biased variance), then γ·x̂ + β per channel.
-    ``weight`` (γ, ones) and ``bias`` (β, zeros) have shape (num_channels,) when ``affine``."""
+    ``weight`` (γ, ones) and ``bias`` (β, zeros) have shape (num_channels,) when ``affine``; ``bias=False``
+    leaves β out (no shift)."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, bias=True):
         super().__init__()
         num_groups = positive_size(num_groups, "GroupNorm", "num_groups")
         num_channels = size(num_channels, "GroupNorm", "num_channels")
@@ -121,14 +122,17 @@ class GroupNorm(Module):
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         if affine:
             self.weight = Parameter(creation.ones(num_channels, dtype=dtype, device=device))
-            self.bias = Parameter(creation.zeros(num_channels, dtype=dtype, device=device))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(creation.zeros(num_channels, dtype=dtype, device=device))
+        else:
             self.register_parameter("bias", None)
 
     def reset_parameters(self):
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, x):

@@ -26,6 +26,23 @@ def check_reduction(reduction, op):
     choice(reduction, op, "reduction", REDUCTIONS)
 
 
+def legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's old size_average / reduce flags as a reduction ('none' when reduce is False, 'sum'
+    when size_average is False, else 'mean'); ``reduction`` when both are None."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def loss_reduction(size_average, reduce, reduction, op):
+    """The reduction a loss uses (PyTorch's legacy flags folded in), checked."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction, op)
+    return reduction
+
+
 class CrossEntropy(Function):
     """L = (1/D) Σᵢ Σ_c -q_ic log softmax(x)ᵢ_c;  dL/dxᵢ = (softmax(x)ᵢ·Σ_c q_ic - qᵢ) / D
 
@@ -158,15 +175,15 @@ def _rows(x, op):
     return moved.reshape(-1, x.shape[1]), (x.shape[0],) + x.shape[2:]
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",  # noqa: A002
-                  label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+                  reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits ``input`` (N, C[, d...]) and class indices or class probabilities.
 
     Matches ``torch.nn.functional.cross_entropy``: ``weight`` rescales classes, targets equal to
     ``ignore_index`` count for nothing (and 'mean' divides by the summed weight of the others, so
     all-ignored gives NaN), ``label_smoothing`` ε mixes the target with the uniform distribution.
     """
-    check_reduction(reduction, "cross_entropy")
+    reduction = loss_reduction(size_average, reduce, reduction, "cross_entropy")
     label_smoothing = probability(label_smoothing, "cross_entropy", "label_smoothing")
     target = as_tensor(target, like=None)
     _same_device("cross_entropy", input, target, weight)
@@ -225,9 +242,10 @@ def _index_targets(xp, target, input, rows, w, ignore_index, smoothing, classes,
     return q, float(picked.sum()) if safe.size else 0.0
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+             reduction="mean"):
     """Negative log-likelihood of log-probabilities ``input`` (N, C[, d...]) at class indices ``target``."""
-    check_reduction(reduction, "nll_loss")
+    reduction = loss_reduction(size_average, reduce, reduction, "nll_loss")
     rows, out_shape = _rows(input, "nll_loss")
     xp = array_module(rows.array)
     _same_device("nll_loss", input, as_tensor(target), weight)
@@ -250,24 +268,39 @@ def _same_shapes(input, target, op):  # noqa: A002
                          "(broadcasting is not done for losses)")
 
 
-def mse_loss(input, target, reduction="mean"):  # noqa: A002
-    """(1/n) Σ (input - target)²  (or the sum, or per element)."""
-    check_reduction(reduction, "mse_loss")
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    """(1/n) Σ (input - target)²  (or the sum, or per element); with ``weight`` (input's shape) each
+    squared error is scaled by its weight and 'mean' divides by Σ weight."""
+    reduction = loss_reduction(size_average, reduce, reduction, "mse_loss")
     _same_shapes(input, target, "mse_loss")
     difference = input - target
-    return _reduce(difference * difference, reduction)
+    return _weighted_reduce(difference * difference, weight, reduction, "mse_loss")
 
 
-def l1_loss(input, target, reduction="mean"):  # noqa: A002
-    """(1/n) Σ |input - target|  (or the sum, or per element); d/dx is sign(x - y) (0 at equality)."""
-    check_reduction(reduction, "l1_loss")
+def _weighted_reduce(loss, weight, reduction, op):
+    """``loss`` reduced, each element first scaled by ``weight`` (of the loss's shape; 'mean' is then
+    Σ w·loss / Σ w) when one is given."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    weight = as_tensor(weight, like=loss)
+    if tuple(weight.shape) != tuple(loss.shape):
+        raise ShapeError(f"{op}: weight shape {tuple(weight.shape)} must equal input shape {tuple(loss.shape)}")
+    _same_device(op, loss, weight)
+    return _reduce(loss * weight, reduction, weight_sum=None if reduction != "mean" else weight.sum())
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    """(1/n) Σ |input - target|  (or the sum, or per element); d/dx is sign(x - y) (0 at equality).
+    ``weight`` as in :func:`mse_loss`."""
+    reduction = loss_reduction(size_average, reduce, reduction, "l1_loss")
     _same_shapes(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction)
+    return _weighted_reduce((input - target).abs(), weight, reduction, "l1_loss")
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+                         reduction="mean"):
     """-(y log p + (1-y) log(1-p)) for probabilities ``input`` in [0, 1]; logs clamped at -100."""
-    check_reduction(reduction, "binary_cross_entropy")
+    reduction = loss_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     target = as_tensor(target, like=input)
     if tuple(target.shape) != tuple(input.shape):
         raise ShapeError(f"binary_cross_entropy: target shape {target.shape} must equal input shape {input.shape}")
@@ -280,9 +313,10 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):  # noqa: A002
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+                                     reduction="mean", pos_weight=None):
     """Sigmoid + binary cross-entropy in one stable node; ``pos_weight`` scales the positive term."""
-    check_reduction(reduction, "binary_cross_entropy_with_logits")
+    reduction = loss_reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
     target = as_tensor(target, like=input)
     if tuple(target.shape) != tuple(input.shape):
         raise ShapeError(f"binary_cross_entropy_with_logits: target shape {target.shape} must equal input "
@@ -320,7 +354,8 @@ class KLDiv(Function):
         return -g * t, g * xp.where(t == 0, x.dtype.type("nan"), xp.log(t) + 1 - x)
 
 
-def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002 (PyTorch's names)
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean",  # noqa: A002 (PyTorch's names)
+           log_target=False):
     """KL(target ‖ p) summed pointwise: Σ t (log t - input), where ``input`` holds the log-probabilities
     log p (e.g. ``log_softmax``) and ``target`` the probabilities t (their logs with ``log_target``).
 
@@ -329,6 +364,7 @@ def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002 (Py
     classes) and warns, as PyTorch does; terms where t = 0 count 0. Unlike PyTorch, input and target
     must have one shape (minidl's losses never broadcast).
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     choice(reduction, "kl_div", "reduction", KL_REDUCTIONS)
     target = as_tensor(target, like=input)
     _same_device("kl_div", input, target)

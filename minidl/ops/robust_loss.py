@@ -20,7 +20,8 @@ from minidl.core.backend import array_module
 from minidl.core.errors import ShapeError
 from minidl.ops.arithmetic import clamp, where
 from minidl.ops.common import as_tensor, is_tensor
-from minidl.ops.loss import _reduce, _same_shapes, check_reduction, l1_loss
+from minidl.ops.loss import _reduce, _same_shapes, check_reduction, l1_loss, loss_reduction
+from minidl.ops.loss import legacy_reduction  # noqa: F401 (kept importable from here)
 
 COSINE_EPSILON = 1e-12
 
@@ -43,23 +44,6 @@ class Huber(Function):
         if self.scale != 1:
             slope = slope * g.dtype.type(self.scale)
         return slope, (-slope if self.needs_grad[1] else None)
-
-
-def legacy_reduction(size_average, reduce, reduction):
-    """PyTorch's old size_average / reduce flags as a reduction ('none' when reduce is False, 'sum'
-    when size_average is False, else 'mean'); ``reduction`` when both are None."""
-    if size_average is None and reduce is None:
-        return reduction
-    if reduce is False:
-        return "none"
-    return "sum" if size_average is False else "mean"
-
-
-def loss_reduction(size_average, reduce, reduction, op):
-    """The reduction a loss uses (PyTorch's legacy flags folded in), checked."""
-    reduction = legacy_reduction(size_average, reduce, reduction)
-    check_reduction(reduction, op)
-    return reduction
 
 
 def _operands(input, target, op):  # noqa: A002 (PyTorch's names)

@@ -176,6 +176,15 @@ CASES = [
            examples(st.tuples(st.integers(1, 4), st.integers(1, 3)).map(lambda s: (s,))),
            torch_fn=lambda w: functional(w).embedding(
                library(w).tensor([[0, 2, 0], [1, 1, 2]]) % w.shape[0], w)),
+    # scale_grad_by_freq divides each row's gradient by its id's count: not the derivative of the forward,
+    # so only the forward is checked here (its gradients against PyTorch: tests/nn/test_legacy_arguments.py)
+    OpCase("embedding_scale_grad_by_freq", lambda w: F.embedding(
+        minidl.tensor(_IDS % w.shape[0], device=w.device), w, scale_grad_by_freq=True, sparse=True),
+           lambda w: w[_IDS % w.shape[0]],
+           examples(st.tuples(st.integers(1, 4), st.integers(1, 3)).map(lambda s: (s,))),
+           torch_fn=lambda w: functional(w).embedding(
+               library(w).tensor([[0, 2, 0], [1, 1, 2]]) % w.shape[0], w, scale_grad_by_freq=True),
+           differentiable=False),
     OpCase("layer_norm", lambda x, w, b: functional(x).layer_norm(x, (x.shape[-1],), w, b),
            lambda x, w, b: (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + 1e-5) * w + b,
            examples(st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(3, 5)).map(  # 3+: see batch_norm
