@@ -25,6 +25,7 @@ from minidl.core.dtypes import DType as dtype
 from minidl.core.dtypes import bool_ as bool  # noqa: A004 (PyTorch's name, minidl.bool)
 from minidl.core.dtypes import (bfloat16, bool_, double, float, float16, float32, float64, get_default_dtype, half,
                                 int8, int16, int32, int64, long, set_default_dtype, uint8)
+from minidl.core.dtypes import int, short, uint16, uint32, uint64  # noqa: A004 (PyTorch's names, minidl.int)
 from minidl.ops import (abs, add, allclose, argsort, sort, topk, cos, cosh, masked_fill, sin, sinh, tril, triu, amax, amin, argmax, argmin, broadcast_to, cat, chunk, clamp, clip,
                         clone, concat, concatenate, div, eq, equal, exp, expand, flatten, ge, gt, isfinite, isinf,
                         isnan, le, log, log_softmax, logical_not, logsumexp, lt, matmul, max, maximum, mean, min,
@@ -53,6 +54,13 @@ from minidl.ops import (addbmm, addmv, all, any, argwhere, atleast_1d, atleast_2
                         inner, is_nonzero, kthvalue, masked_scatter, mode, moveaxis, movedim, nanmedian,
                         promote_types, randint_like, renorm, result_type, select, t, take, tensor_split, trapezoid,
                         unique_consecutive, vdot)
+from minidl.ops import (absolute, acosh, adjoint, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
+                        asarray, asinh, atanh, cholesky, conj, conj_physical, cosine_embedding_loss, det, divide,
+                        dsplit, empty_strided, frexp, frombuffer, get_autocast_dtype, greater, greater_equal, hsplit,
+                        index_put, inverse, is_autocast_enabled, is_warn_always_enabled, isneginf, isposinf, isreal,
+                        ldexp, less, less_equal, logaddexp2, logdet, msort, multiply, negative, not_equal, pdist,
+                        poisson, positive, put, qr, ravel, resolve_conj, resolve_neg, row_stack, scalar_tensor,
+                        scatter_reduce, set_warn_always, subtract, svd, typename, vsplit)
 from minidl.core.type_info import finfo, iinfo
 from minidl.core.printing import set_printoptions
 from minidl.core.compute_flags import (are_deterministic_algorithms_enabled, get_float32_matmul_precision,
@@ -84,6 +92,16 @@ def compile(model=None, **options):  # noqa: A001 (PyTorch's name)
     if model is None:
         return lambda function: function
     return model
+
+
+def dropout(input, p, train):  # noqa: A002 (torch.dropout: all three required, the flag named ``train``)
+    """torch.dropout: ``nn.functional.dropout(input, p, training=train)``."""
+    return nn.functional.dropout(input, p, train)
+
+
+def alpha_dropout(input, p, train):  # noqa: A002
+    """torch.alpha_dropout: ``nn.functional.alpha_dropout(input, p, training=train)``."""
+    return nn.functional.alpha_dropout(input, p, train)
 
 
 #: PyTorch names minidl deliberately lacks, and what to do instead

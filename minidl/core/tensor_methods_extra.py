@@ -110,6 +110,153 @@ class ExtraMethods:
         """Always False: minidl has no complex tensors."""
         return False
 
+    # --- PyTorch's second names and the inverse hyperbolic functions ------------------------------------
+    def subtract(self, other, *, alpha=1):
+        return ops.sub(self, other, alpha=alpha)
+
+    def multiply(self, other):
+        return ops.mul(self, other)
+
+    def divide(self, other, *, rounding_mode=None):
+        return ops.divide(self, other, rounding_mode=rounding_mode)
+
+    def negative(self):
+        return ops.neg(self)
+
+    def positive(self):
+        return ops.positive(self)
+
+    def absolute(self):
+        return ops.abs(self)
+
+    def arccos(self):
+        return ops.acos(self)
+
+    def arcsin(self):
+        return ops.asin(self)
+
+    def arctan(self):
+        return ops.atan(self)
+
+    def acosh(self):
+        return ops.acosh(self)
+
+    arccosh = acosh
+
+    def asinh(self):
+        return ops.asinh(self)
+
+    arcsinh = asinh
+
+    def atanh(self):
+        return ops.atanh(self)
+
+    arctanh = atanh
+
+    def ravel(self):
+        return ops.ravel(self)
+
+    def msort(self):
+        return ops.msort(self)
+
+    def adjoint(self):
+        return ops.adjoint(self)
+
+    def conj(self):
+        return ops.conj(self)
+
+    def conj_physical(self):
+        return ops.conj_physical(self)
+
+    def resolve_conj(self):
+        return ops.resolve_conj(self)
+
+    def resolve_neg(self):
+        return ops.resolve_neg(self)
+
+    def det(self):
+        return ops.det(self)
+
+    def logdet(self):
+        return ops.logdet(self)
+
+    def inverse(self):
+        return ops.inverse(self)
+
+    def isposinf(self):
+        return ops.isposinf(self)
+
+    def isneginf(self):
+        return ops.isneginf(self)
+
+    def isreal(self):
+        return ops.isreal(self)
+
+    def frexp(self):
+        return ops.frexp(self)
+
+
+    def arctan2(self, other):
+        return ops.atan2(self, other)
+
+    def not_equal(self, other):
+        return ops.ne(self, other)
+
+    def greater(self, other):
+        return ops.gt(self, other)
+
+    def greater_equal(self, other):
+        return ops.ge(self, other)
+
+    def less(self, other):
+        return ops.lt(self, other)
+
+    def less_equal(self, other):
+        return ops.le(self, other)
+
+    def logaddexp2(self, other):
+        return ops.logaddexp2(self, other)
+
+    def ldexp(self, other):
+        return ops.ldexp(self, other)
+
+    def cholesky(self, upper=False):
+        return ops.cholesky(self, upper)
+
+    def svd(self, some=True, compute_uv=True):
+        return ops.svd(self, some, compute_uv)
+
+    def qr(self, some=True):
+        return ops.qr(self, some)
+
+    def hsplit(self, indices_or_sections):
+        return ops.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return ops.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return ops.dsplit(self, indices_or_sections)
+
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return ops.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_put(self, indices, values, accumulate=False):
+        return ops.index_put(self, indices, values, accumulate)
+
+    def put(self, index, source, accumulate=False):
+        return ops.put(self, index, source, accumulate)
+
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return self._in_place("scatter_reduce_", lambda t: ops.scatter_reduce(t, dim, index, src, reduce,
+                                                                              include_self=include_self), src)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return self._in_place("index_put_", lambda t: ops.index_put(t, indices, values, accumulate), values)
+
+    def put_(self, index, source, accumulate=False):
+        return self._in_place("put_", lambda t: ops.put(t, index, source, accumulate), source)
+
     # --- in-place forms ---------------------------------------------------------------------------------
     def _reshaped_in_place(self, op, reshape):
         """Give this tensor the shape ``reshape(self)`` has (its own values, a view op); while recorded, the

@@ -104,4 +104,29 @@ __all__ += [
     "trapezoid", "unique_consecutive",
 ]
 
+# PyTorch's second names (aliases), inverse hyperbolic functions, scatter_reduce, index writes, small utilities
+from minidl.ops.aliases import (absolute, adjoint, arccos, arcsin, arctan, arctan2, cholesky, conj, conj_physical,
+                                cosine_embedding_loss, divide, greater, greater_equal, inverse, less, less_equal, logdet, msort, multiply,
+                                negative, not_equal, positive, qr, ravel, resolve_conj, resolve_neg, row_stack,
+                                subtract, svd)
+from minidl.ops.more_math2 import (acosh, asinh, atanh, index_put, ldexp, logaddexp2, put, scatter_reduce)
+from minidl.ops.more_math2_functions import (dsplit, empty_strided, frexp, frombuffer, get_autocast_dtype, hsplit,
+                                             is_autocast_enabled, is_warn_always_enabled, isneginf, isposinf, isreal,
+                                             poisson, scalar_tensor, set_warn_always, typename, vsplit)
+from minidl.ops.more_math2_functions import asarray
+from minidl.ops.linalg_functions import det
+from minidl.ops.more_layers_ops import pdist
+
+arccosh, arcsinh, arctanh = acosh, asinh, atanh  # NumPy's names of the inverse hyperbolic functions
+
+__all__ += [
+    "absolute", "adjoint", "arccos", "arcsin", "arctan", "arctan2", "cholesky", "conj", "conj_physical", "divide",
+    "greater", "greater_equal", "inverse", "less", "less_equal", "logdet", "msort", "multiply", "negative",
+    "not_equal", "positive", "qr", "ravel", "resolve_conj", "resolve_neg", "row_stack", "subtract", "svd", "acosh",
+    "asinh", "atanh", "arccosh", "arcsinh", "arctanh", "index_put", "ldexp", "logaddexp2", "put", "scatter_reduce",
+    "dsplit", "empty_strided", "frexp", "frombuffer", "get_autocast_dtype", "hsplit", "is_autocast_enabled",
+    "is_warn_always_enabled", "isneginf", "isposinf", "isreal", "poisson", "scalar_tensor", "set_warn_always",
+    "typename", "vsplit", "asarray", "det", "cosine_embedding_loss", "pdist",
+]
+
 tensor_methods.attach_ops(sys.modules[__name__])

@@ -36,3 +36,5 @@ from minidl.testing.catalog import layers3d  # noqa: E402 (3-D conv and pooling,
 CASES += layers3d.CASES
 from minidl.testing.catalog import inplace_activations  # noqa: E402 (activations with inplace=True)
 CASES += inplace_activations.CASES
+from minidl.testing.catalog import more_math2  # noqa: E402 (acosh/asinh/atanh, logaddexp2, ldexp, scatter_reduce, put)
+CASES += more_math2.CASES
