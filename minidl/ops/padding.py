@@ -59,7 +59,7 @@ class IndexPad(Function):
         return g
 
 
-def pad(x, pad, mode="constant", value=0.0):
+def pad(input, pad, mode="constant", value=0.0):  # noqa: A002 (PyTorch's names)
     """Pad the last len(pad)//2 dims: ``pad = (left_last, right_last, left_prev, right_prev, ...)``.
 
     Modes: 'constant' (negative widths crop), 'reflect', 'replicate', 'circular'.
@@ -67,22 +67,23 @@ def pad(x, pad, mode="constant", value=0.0):
     if not isinstance(pad, (tuple, list)) or not all(isinstance(p, numbers.Integral) for p in pad):
         raise TypeError(f"pad: pad must be a tuple of ints such as (1, 1), got {pad!r}")
     pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: padding length must be even and at most 2 * ndim = {2 * x.ndim}, "
-                         f"got {len(pad)} (pad={pad}) for shape {x.shape}; give (left, right) pairs, "
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding length must be even and at most 2 * ndim = {2 * input.ndim}, "
+                         f"got {len(pad)} (pad={pad}) for shape {input.shape}; give (left, right) pairs, "
                          "last dim first")
-    widths = [(0, 0)] * x.ndim
+    widths = [(0, 0)] * input.ndim
     for k in range(len(pad) // 2):
-        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+        widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
     if mode == "constant":
-        return ConstantPad.apply(x, widths=widths, value=value)
+        return ConstantPad.apply(input, widths=widths, value=value)
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     maps = []
     for axis, (lo, hi) in enumerate(widths):
         if lo or hi:
-            maps.append((axis, array_module(x.array).asarray(_pad_positions(mode, x.shape[axis], lo, hi, axis))))
-    return IndexPad.apply(x, index_maps=maps)
+            positions = _pad_positions(mode, input.shape[axis], lo, hi, axis)
+            maps.append((axis, array_module(input.array).asarray(positions)))
+    return IndexPad.apply(input, index_maps=maps)
 
 
 def _pad_positions(mode, size, lo, hi, axis):
