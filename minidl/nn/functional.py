@@ -58,6 +58,35 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002  (PyTorch
     return inplace_result(input, lambda x: x * wrap(mask), inplace, "dropout")
 
 
+# PyTorch's in-place functional forms: the activation with inplace=True (the result written into input)
+def relu_(input):  # noqa: A002  (PyTorch's names)
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha=1.0):  # noqa: A002
+    return elu(input, alpha, inplace=True)
+
+
+def celu_(input, alpha=1.0):  # noqa: A002
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input):  # noqa: A002
+    return selu(input, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):  # noqa: A002
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):  # noqa: A002
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):  # noqa: A002
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 def one_hot(tensor, num_classes=-1):
     """Class indices (int64) as one-hot int64 vectors along a new last dim of ``num_classes``
     (default: the largest index + 1), as PyTorch's; not differentiable."""
@@ -93,3 +122,4 @@ __all__ += ["affine_grid", "ctc_loss", "grid_sample"]
 __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "conv3d", "dropout3d",
             "feature_alpha_dropout", "hardshrink", "lp_pool1d", "lp_pool2d", "max_pool3d", "max_unpool1d",
             "max_unpool2d", "max_unpool3d", "softshrink"]
+__all__ += ["celu_", "elu_", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_"]

@@ -173,3 +173,13 @@ def test_softmax_dtype_casts_the_input_first(name):
     out.sum().backward()
     assert x.grad.dtype == minidl.float32
     assert getattr(minidl, name)(x, -1, minidl.float64).dtype == minidl.float64  # torch.softmax(x, dim, dtype)
+
+
+@pytest.mark.parametrize("name, args", [("relu_", ()), ("elu_", (0.5,)), ("celu_", (0.7,)), ("selu_", ()),
+                                        ("leaky_relu_", (0.2,)), ("hardtanh_", (-0.5, 0.5)), ("rrelu_", ())])
+def test_the_in_place_functional_forms_edit_their_input_as_pytorchs(name, args):
+    values = np.array([[-2.0, -0.3, 0.0], [0.4, 1.5, 3.0]])
+    ours, theirs = minidl.tensor(values.copy()), torch.tensor(values.copy())
+    assert getattr(F, name)(ours, *args) is ours
+    getattr(torch.nn.functional, name)(theirs, *args)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
