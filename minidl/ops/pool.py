@@ -24,12 +24,26 @@ from minidl.ops.conv import output_size, pair
 from minidl.ops.im2col import offsets
 
 
-def pool_arguments(kernel_size, stride, padding, dilation, op):
-    """kernel_size, stride (default: kernel_size), padding and dilation as checked pairs: all positive
-    but padding, which is non-negative."""
-    kernel = pair(kernel_size, "kernel_size", op, positive_size)
-    stride = kernel if stride is None or stride == () else pair(stride, "stride", op, positive_size)
-    return kernel, stride, pair(padding, "padding", op), pair(dilation, "dilation", op, positive_size)
+def pool_arguments(kernel_size, stride, padding, dilation, op, spatial=2):
+    """kernel_size, stride (default: kernel_size), padding and dilation as checked ``spatial``-tuples
+    (pairs by default): all positive but padding, which is non-negative."""
+    kernel = pair(kernel_size, "kernel_size", op, positive_size, spatial)
+    stride = kernel if stride is None or stride == () else pair(stride, "stride", op, positive_size, spatial)
+    return (kernel, stride, pair(padding, "padding", op, count=spatial),
+            pair(dilation, "dilation", op, positive_size, spatial))
+
+
+def window_geometry(x, kernel, stride, padding, dilation, ceil_mode, op):
+    """The output size along each spatial dim of (N, C, *spatial) input ``x``, and the padded extent the
+    windows read (in ceil_mode the last window may reach beyond the right padding)."""
+    out_size = tuple(output_size(size, k, s, 2 * p, d, ceil_mode, p)
+                     for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
+    if min(out_size) < 1:
+        raise ShapeError(f"{op}: output size {out_size} is too small for input {x.shape} with kernel_size={kernel}, "
+                         f"stride={stride}, padding={padding}, dilation={dilation}")
+    extent = tuple(max(size + 2 * p, (o - 1) * s + d * (k - 1) + 1)
+                   for size, o, k, s, p, d in zip(x.shape[2:], out_size, kernel, stride, padding, dilation))
+    return out_size, extent
 
 
 def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
@@ -41,14 +55,7 @@ def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
         if p > k // 2:  # PyTorch's rule: half of kernel_size itself, dilated or not
             raise ValueError(f"{op}: padding should be at most half of kernel_size, got padding={padding} for "
                              f"kernel_size={kernel}")
-    out_hw = tuple(output_size(size, k, s, 2 * p, d, ceil_mode, p)
-                   for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
-    if min(out_hw) < 1:
-        raise ShapeError(f"{op}: output size {out_hw} is too small for input {x.shape} with kernel_size={kernel}, "
-                         f"stride={stride}, padding={padding}, dilation={dilation}")
-    # padded extent actually read: the last window may reach beyond the right padding in ceil_mode
-    extent = tuple(max(size + 2 * p, (o - 1) * s + d * (k - 1) + 1)
-                   for size, o, k, s, p, d in zip(x.shape[2:], out_hw, kernel, stride, padding, dilation))
+    out_hw, extent = window_geometry(x, kernel, stride, padding, dilation, ceil_mode, op)
     return kernel, stride, padding, dilation, out_hw, extent
 
 

@@ -16,13 +16,11 @@ import math
 import numpy as np
 
 from minidl.core import Function
-from minidl.core.arguments import positive_size
 from minidl.core.backend import array_module, scatter_add
 from minidl.core.errors import ShapeError
 from minidl.ops.adaptive_pool import adaptive_windows
-from minidl.ops.conv import output_size, pair
 from minidl.ops.conv3d import inner_slices, pad_spatial, window_offsets
-from minidl.ops.pool import _averaging_matrix, _divisors
+from minidl.ops.pool import _averaging_matrix, _divisors, pool_arguments, window_geometry
 
 SPATIAL = 3
 
@@ -42,10 +40,7 @@ def _batched(input, op):  # noqa: A002
 def pool3d_arguments(kernel_size, stride, padding, dilation, op):
     """kernel_size, stride (default: kernel_size), padding and dilation as checked 3-tuples; padding at most
     half the kernel (PyTorch's rule)."""
-    kernel = pair(kernel_size, "kernel_size", op, positive_size, SPATIAL)
-    stride = kernel if stride is None or stride == () else pair(stride, "stride", op, positive_size, SPATIAL)
-    padding = pair(padding, "padding", op, count=SPATIAL)
-    dilation = pair(dilation, "dilation", op, positive_size, SPATIAL)
+    kernel, stride, padding, dilation = pool_arguments(kernel_size, stride, padding, dilation, op, SPATIAL)
     if any(p > k // 2 for k, p in zip(kernel, padding)):
         raise ValueError(f"{op}: padding should be at most half of kernel_size, got padding={padding} for "
                          f"kernel_size={kernel}")
@@ -53,16 +48,9 @@ def pool3d_arguments(kernel_size, stride, padding, dilation, op):
 
 
 def _geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
-    """Checked settings, the output size, and the padded extent the windows read (ceil_mode may reach past
-    the right padding)."""
+    """Checked settings, the output size, and the padded extent the windows read."""
     kernel, stride, padding, dilation = pool3d_arguments(kernel_size, stride, padding, dilation, op)
-    out_size = tuple(output_size(n, k, s, 2 * p, d, ceil_mode, p)
-                     for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation))
-    if min(out_size) < 1:
-        raise ShapeError(f"{op}: output size {out_size} is too small for input {tuple(x.shape)} with "
-                         f"kernel_size={kernel}, stride={stride}, padding={padding}, dilation={dilation}")
-    extent = tuple(max(n + 2 * p, (o - 1) * s + d * (k - 1) + 1)
-                   for n, o, k, s, p, d in zip(x.shape[2:], out_size, kernel, stride, padding, dilation))
+    out_size, extent = window_geometry(x, kernel, stride, padding, dilation, ceil_mode, op)
     return kernel, stride, padding, dilation, out_size, extent
 
 
