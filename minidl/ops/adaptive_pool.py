@@ -60,15 +60,16 @@ class AdaptiveMaxPool2d(Function):
         return grad.reshape(self.x_shape)
 
 
-def _output_size(input, output_size):  # noqa: A002
-    sizes = (output_size, output_size) if isinstance(output_size, int) or output_size is None else tuple(output_size)
-    if len(sizes) != 2:
-        raise ValueError(f"adaptive_max_pool2d: output_size must be an int or a pair, got {output_size!r}")
+def adaptive_output_size(input, output_size, op, spatial=2):  # noqa: A002
+    """output_size (an int, or ``spatial`` ints whose None entries keep that input size) as positive ints."""
+    sizes = (output_size,) * spatial if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    if len(sizes) != spatial:
+        raise ValueError(f"{op}: output_size must be an int or {spatial} ints (or None), got {output_size!r}")
     sizes = tuple(input.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
     if any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
-        raise ValueError(f"adaptive_max_pool2d: output_size must be positive ints (or None), got {output_size!r}")
+        raise ValueError(f"{op}: output_size must be positive ints (or None), got {output_size!r}")
     if min(input.shape[2:]) < 1:
-        raise ShapeError(f"adaptive_max_pool2d: input of shape {tuple(input.shape)} has an empty plane")
+        raise ShapeError(f"{op}: input of shape {tuple(input.shape)} has an empty spatial dim")
     return sizes
 
 
@@ -80,7 +81,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
         raise ShapeError(f"adaptive_max_pool2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
                          f"{tuple(input.shape)}")
     image = input if input.ndim == 4 else input.unsqueeze(0)
-    out_h, out_w = _output_size(image, output_size)
+    out_h, out_w = adaptive_output_size(image, output_size, "adaptive_max_pool2d")
     result = AdaptiveMaxPool2d.apply(image, rows=adaptive_windows(image.shape[2], out_h),
                                      cols=adaptive_windows(image.shape[3], out_w),
                                      return_indices=bool(return_indices))

@@ -12,13 +12,13 @@ from collections import namedtuple
 from minidl.ops.arithmetic import abs, div, log, mul, neg, sub  # noqa: A004 (PyTorch's names)
 from minidl.ops.compare import ge, gt, le, lt, ne
 from minidl.ops.elementwise_math import acos, asin, atan, atan2
+from minidl.ops.common import tensor_argument
 from minidl.ops.linalg_functions import cholesky as linalg_cholesky
 from minidl.ops.linalg_functions import det, inv, qr as linalg_qr, svd as linalg_svd
 from minidl.ops.robust_loss import cosine_embedding_loss as functional_cosine_embedding_loss
 from minidl.ops.ordering import sort
 from minidl.ops.rearrange import vstack
 from minidl.ops.rounding import floor_divide, trunc
-from minidl.ops.tensor_functions_extra import _tensor
 
 subtract = sub  # torch.subtract: input - alpha * other
 multiply = mul  # torch.multiply: input * other
@@ -52,44 +52,44 @@ def divide(input, other, *, rounding_mode=None):  # noqa: A002
 
 def positive(input):  # noqa: A002
     """input itself (torch.positive; refused for bool tensors, as in PyTorch)."""
-    if _tensor(input, "positive").array.dtype.kind == "b":
+    if tensor_argument(input, "positive").array.dtype.kind == "b":
         raise TypeError("positive: not supported for bool tensors")
     return input
 
 
 def ravel(input):  # noqa: A002
     """The elements as one contiguous 1-D tensor."""
-    return _tensor(input, "ravel").reshape(-1)
+    return tensor_argument(input, "ravel").reshape(-1)
 
 
 def msort(input):  # noqa: A002
     """The values sorted along dim 0 (torch.msort = sort(input, dim=0).values)."""
-    return sort(_tensor(input, "msort"), dim=0)[0]
+    return sort(tensor_argument(input, "msort"), dim=0)[0]
 
 
 def adjoint(input):  # noqa: A002
     """The conjugate transpose of the last two dims; on real tensors, ``input.mT`` (a view)."""
-    return _tensor(input, "adjoint").mT
+    return tensor_argument(input, "adjoint").mT
 
 
 def conj(input):  # noqa: A002
     """The complex conjugate: a real tensor is its own conjugate, so ``input`` itself."""
-    return _tensor(input, "conj")
+    return tensor_argument(input, "conj")
 
 
 def resolve_conj(input):  # noqa: A002
     """``input`` itself: minidl tensors never carry a lazy conjugation."""
-    return _tensor(input, "resolve_conj")
+    return tensor_argument(input, "resolve_conj")
 
 
 def resolve_neg(input):  # noqa: A002
     """``input`` itself: minidl tensors never carry a lazy negation."""
-    return _tensor(input, "resolve_neg")
+    return tensor_argument(input, "resolve_neg")
 
 
 def conj_physical(input):  # noqa: A002
     """The conjugate computed into new memory: for a real tensor, a copy of its values."""
-    return _tensor(input, "conj_physical").clone()
+    return tensor_argument(input, "conj_physical").clone()
 
 
 def logdet(input):  # noqa: A002

@@ -17,6 +17,13 @@ def is_tensor(value):
     return isinstance(value, Tensor)
 
 
+def tensor_argument(value, op, name="input"):
+    """``value`` itself when it is a tensor; else a TypeError naming the function and the argument."""
+    if not is_tensor(value):
+        raise TypeError(f"{op}: {name} must be a tensor, got {type(value).__name__}")
+    return value
+
+
 def wrap(array):
     """A Tensor (not recorded in any graph) around a raw array."""
     return Tensor(array)

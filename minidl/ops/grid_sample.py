@@ -25,7 +25,7 @@ from minidl.core import Function, arguments
 from minidl.core.backend import array_module, scatter_add
 from minidl.core.creation import tensor
 from minidl.core.errors import ShapeError
-from minidl.ops.common import is_tensor
+from minidl.ops.common import is_tensor, tensor_argument
 
 MODES = ("bilinear", "nearest")
 PADDING_MODES = ("zeros", "border", "reflection")
@@ -154,9 +154,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     arguments.choice(padding_mode, op, "padding_mode", PADDING_MODES)
     if mode == "bicubic":
         raise NotImplementedError(f"{op}: mode 'bicubic' is not implemented in minidl (use 'bilinear' or 'nearest')")
-    for name, value in (("input", input), ("grid", grid)):
-        if not is_tensor(value):
-            raise TypeError(f"{op}: {name} must be a tensor, got {type(value).__name__}")
+    tensor_argument(input, op)
+    tensor_argument(grid, op, "grid")
     if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
         raise ShapeError(f"{op}: expected input (N, C, H, W) and grid (N, H_out, W_out, 2) with the same N, got "
                          f"input {tuple(input.shape)} and grid {tuple(grid.shape)} (only 4-D input is supported)")

@@ -15,8 +15,8 @@ from minidl.core.backend import array_module
 from minidl.core.creation import empty, tensor
 from minidl.core.dtypes import as_dtype, bfloat16, float16
 from minidl.core.random import numpy_stream
-from minidl.ops.common import is_tensor, wrap
-from minidl.ops.tensor_functions_extra import _tensor, tensor_split
+from minidl.ops.common import is_tensor, tensor_argument, wrap
+from minidl.ops.tensor_functions_extra import tensor_split
 
 FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
 _warn_always = [False]
@@ -24,25 +24,25 @@ _warn_always = [False]
 
 def isposinf(input):  # noqa: A002
     """True where an element is +inf."""
-    array = _tensor(input, "isposinf").array
+    array = tensor_argument(input, "isposinf").array
     return wrap(array == array_module(array).inf if array.dtype.kind in "fc" else array != array)
 
 
 def isneginf(input):  # noqa: A002
     """True where an element is -inf."""
-    array = _tensor(input, "isneginf").array
+    array = tensor_argument(input, "isneginf").array
     return wrap(array == -array_module(array).inf if array.dtype.kind in "fc" else array != array)
 
 
 def isreal(input):  # noqa: A002
     """True where an element has no imaginary part: everywhere, for minidl's real tensors."""
-    array = _tensor(input, "isreal").array
+    array = tensor_argument(input, "isreal").array
     return wrap(array_module(array).ones(array.shape, dtype=bool))
 
 
 def frexp(input):  # noqa: A002
     """(mantissa, exponent) with input = mantissa · 2^exponent, |mantissa| in [0.5, 1) (int32 exponents)."""
-    array = _tensor(input, "frexp").array
+    array = tensor_argument(input, "frexp").array
     if array.dtype.kind != "f":
         raise TypeError(f"frexp: expected a floating tensor, got {input.dtype}")
     mantissa, exponent = array_module(array).frexp(array)
@@ -52,7 +52,7 @@ def frexp(input):  # noqa: A002
 def poisson(input, generator=None):  # noqa: A002
     """Samples of Poisson(rate) for each rate of ``input`` (non-negative), in its dtype and on its device;
     no gradient reaches the rates."""
-    rates = _tensor(input, "poisson").array
+    rates = tensor_argument(input, "poisson").array
     if rates.size and float(rates.min()) < 0:
         raise ValueError(f"poisson: rates must be non-negative, got a minimum of {float(rates.min())}")
     host = np.asarray(rates.get() if hasattr(rates, "get") else rates, dtype=np.float64)
@@ -112,7 +112,7 @@ def empty_strided(size, stride, *, dtype=None, device=None, requires_grad=False)
 
 
 def _split(input, indices_or_sections, dim, op, min_dims):  # noqa: A002
-    if _tensor(input, op).ndim < min_dims:
+    if tensor_argument(input, op).ndim < min_dims:
         raise ValueError(f"{op}: expected a tensor of at least {min_dims} dims, got shape {tuple(input.shape)}")
     if isinstance(indices_or_sections, numbers.Integral) and (
             indices_or_sections == 0 or input.shape[dim] % indices_or_sections):
@@ -123,7 +123,7 @@ def _split(input, indices_or_sections, dim, op, min_dims):  # noqa: A002
 
 def hsplit(input, indices_or_sections):  # noqa: A002
     """Split along the columns: dim 1 (dim 0 for a 1-D tensor)."""
-    return _split(input, indices_or_sections, 1 if _tensor(input, "hsplit").ndim > 1 else 0, "hsplit", 1)
+    return _split(input, indices_or_sections, 1 if tensor_argument(input, "hsplit").ndim > 1 else 0, "hsplit", 1)
 
 
 def vsplit(input, indices_or_sections):  # noqa: A002

@@ -18,7 +18,7 @@ import numpy as np
 from minidl.core import Function
 from minidl.core.backend import array_module, scatter_add
 from minidl.core.errors import ShapeError
-from minidl.ops.adaptive_pool import adaptive_windows
+from minidl.ops.adaptive_pool import adaptive_output_size, adaptive_windows
 from minidl.ops.conv3d import inner_slices, pad_spatial, window_offsets
 from minidl.ops.pool import _averaging_matrix, _divisors, pool_arguments, window_geometry
 
@@ -156,19 +156,6 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                                 extent=extent, divisor=divisor))
 
 
-def _adaptive_sizes(x, output_size, op):
-    """output_size (an int, or a 3-tuple whose None entries keep that input size) as three positive ints."""
-    sizes = (output_size,) * SPATIAL if output_size is None or isinstance(output_size, int) else tuple(output_size)
-    if len(sizes) != SPATIAL:
-        raise ValueError(f"{op}: output_size must be an int or 3 ints (or None), got {output_size!r}")
-    sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
-    if any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
-        raise ValueError(f"{op}: output_size must be positive ints (or None), got {output_size!r}")
-    if min(x.shape[2:]) < 1:
-        raise ShapeError(f"{op}: input of shape {tuple(x.shape)} has an empty spatial dim")
-    return sizes
-
-
 class AdaptiveAvgPool3d(Function):
     """out = x averaged along D, H and W by one averaging matrix P each (row i averages positions
     ⌊i·n/out⌋ .. ⌈(i+1)·n/out⌉ - 1);  dL/dx = the gradient multiplied by each Pᵀ the same way"""
@@ -194,7 +181,7 @@ def adaptive_avg_pool3d(input, output_size):  # noqa: A002
     """Average pooling of (N, C, D, H, W) or (C, D, H, W) input to a fixed output size (an int, or 3 entries
     whose None keeps that input size), as ``torch.nn.functional.adaptive_avg_pool3d``."""
     x, back = _batched(input, "adaptive_avg_pool3d")
-    sizes = _adaptive_sizes(x, output_size, "adaptive_avg_pool3d")
+    sizes = adaptive_output_size(x, output_size, "adaptive_avg_pool3d", SPATIAL)
     return back(AdaptiveAvgPool3d.apply(x, matrices=[_averaging_matrix(n, o) for n, o in zip(x.shape[2:], sizes)]))
 
 
@@ -234,6 +221,6 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
     """Max pooling of (N, C, D, H, W) or (C, D, H, W) input to a fixed output size (windows as in
     adaptive_avg_pool3d); with ``return_indices`` also each maximum's flat position in its (D, H, W) volume."""
     x, back = _batched(input, "adaptive_max_pool3d")
-    sizes = _adaptive_sizes(x, output_size, "adaptive_max_pool3d")
+    sizes = adaptive_output_size(x, output_size, "adaptive_max_pool3d", SPATIAL)
     positions = [adaptive_windows(n, o) for n, o in zip(x.shape[2:], sizes)]
     return back(AdaptiveMaxPool3d.apply(x, positions=positions, return_indices=bool(return_indices)))

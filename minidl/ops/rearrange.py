@@ -18,7 +18,7 @@ import numpy as np
 from minidl.core import Function, arguments
 from minidl.core.backend import array_module
 from minidl.core.errors import DeviceError, ShapeError
-from minidl.ops.common import as_tensor, is_tensor, one_dim, wrap
+from minidl.ops.common import as_tensor, is_tensor, one_dim, tensor_argument, wrap
 from minidl.ops.indexing import check_index, gather
 from minidl.ops.shape import cat, expand, reshape, transpose
 
@@ -69,16 +69,10 @@ class NanToNum(Function):
 
 # --- functional forms -------------------------------------------------------------
 
-def _tensor(value, op, name="input"):
-    if not is_tensor(value):
-        raise TypeError(f"{op}: {name} must be a tensor, got {type(value).__name__}")
-    return value
-
-
 def roll(input, shifts, dims=None):  # noqa: A002 (PyTorch's names)
     """``input`` shifted cyclically by ``shifts`` along ``dims`` (ints, or tuples of one length);
     without dims, the flattened tensor is shifted and reshaped back."""
-    _tensor(input, "roll")
+    tensor_argument(input, "roll")
     if dims is None:
         if not isinstance(shifts, numbers.Integral) and len(shifts) != 1:
             raise ValueError(f"roll: without dims, shifts must be one int, got {shifts!r}")
@@ -95,7 +89,7 @@ def roll(input, shifts, dims=None):  # noqa: A002 (PyTorch's names)
 
 def masked_select(input, mask):  # noqa: A002
     """The elements of ``input`` where the bool ``mask`` is True (both broadcast), as a 1-D tensor."""
-    _tensor(input, "masked_select")
+    tensor_argument(input, "masked_select")
     mask = as_tensor(mask, like=input)
     if mask.array.dtype.kind != "b":
         raise TypeError(f"masked_select: mask must be a bool tensor, got dtype {mask.dtype}")
@@ -111,7 +105,7 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
     """The values of ``input`` at ``indices`` along ``dim`` (as gather, with the other dims of both
     broadcast; negative indices count from the end); with dim None, of the flattened input (indices
     from 0, as PyTorch)."""
-    _tensor(input, "take_along_dim")
+    tensor_argument(input, "take_along_dim")
     check_index(indices, "take_along_dim", "indices")
     if type(indices.array) is not type(input.array):
         raise DeviceError(f"take_along_dim: input is on {input.device}, indices on {indices.device}")
@@ -144,19 +138,19 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
 
 def swapaxes(input, axis0, axis1):  # noqa: A002
     """``transpose(input, axis0, axis1)``: the two dims swapped."""
-    return transpose(_tensor(input, "swapaxes"), axis0, axis1)
+    return transpose(tensor_argument(input, "swapaxes"), axis0, axis1)
 
 
 def swapdims(input, dim0, dim1):  # noqa: A002
     """``transpose(input, dim0, dim1)``: the two dims swapped."""
-    return transpose(_tensor(input, "swapdims"), dim0, dim1)
+    return transpose(tensor_argument(input, "swapdims"), dim0, dim1)
 
 
 def _tensors(tensors, op):
     if is_tensor(tensors) or not isinstance(tensors, (tuple, list)) or not tensors:
         raise TypeError(f"{op}: expected a non-empty list or tuple of tensors, got {type(tensors).__name__}")
     for i, t in enumerate(tensors):
-        _tensor(t, op, f"tensors[{i}]")
+        tensor_argument(t, op, f"tensors[{i}]")
     return tuple(tensors)
 
 
@@ -178,7 +172,7 @@ def broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     for i, t in enumerate(tensors):
-        _tensor(t, "broadcast_tensors", f"tensors[{i}]")
+        tensor_argument(t, "broadcast_tensors", f"tensors[{i}]")
     try:
         shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
     except ValueError:
@@ -190,7 +184,7 @@ def broadcast_tensors(*tensors):
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
     """``input`` with NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default the
     largest and smallest finite values of its dtype); integer tensors are returned as they are."""
-    _tensor(input, "nan_to_num")
+    tensor_argument(input, "nan_to_num")
     if input.array.dtype.kind not in "fc":
         return wrap(input.array.copy())
     values = [None if v is None else arguments.number(v, "nan_to_num", name)

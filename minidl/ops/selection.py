@@ -14,18 +14,12 @@ from minidl.core.backend import array_module, to_device
 from minidl.core.dtypes import as_dtype
 from minidl.core.errors import DeviceError, ShapeError
 from minidl.core.tensor import Tensor
-from minidl.ops.common import as_tensor, is_tensor, normalize_dims, one_dim, wrap
-
-
-def _tensor(value, op, name="input"):
-    if not is_tensor(value):
-        raise TypeError(f"{op}: {name} must be a tensor, got {type(value).__name__}")
-    return value
+from minidl.ops.common import as_tensor, normalize_dims, one_dim, tensor_argument, wrap
 
 
 def _pair(input, other, op):  # noqa: A002 (PyTorch's names)
     """The arrays of ``input`` and ``other`` (a tensor or a number), on one device and broadcastable."""
-    _tensor(input, op)
+    tensor_argument(input, op)
     other = as_tensor(other, like=input)
     if type(other.array) is not type(input.array):
         raise DeviceError(f"{op}: expected all tensors on the same device, got tensors on {input.device} and "
@@ -68,7 +62,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
 
 def count_nonzero(input, dim=None):  # noqa: A002
     """The number of nonzero elements over ``dim`` (an int, a tuple of ints, or None: all), as int64."""
-    data = _tensor(input, "count_nonzero").array
+    data = tensor_argument(input, "count_nonzero").array
     dims = normalize_dims(dim, data.ndim, "count_nonzero")
     return wrap((data != 0).sum(axis=dims).astype(np.int64))
 
@@ -76,7 +70,7 @@ def count_nonzero(input, dim=None):  # noqa: A002
 def nonzero(input, *, as_tuple=False):  # noqa: A002
     """The indices of the nonzero elements: an int64 tensor of shape (count, input.ndim), one row per
     element in row-major order; with ``as_tuple``, one 1-D index tensor per dim (a 0-d input counts as 1-D)."""
-    data = _tensor(input, "nonzero").array
+    data = tensor_argument(input, "nonzero").array
     xp = array_module(data)
     flat = data.reshape(-1) if data.ndim == 0 else data
     found = tuple(index.astype(np.int64) for index in xp.nonzero(flat))
@@ -91,7 +85,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """The distinct elements (``dim`` None) or distinct slices along ``dim``, in ascending order; with
     ``return_inverse`` also where each element (slice) of ``input`` went, with ``return_counts`` how often
     each occurs. minidl always sorts (``sorted=False`` leaves the order open in PyTorch too)."""
-    data = _tensor(input, "unique").array
+    data = tensor_argument(input, "unique").array
     xp = array_module(data)
     if dim is None:
         values, inverse, counts = xp.unique(data.reshape(-1), return_inverse=True, return_counts=True)
@@ -125,7 +119,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     ('right'). A 1-D sequence serves every value; an N-D one is searched row by row, its leading dims
     equal to those of ``input``. ``sorter`` holds the indices that sort an unsorted sequence."""
     side = _side(right, side, "searchsorted")
-    sequence = _tensor(sorted_sequence, "searchsorted", "sorted_sequence")
+    sequence = tensor_argument(sorted_sequence, "searchsorted", "sorted_sequence")
     values = as_tensor(input, like=sequence)
     if type(values.array) is not type(sequence.array):
         raise DeviceError(f"searchsorted: sorted_sequence is on {sequence.device}, input on {values.device}")
@@ -133,7 +127,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         raise ShapeError("searchsorted: sorted_sequence must have at least 1 dim, got a 0-d tensor")
     boundaries = sequence.array
     if sorter is not None:
-        sorter = _tensor(sorter, "searchsorted", "sorter")
+        sorter = tensor_argument(sorter, "searchsorted", "sorter")
         if tuple(sorter.shape) != tuple(sequence.shape) or sorter.array.dtype.kind not in "iu":
             raise ShapeError(f"searchsorted: sorter must be an integer tensor of sorted_sequence's shape "
                              f"{tuple(sequence.shape)}, got {sorter.dtype} of shape {tuple(sorter.shape)}")
@@ -154,7 +148,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 def bucketize(input, boundaries, *, out_int32=False, right=False):  # noqa: A002
     """The bucket of each value of ``input`` between the ascending 1-D ``boundaries``: i with
     boundaries[i-1] < x ≤ boundaries[i] (``right=True``: boundaries[i-1] ≤ x < boundaries[i])."""
-    boundaries = _tensor(boundaries, "bucketize", "boundaries")
+    boundaries = tensor_argument(boundaries, "bucketize", "boundaries")
     if boundaries.ndim != 1:
         raise ShapeError(f"bucketize: boundaries must be a 1-D tensor, got shape {tuple(boundaries.shape)}")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
@@ -185,9 +179,9 @@ def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
 
 def numel(input):  # noqa: A002
     """The number of elements of ``input``."""
-    return _tensor(input, "numel").numel()
+    return tensor_argument(input, "numel").numel()
 
 
 def is_floating_point(input):  # noqa: A002
     """True for a tensor of a floating dtype (float16, float32, float64)."""
-    return _tensor(input, "is_floating_point").array.dtype.kind == "f"
+    return tensor_argument(input, "is_floating_point").array.dtype.kind == "f"

@@ -16,18 +16,12 @@ from minidl.core import Function
 from minidl.core.backend import array_module
 from minidl.core.creation import randint
 from minidl.core.errors import ShapeError
-from minidl.ops.common import as_tensor, is_tensor, one_dim, wrap
+from minidl.ops.common import as_tensor, is_tensor, one_dim, tensor_argument, wrap
 from minidl.ops.indexing import flip, index_select, narrow
 from minidl.ops.linalg import matmul
 from minidl.ops.products import _scaled_sum, dot, mm, outer
 from minidl.ops.rearrange import hstack
 from minidl.ops.shape import broadcast_to, cat, getitem, permute, reshape, set_item
-
-
-def _tensor(value, op, name="input"):
-    if not is_tensor(value):
-        raise TypeError(f"{op}: {name} must be a tensor, got {type(value).__name__}")
-    return value
 
 
 class Unfold(Function):
@@ -57,7 +51,7 @@ class Unfold(Function):
 def unfold_windows(input, dimension, size, step):  # noqa: A002 (PyTorch's names)
     """What ``Tensor.unfold(dimension, size, step)`` returns: every window of ``size`` elements along
     ``dimension``, ``step`` apart, as a new last dim (dimension shrinks to the window count)."""
-    _tensor(input, "unfold")
+    tensor_argument(input, "unfold")
     d = one_dim(dimension, input.ndim, "unfold")
     length = input.shape[d] if input.ndim else 1
     if not isinstance(size, numbers.Integral) or not 0 <= size <= length:
@@ -71,27 +65,27 @@ def unfold_windows(input, dimension, size, step):  # noqa: A002 (PyTorch's names
 
 def t(input):  # noqa: A002
     """The transpose of a matrix; a vector or scalar as it is."""
-    return _tensor(input, "t").t()
+    return tensor_argument(input, "t").t()
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002 (PyTorch's names)
     """True where every element (over ``dim``, or all) is nonzero."""
-    return _tensor(input, "all").all(dim, keepdim)
+    return tensor_argument(input, "all").all(dim, keepdim)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001, A002
     """True where any element (over ``dim``, or all) is nonzero."""
-    return _tensor(input, "any").any(dim, keepdim)
+    return tensor_argument(input, "any").any(dim, keepdim)
 
 
 def argwhere(input):  # noqa: A002
     """The (n, ndim) indices of the nonzero elements, as ``nonzero``."""
-    return _tensor(input, "argwhere").nonzero()
+    return tensor_argument(input, "argwhere").nonzero()
 
 
 def take(input, index):  # noqa: A002
     """``input`` read as 1-D at ``index`` (negative counts from the end); the result has index's shape."""
-    _tensor(input, "take"), _tensor(index, "take", "index")
+    tensor_argument(input, "take"), tensor_argument(index, "take", "index")
     if index.array.dtype.kind not in "iu":
         raise TypeError(f"take: index must be an integer tensor, got dtype {index.dtype}")
     size = input.numel()
@@ -104,7 +98,7 @@ def take(input, index):  # noqa: A002
 
 def movedim(input, source, destination):  # noqa: A002
     """``input`` with its dims ``source`` moved to positions ``destination`` (ints or sequences of ints)."""
-    _tensor(input, "movedim")
+    tensor_argument(input, "movedim")
     source = (source,) if isinstance(source, numbers.Integral) else tuple(source)
     destination = (destination,) if isinstance(destination, numbers.Integral) else tuple(destination)
     if len(source) != len(destination):
@@ -123,7 +117,7 @@ moveaxis = movedim
 
 def select(input, dim, index):  # noqa: A002
     """The slice at ``index`` of dim ``dim`` (that dim removed)."""
-    d = one_dim(dim, _tensor(input, "select").ndim, "select")
+    d = one_dim(dim, tensor_argument(input, "select").ndim, "select")
     size = input.shape[d]
     if not isinstance(index, numbers.Integral) or not -size <= index < size:
         raise IndexError(f"select: index {index!r} is out of range for dim {dim} of size {size}")
@@ -132,12 +126,12 @@ def select(input, dim, index):  # noqa: A002
 
 def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
     """``input`` with ``alpha · source`` added into the slices ``index`` of dim ``dim``."""
-    return _tensor(input, "index_add").clone().index_add_(dim, index, source, alpha=alpha)
+    return tensor_argument(input, "index_add").clone().index_add_(dim, index, source, alpha=alpha)
 
 
 def index_fill(input, dim, index, value):  # noqa: A002
     """``input`` with the slices ``index`` of dim ``dim`` set to ``value``."""
-    return _tensor(input, "index_fill").clone().index_fill_(dim, index, value)
+    return tensor_argument(input, "index_fill").clone().index_fill_(dim, index, value)
 
 
 def index_copy(input, dim, index, source):  # noqa: A002
@@ -147,7 +141,7 @@ def index_copy(input, dim, index, source):  # noqa: A002
 
 def masked_scatter(input, mask, source):  # noqa: A002
     """``input`` with its masked positions (row-major order) set to the first elements of ``source``."""
-    _tensor(input, "masked_scatter"), _tensor(source, "masked_scatter", "source")
+    tensor_argument(input, "masked_scatter"), tensor_argument(source, "masked_scatter", "source")
     mask = as_tensor(mask, like=input)
     if mask.array.dtype.kind != "b":
         raise TypeError(f"masked_scatter: mask must be a bool tensor, got dtype {mask.dtype}")
@@ -167,7 +161,7 @@ def _atleast(tensors, ndim, op):
     items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
     shaped = []
     for x in items:
-        x = _tensor(x, op)
+        x = tensor_argument(x, op)
         if x.ndim < ndim:
             shape = {0: (1, 1, 1), 1: (1, x.numel(), 1), 2: tuple(x.shape) + (1,)}[x.ndim] if ndim == 3 else \
                 (1,) * (ndim - x.ndim) + tuple(x.shape)
@@ -198,13 +192,13 @@ def dstack(tensors):
 
 def column_stack(tensors):
     """The tensors side by side as columns: 0-d and 1-d ones become (n, 1) columns, then ``hstack``."""
-    return hstack([reshape(x, -1, 1) if _tensor(x, "column_stack").ndim < 2 else x for x in tensors])
+    return hstack([reshape(x, -1, 1) if tensor_argument(x, "column_stack").ndim < 2 else x for x in tensors])
 
 
 def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002
     """``input`` cut along ``dim`` into ``n`` near-equal parts (an int; the first ``size % n`` one longer),
     or at the given indices (a list or 1-D tensor); a tuple of tensors."""
-    d = one_dim(dim, _tensor(input, "tensor_split").ndim, "tensor_split")
+    d = one_dim(dim, tensor_argument(input, "tensor_split").ndim, "tensor_split")
     if input.ndim == 0:
         raise ValueError("tensor_split: expected at least a 1-dimensional tensor")
     size = input.shape[d]
@@ -224,14 +218,14 @@ def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002
 
 def fliplr(input):  # noqa: A002
     """``input`` with dim 1 reversed (left and right of a matrix swapped)."""
-    if _tensor(input, "fliplr").ndim < 2:
+    if tensor_argument(input, "fliplr").ndim < 2:
         raise ValueError(f"fliplr: input must have at least 2 dims, got shape {tuple(input.shape)}")
     return flip(input, (1,))
 
 
 def flipud(input):  # noqa: A002
     """``input`` with dim 0 reversed (up and down swapped)."""
-    if _tensor(input, "flipud").ndim < 1:
+    if tensor_argument(input, "flipud").ndim < 1:
         raise ValueError("flipud: input must have at least 1 dim, got a 0-d tensor")
     return flip(input, (0,))
 
@@ -239,7 +233,7 @@ def flipud(input):  # noqa: A002
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):  # noqa: A002
     """Each last-dim vector of ``input`` (length n) placed on diagonal ``offset`` of an (m, m) matrix,
     m = n + |offset|, held by the new dims ``dim1`` and ``dim2``: out = Σ_i x_i E_i with one-hot E_i."""
-    _tensor(input, "diag_embed")
+    tensor_argument(input, "diag_embed")
     ndim = input.ndim + 1
     d1, d2 = (one_dim(d, ndim, "diag_embed") for d in (dim1, dim2))
     if d1 == d2:
@@ -257,7 +251,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):  # noqa: A002
 
 def inner(input, other):  # noqa: A002
     """Σ_k input[..., k] · other[..., k] for every pair of leading indices (a product with a 0-d one)."""
-    _tensor(input, "inner"), _tensor(other, "inner", "other")
+    tensor_argument(input, "inner"), tensor_argument(other, "inner", "other")
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     if input.shape[-1] != other.shape[-1]:
@@ -277,7 +271,7 @@ ger = outer
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
     """beta·input + alpha·(mat @ vec), with an (n, m) mat and an (m,) vec."""
-    if _tensor(mat, "addmv", "mat").ndim != 2 or _tensor(vec, "addmv", "vec").ndim != 1:
+    if tensor_argument(mat, "addmv", "mat").ndim != 2 or tensor_argument(vec, "addmv", "vec").ndim != 1:
         raise ShapeError(f"addmv: expected a 2-D mat and a 1-D vec, got shapes {tuple(mat.shape)} and "
                          f"{tuple(vec.shape)}")
     return _scaled_sum("addmv", input, matmul(mat, vec), beta, alpha)
@@ -285,7 +279,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
     """beta·input + alpha·Σ_b batch1[b] @ batch2[b], with (b, n, m) and (b, m, p) batches."""
-    if _tensor(batch1, "addbmm", "batch1").ndim != 3 or _tensor(batch2, "addbmm", "batch2").ndim != 3:
+    if tensor_argument(batch1, "addbmm", "batch1").ndim != 3 or tensor_argument(batch2, "addbmm", "batch2").ndim != 3:
         raise ShapeError(f"addbmm: batch1 and batch2 must be 3-D, got shapes {tuple(batch1.shape)} and "
                          f"{tuple(batch2.shape)}")
     return _scaled_sum("addbmm", input, matmul(batch1, batch2).sum(0), beta, alpha)
@@ -296,7 +290,7 @@ def chain_matmul(*matrices):
     if not matrices:
         raise ValueError("chain_matmul: expected one matrix at least")
     for i, m in enumerate(matrices):
-        if _tensor(m, "chain_matmul", f"matrix {i}").ndim != 2:
+        if tensor_argument(m, "chain_matmul", f"matrix {i}").ndim != 2:
             raise ShapeError(f"chain_matmul: matrix {i} must be 2-D, got shape {tuple(m.shape)}")
     result = matrices[0]
     for m in matrices[1:]:
@@ -309,19 +303,19 @@ def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_g
     """Random integers in [low, high) (``randint_like(x, high)`` too) of ``input``'s shape, dtype and device."""
     if high is None:
         low, high = 0, low
-    out = randint(low, high, tuple(_tensor(input, "randint_like").shape), generator=generator,
+    out = randint(low, high, tuple(tensor_argument(input, "randint_like").shape), generator=generator,
                   dtype=dtype or input.dtype, device=device or input.device)
     return out.requires_grad_() if requires_grad else out
 
 
 def detach(input):  # noqa: A002
     """``input``'s values cut from the graph (sharing its data)."""
-    return _tensor(input, "detach").detach()
+    return tensor_argument(input, "detach").detach()
 
 
 def is_nonzero(input):  # noqa: A002
     """Whether a one-element tensor is nonzero (a RuntimeError for none or several elements)."""
-    count = _tensor(input, "is_nonzero").numel()
+    count = tensor_argument(input, "is_nonzero").numel()
     if count != 1:
         values = "no values" if count == 0 else "more than one value"
         raise RuntimeError(f"is_nonzero: Boolean value of Tensor with {values} is ambiguous "

@@ -27,7 +27,7 @@ from minidl.core.errors import ShapeError
 from minidl.core.size import Size
 from minidl.core.tensor import Tensor
 from minidl.ops.arithmetic import where
-from minidl.ops.common import is_tensor, one_dim, wrap
+from minidl.ops.common import is_tensor, one_dim, tensor_argument, wrap
 from minidl.ops.compare import isnan
 from minidl.ops.error_function import erf
 from minidl.ops.indexing import gather, narrow
@@ -41,12 +41,6 @@ NanMedian = namedtuple("nanmedian", ["values", "indices"])
 Histogram = namedtuple("histogram", ["hist", "bin_edges"])
 
 
-def _tensor(value, op, name="input"):
-    if not is_tensor(value):
-        raise TypeError(f"{op}: {name} must be a tensor, got {type(value).__name__}")
-    return value
-
-
 def _picked(values, indices, position, d, keepdim):
     """(values, indices) at ``position`` (an int tensor, keepdim-shaped) along ``d``."""
     picked_values, picked_indices = gather(values, d, position), gather(indices, d, position)
@@ -57,7 +51,7 @@ def _picked(values, indices, position, d, keepdim):
 
 def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002 (PyTorch's names)
     """(values, indices) of the k-th smallest element along ``dim`` (k counts from 1)."""
-    d = one_dim(dim, _tensor(input, "kthvalue").ndim, "kthvalue")
+    d = one_dim(dim, tensor_argument(input, "kthvalue").ndim, "kthvalue")
     size = input.shape[d] if input.ndim else 1
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= size:
         raise IndexError(f"kthvalue: k ({k!r}) must be between 1 and the size {size} of dim {dim}")
@@ -73,7 +67,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):  # noqa: A002 (PyTorch's names)
 def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
     """The lower median of the non-NaN values (NaN where all are NaN): a 0-d tensor without ``dim``,
     (values, indices) along ``dim``."""
-    _tensor(input, "nanmedian")
+    tensor_argument(input, "nanmedian")
     if dim is None:
         flat = reshape(input, -1)
         if not flat.numel():
@@ -95,7 +89,7 @@ def nanmedian(input, dim=None, keepdim=False):  # noqa: A002
 def mode(input, dim=-1, keepdim=False):  # noqa: A002
     """(values, indices) of the most frequent value along ``dim`` (the smallest of equally frequent
     ones), its index the last position holding it."""
-    d = one_dim(dim, _tensor(input, "mode").ndim, "mode")
+    d = one_dim(dim, tensor_argument(input, "mode").ndim, "mode")
     if input.ndim == 0:
         return Mode(input.clone(), wrap(array_module(input.array).zeros((), dtype=np.int64)))
     if input.shape[d] == 0:
@@ -114,24 +108,24 @@ def mode(input, dim=-1, keepdim=False):  # noqa: A002
 
 def fmax(input, other):  # noqa: A002
     """The elementwise maximum, a NaN losing to a number (NaN only where both are NaN)."""
-    _tensor(input, "fmax"), _tensor(other, "fmax", "other")
+    tensor_argument(input, "fmax"), tensor_argument(other, "fmax", "other")
     return where((input >= other) | isnan(other), input, other)
 
 
 def fmin(input, other):  # noqa: A002
     """The elementwise minimum, a NaN losing to a number (NaN only where both are NaN)."""
-    _tensor(input, "fmin"), _tensor(other, "fmin", "other")
+    tensor_argument(input, "fmin"), tensor_argument(other, "fmin", "other")
     return where((input <= other) | isnan(other), input, other)
 
 
 def erfc(input):  # noqa: A002
     """The complementary error function 1 − erf(x); d/dx = −2/√π · e^(−x²) (through erf)."""
-    return 1 - erf(_tensor(input, "erfc"))
+    return 1 - erf(tensor_argument(input, "erfc"))
 
 
 def renorm(input, p, dim, maxnorm):  # noqa: A002
     """Each slice along ``dim`` with p-norm above ``maxnorm`` scaled to it: x · maxnorm/(‖x‖_p + 1e-7)."""
-    d = one_dim(dim, _tensor(input, "renorm").ndim, "renorm")
+    d = one_dim(dim, tensor_argument(input, "renorm").ndim, "renorm")
     p, maxnorm = arguments.number(p, "renorm", "p", above=0), arguments.number(maxnorm, "renorm", "maxnorm",
                                                                                  minimum=0)
     if input.ndim < 2:
@@ -157,7 +151,7 @@ def _differences(f, d, h, edge_order):
 def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
     """The numerical derivatives of ``input`` along each dim of ``dim`` (all when None), a tuple:
     central differences inside, one-sided ones (of order ``edge_order``) at the two edges."""
-    _tensor(input, "gradient")
+    tensor_argument(input, "gradient")
     dims = list(range(input.ndim)) if dim is None else [dim] if isinstance(dim, numbers.Integral) else list(dim)
     dims = [one_dim(x, input.ndim, "gradient") for x in dims]
     if edge_order not in (1, 2):
@@ -177,7 +171,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     """∫ y along ``dim`` by the trapezoid rule: Σ (x[i+1] − x[i])(y[i+1] + y[i]) / 2, with sample points
     ``x`` (1-D along dim, or y's shape) or an even spacing ``dx`` (default 1)."""
-    d = one_dim(dim, _tensor(y, "trapezoid", "y").ndim, "trapezoid")
+    d = one_dim(dim, tensor_argument(y, "trapezoid", "y").ndim, "trapezoid")
     if x is not None and dx is not None:
         raise TypeError("trapezoid: pass either x or dx, not both")
     n = y.shape[d]
@@ -186,7 +180,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     pairs = narrow(y, d, 1, n - 1) + narrow(y, d, 0, n - 1)
     if x is None:
         return (pairs.sum(d) * (1.0 if dx is None else dx)) / 2
-    _tensor(x, "trapezoid", "x")
+    tensor_argument(x, "trapezoid", "x")
     if x.ndim == 1:
         if x.shape[0] != n:
             raise ShapeError(f"trapezoid: x of shape {tuple(x.shape)} must have {n} points (dim {dim} of y)")
@@ -198,7 +192,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 
 
 def _host_integers(input, op):
-    values = to_numpy(_tensor(input, op).array)
+    values = to_numpy(tensor_argument(input, op).array)
     if values.ndim != 1 or values.dtype.kind not in "iub" or (values.size and values.min() < 0):
         raise ValueError(f"{op}: only supports 1-d non-negative integral inputs, got shape "
                          f"{tuple(input.shape)} and dtype {input.dtype}")
@@ -213,7 +207,7 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002
     if weights is None:
         counts = np.bincount(values, minlength=minlength).astype(np.int64)
     else:
-        weight = to_numpy(_tensor(weights, "bincount", "weights").array)
+        weight = to_numpy(tensor_argument(weights, "bincount", "weights").array)
         if weight.shape != values.shape:
             raise ShapeError(f"bincount: weights of shape {weight.shape} must match input's shape {values.shape}")
         kind = weight.dtype if weight.dtype.kind == "f" else np.float64
@@ -225,13 +219,13 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
     """(hist, bin_edges): counts (or summed ``weight``) of ``input``'s values in ``bins`` equal bins over
     ``range`` (the data's own by default) or between given edges (a 1-D tensor); ``density`` scales the
     hist to integrate to 1."""
-    if _tensor(input, "histogram").array.dtype.kind != "f":
+    if tensor_argument(input, "histogram").array.dtype.kind != "f":
         raise TypeError(f"histogram: input must be a floating tensor, got {input.dtype}")
     values = to_numpy(input.array).reshape(-1)
     edges = to_numpy(bins.array) if is_tensor(bins) else arguments.integer(bins, "histogram", "bins")
     if not is_tensor(bins) and edges <= 0:
         raise ValueError(f"histogram: bins must be > 0, got {edges}")
-    weights = None if weight is None else to_numpy(_tensor(weight, "histogram", "weight").array).reshape(-1)
+    weights = None if weight is None else to_numpy(tensor_argument(weight, "histogram", "weight").array).reshape(-1)
     if weights is not None and weights.shape != values.shape:
         raise ShapeError(f"histogram: weight of shape {tuple(weight.shape)} must match input's {tuple(input.shape)}")
     hist, bin_edges = np.histogram(values, edges, range=range, weights=weights, density=density)
@@ -245,7 +239,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     ``return_inverse`` the run of each element (input's shape), with ``return_counts`` each run's length."""
     if dim is not None:
         raise NotImplementedError("unique_consecutive: dim is not supported; use dim=None (the flattened input)")
-    values = to_numpy(_tensor(input, "unique_consecutive").array).reshape(-1)
+    values = to_numpy(tensor_argument(input, "unique_consecutive").array).reshape(-1)
     starts = np.ones(values.size, dtype=bool)
     starts[1:] = values[1:] != values[:-1]
     device = device_of(input.array)
