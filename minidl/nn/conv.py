@@ -203,16 +203,19 @@ class ConvTranspose1d(ConvTranspose2d):
 class MaxPool2d(Module):
     """Maximum over kernel_size windows; stride defaults to kernel_size."""
 
+    pool = staticmethod(F.max_pool2d)              # the function a subclass for other dims replaces,
+    check_arguments = staticmethod(pool_arguments)  # with its argument check
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
-        pool_arguments(kernel_size, stride, padding, dilation, "MaxPool2d")  # checked; kept as given
+        self.check_arguments(kernel_size, stride, padding, dilation, type(self).__name__)  # kept as given
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
+        return self.pool(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                         self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -222,17 +225,20 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """Mean over kernel_size windows; stride defaults to kernel_size."""
 
+    pool = staticmethod(F.avg_pool2d)
+    check_arguments = staticmethod(pool_arguments)
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        pool_arguments(kernel_size, stride, padding, 1, "AvgPool2d")  # checked; kept as given
+        self.check_arguments(kernel_size, stride, padding, 1, type(self).__name__)  # kept as given
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
+        return self.pool(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                         self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

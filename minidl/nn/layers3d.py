@@ -7,10 +7,10 @@ it, unbatched (C, D, H, W). The functional forms are in minidl/ops/conv3d.py and
 
 from __future__ import annotations
 
-from minidl.nn.conv import _ConvNd
+from minidl.nn.conv import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, _ConvNd
 from minidl.nn.instance_norm import _InstanceNorm
-from minidl.nn.module import Module
 from minidl.nn.norm import _BatchNorm
+from minidl.nn.pooling import AdaptiveMaxPool1d
 from minidl.nn.padding import _ConstantPadNd, _PadNd
 from minidl.ops.conv3d import conv3d
 from minidl.ops.pool3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d, pool3d_arguments
@@ -35,73 +35,35 @@ class Conv3d(_ConvNd):
         return conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
-class MaxPool3d(Module):
+class MaxPool3d(MaxPool2d):
     """Maximum over kernel_size windows of (N, C, D, H, W) or (C, D, H, W) input; stride defaults to
     kernel_size; ``return_indices`` also gives each maximum's flat position (for MaxUnpool3d)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
-        super().__init__()
-        pool3d_arguments(kernel_size, stride, padding, dilation, "MaxPool3d")  # checked; kept as given
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, x):
-        return max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                          self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    pool = staticmethod(max_pool3d)
+    check_arguments = staticmethod(pool3d_arguments)
 
 
-class AvgPool3d(Module):
+class AvgPool3d(AvgPool2d):
     """Mean over kernel_size windows of (N, C, D, H, W) or (C, D, H, W) input; stride defaults to
     kernel_size; padding counts toward the divisor unless count_include_pad=False."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
-        super().__init__()
-        pool3d_arguments(kernel_size, stride, padding, 1, "AvgPool3d")  # checked; kept as given
-        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
-        self.padding, self.ceil_mode = padding, ceil_mode
-        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
-
-    def forward(self, x):
-        return avg_pool3d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
-                          self.divisor_override)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    pool = staticmethod(avg_pool3d)
+    check_arguments = staticmethod(pool3d_arguments)
 
 
-class AdaptiveAvgPool3d(Module):
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
     """Average pooling of (N, C, D, H, W) or (C, D, H, W) input to a fixed output size (an int, or 3 entries
     whose None keeps that input size)."""
-
-    def __init__(self, output_size):
-        super().__init__()
-        self.output_size = output_size
 
     def forward(self, x):
         return adaptive_avg_pool3d(x, self.output_size)
 
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
 
-
-class AdaptiveMaxPool3d(Module):
+class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
     """Max pooling of (N, C, D, H, W) or (C, D, H, W) input to a fixed output size."""
-
-    def __init__(self, output_size, return_indices=False):
-        super().__init__()
-        self.output_size, self.return_indices = output_size, return_indices
 
     def forward(self, x):
         return adaptive_max_pool3d(x, self.output_size, self.return_indices)
-
-    def extra_repr(self):
-        return f"output_size={self.output_size}"
 
 
 class BatchNorm3d(_BatchNorm):
